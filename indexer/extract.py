@@ -1,0 +1,276 @@
+"""The generic extractor: one file's bytes → ``FileFacts``, driven by a language's ``.scm`` query.
+
+Capture names the query may use (all optional; unknown names are ignored):
+
+``@definition.class`` / ``@definition.function`` with ``@name``, ``@body`` and, for classes,
+``@bases`` (a node whose name-like children are base classes)
+    a definition; a function directly inside a class is a method. The signature is the source
+    from the definition's start to its body.
+``@doc`` with ``@doc.owner``
+    the docstring string node of a definition or of the module.
+``@decorator.name`` with ``@decorator.target``
+    a decorator applied to a definition.
+``@import.module`` with optional ``@import.name``, ``@import.alias``, ``@import.wildcard``
+    an import; ``@import.module`` alone imports a whole module.
+``@call``
+    the callee expression of a call.
+``@reference``
+    a name or member access used as a value (not called).
+``@bind.target`` with optional ``@bind.value``; ``@bind.global``
+    a name bound in the enclosing scope; ``global``/``nonlocal`` names are not local.
+``@param.name`` with optional ``@param.type``; ``@param.lambda``
+    a parameter of the enclosing function (a lambda's only shadows names).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from indexer.facts import (
+    MODULE_SCOPE, BindFact, Chain, DefFact, DefKind, FileFacts, ImportFact, ParamFact, UseFact,
+    UseKind,
+)
+from indexer.languages import LanguageSpec
+from indexer.tsshim import CompiledQuery, Node, count_errors
+
+MAX_SIGNATURE = 240
+MAX_DOC = 200
+_SPACE = re.compile(r"\s+")
+_STRING_PREFIX = re.compile(r"^[rRbBuUfF]*('''|\"\"\"|'|\"|`)")
+
+
+@dataclass(slots=True)
+class _Def:
+    node: Node
+    name: str
+    kind: str
+    body: Node | None
+    bases: Node | None
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _first_doc_line(node: Node) -> str | None:
+    raw = _text(node).strip()
+    m = _STRING_PREFIX.match(raw)
+    if m:
+        quote = m.group(1)
+        raw = raw[m.end():]
+        if raw.endswith(quote):
+            raw = raw[: -len(quote)]
+    for line in raw.splitlines():
+        line = line.strip()
+        if line:
+            return line[:MAX_DOC]
+    return None
+
+
+class Extractor:
+    """Compiled once per process and language; ``extract`` is then pure per file."""
+
+    def __init__(self, spec: LanguageSpec) -> None:
+        self.spec = spec
+        self.compiled = CompiledQuery(spec.load_grammar(), spec.query_path.read_text("utf-8"))
+
+    # -- expressions -------------------------------------------------------------------
+    def chain(self, node: Node) -> Chain:
+        """The dotted parts of a name-like expression, ``?`` for a head that is no name."""
+        spec = self.spec
+        parts: list[str] = []
+        current: Node | None = node
+        while current is not None:
+            kind = current.type
+            if kind in spec.member_types:
+                obj_field, member_field = spec.member_types[kind]
+                member = current.child_by_field_name(member_field)
+                parts.append(_text(member) if member is not None else "?")
+                current = current.child_by_field_name(obj_field)
+                continue
+            if kind in spec.identifier_types or kind in spec.self_names or kind in spec.super_names:
+                parts.append(_text(current))
+            elif kind in spec.call_types:
+                callee = current.child_by_field_name(spec.call_types[kind])
+                name = _text(callee) if callee is not None else ""
+                parts.append(f"{name}()" if f"{name}()" in spec.super_names else "?")
+            else:
+                parts.append("?")
+            break
+        parts.reverse()
+        return tuple(parts)
+
+    def _value(self, node: Node) -> tuple[Chain | None, bool]:
+        spec = self.spec
+        if node.type in spec.call_types:
+            callee = node.child_by_field_name(spec.call_types[node.type])
+            return (self.chain(callee) if callee is not None else None), True
+        if node.type in spec.identifier_types or node.type in spec.member_types:
+            return self.chain(node), False
+        return None, False
+
+    # -- the file ----------------------------------------------------------------------
+    def extract(self, path: str, source: bytes) -> FileFacts:
+        tree = self.compiled.parse(source)
+        root = tree.root_node
+        facts = FileFacts(path=path, language=self.spec.name)
+        facts.line_count = source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
+        facts.error_count, facts.first_error_line = count_errors(root)
+
+        defs: list[_Def] = []
+        docs: dict[tuple[int, int], Node] = {}
+        decorators: dict[tuple[int, int], list[str]] = {}
+        imports: list[tuple[int, ImportFact]] = []
+        uses: list[tuple[Node, str]] = []
+        binds: list[tuple[Node, Node | None]] = []
+        globals_: list[Node] = []
+        params: list[tuple[Node, Node | None]] = []
+        shadow_params: list[Node] = []
+
+        for _, caps in self.compiled.matches(root):
+            if "definition.class" in caps or "definition.function" in caps:
+                is_class = "definition.class" in caps
+                node = caps["definition.class" if is_class else "definition.function"][0]
+                name = caps.get("name")
+                if not name:
+                    continue
+                defs.append(_Def(node, _text(name[0]), "class" if is_class else "function",
+                                 caps.get("body", [None])[0], caps.get("bases", [None])[0]))
+            elif "doc" in caps:
+                owner = caps["doc.owner"][0]
+                docs[(owner.start_byte, owner.end_byte)] = caps["doc"][0]
+            elif "decorator.name" in caps:
+                target = caps["decorator.target"][0]
+                decorators.setdefault((target.start_byte, target.end_byte), []).append(
+                    ".".join(self.chain(caps["decorator.name"][0])))
+            elif "import.module" in caps:
+                module = caps["import.module"][0]
+                member = caps.get("import.name")
+                alias = caps.get("import.alias")
+                fact = ImportFact(
+                    MODULE_SCOPE, module.start_point[0] + 1, _text(module),
+                    "*" if "import.wildcard" in caps else (_text(member[0]) if member else None),
+                    _text(alias[0]) if alias else None)
+                imports.append((module.start_byte, fact))
+            elif "call" in caps:
+                uses.append((caps["call"][0], UseKind.CALL.value))
+            elif "reference" in caps:
+                uses.append((caps["reference"][0], UseKind.REFERENCE.value))
+            elif "bind.target" in caps:
+                binds.append((caps["bind.target"][0], caps.get("bind.value", [None])[0]))
+            elif "bind.global" in caps:
+                globals_.append(caps["bind.global"][0])
+            elif "param.name" in caps:
+                params.append((caps["param.name"][0], caps.get("param.type", [None])[0]))
+            elif "param.lambda" in caps:
+                shadow_params.append(caps["param.lambda"][0])
+
+        scope_of = self._build_defs(facts, defs, docs, decorators, source)
+        module_doc = docs.get((root.start_byte, root.end_byte))
+        facts.doc = _first_doc_line(module_doc) if module_doc is not None else None
+
+        facts.imports = [
+            ImportFact(scope_of(pos), f.line, f.module, f.name, f.alias)
+            for pos, f in sorted(imports, key=lambda item: item[0])
+        ]
+        self._uses(facts, uses, defs, scope_of)
+        self._binds(facts, binds, globals_, shadow_params, scope_of)
+        self._params(facts, params, scope_of)
+        return facts
+
+    def _build_defs(self, facts: FileFacts, defs: list[_Def], docs: dict[tuple[int, int], Node],
+                    decorators: dict[tuple[int, int], list[str]], source: bytes):  # noqa: ANN202
+        defs.sort(key=lambda d: (d.node.start_byte, -d.node.end_byte))
+        starts = [d.node.start_byte for d in defs]
+        ends = [d.node.end_byte for d in defs]
+        parents: list[int] = []
+        stack: list[int] = []
+        for i, d in enumerate(defs):
+            while stack and ends[stack[-1]] <= d.node.start_byte:
+                stack.pop()
+            parents.append(stack[-1] if stack else MODULE_SCOPE)
+            stack.append(i)
+
+        def scope_of(pos: int) -> int:
+            i = bisect.bisect_right(starts, pos) - 1
+            while i >= 0 and ends[i] <= pos:
+                i = parents[i]
+            return i
+
+        for i, d in enumerate(defs):
+            parent = parents[i]
+            parent_def = facts.defs[parent] if parent >= 0 else None
+            if d.kind == "class":
+                kind = DefKind.CLASS.value
+            elif parent_def is not None and parent_def.kind == DefKind.CLASS:
+                kind = DefKind.METHOD.value
+            else:
+                kind = DefKind.FUNCTION.value
+            qualname = f"{parent_def.qualname}.{d.name}" if parent_def else d.name
+            end = d.body.start_byte if d.body is not None else d.node.end_byte
+            signature = _SPACE.sub(" ", source[d.node.start_byte:end].decode("utf-8", "replace"))
+            signature = signature.strip().rstrip(":{").rstrip()[:MAX_SIGNATURE]
+            key = (d.node.start_byte, d.node.end_byte)
+            doc = docs.get(key)
+            bases: tuple[Chain, ...] = ()
+            if d.bases is not None:
+                bases = tuple(self.chain(c) for c in d.bases.named_children
+                              if c.type in self.spec.identifier_types or c.type in self.spec.member_types)
+            facts.defs.append(DefFact(
+                qualname=qualname, name=d.name, kind=kind,
+                start_line=d.node.start_point[0] + 1, end_line=d.node.end_point[0] + 1,
+                parent=parent, signature=signature,
+                doc=_first_doc_line(doc) if doc is not None else None,
+                bases=bases, decorators=tuple(decorators.get(key, ())),
+            ))
+        return scope_of
+
+    def _uses(self, facts: FileFacts, uses: list[tuple[Node, str]], defs: list[_Def],
+              scope_of) -> None:  # noqa: ANN001
+        base_ranges = sorted((d.bases.start_byte, d.bases.end_byte) for d in defs if d.bases is not None)
+        base_starts = [r[0] for r in base_ranges]
+        seen: dict[tuple[int, Chain, str], UseFact] = {}
+        for node, kind in sorted(uses, key=lambda u: u[0].start_byte):
+            pos = node.start_byte
+            if kind == UseKind.REFERENCE and base_ranges:
+                i = bisect.bisect_right(base_starts, pos) - 1
+                if i >= 0 and base_ranges[i][1] > pos:
+                    continue
+            chain = self.chain(node)
+            if chain[-1] == "?":
+                continue
+            scope = scope_of(pos)
+            key = (scope, chain, kind)
+            if key not in seen:
+                seen[key] = UseFact(scope, node.start_point[0] + 1, chain, kind)
+        facts.uses = list(seen.values())
+
+    def _binds(self, facts: FileFacts, binds: list[tuple[Node, Node | None]], globals_: list[Node],
+               shadow: list[Node], scope_of) -> None:  # noqa: ANN001
+        declared_global = {(scope_of(n.start_byte), _text(n)) for n in globals_}
+        out: list[BindFact] = []
+        for target, value in sorted(binds, key=lambda b: b[0].start_byte):
+            scope = scope_of(target.start_byte)
+            chain = self.chain(target)
+            if "?" in chain or (len(chain) == 1 and (scope, chain[0]) in declared_global):
+                continue
+            val, called = self._value(value) if value is not None else (None, False)
+            out.append(BindFact(scope, target.start_point[0] + 1, chain, val, called))
+        for node in shadow:
+            out.append(BindFact(scope_of(node.start_byte), node.start_point[0] + 1, (_text(node),)))
+        facts.binds = out
+
+    def _params(self, facts: FileFacts, params: list[tuple[Node, Node | None]], scope_of) -> None:  # noqa: ANN001
+        counters: dict[int, int] = {}
+        for name, annotation in sorted(params, key=lambda p: p[0].start_byte):
+            scope = scope_of(name.start_byte)
+            index = counters.get(scope, 0)
+            counters[scope] = index + 1
+            ann: Chain | None = None
+            if annotation is not None:
+                inner = annotation.named_children[0] if annotation.named_children else annotation
+                if inner.type in self.spec.identifier_types or inner.type in self.spec.member_types:
+                    ann = self.chain(inner)
+            facts.params.append(ParamFact(scope, index, _text(name), ann))

@@ -1,0 +1,139 @@
+"""What one file says, before anything is resolved across files.
+
+Extraction turns a file's bytes into ``FileFacts`` with no knowledge of any other file, so
+facts are cached by content hash and re-extracted only when a file changes. Resolution
+(``indexer.resolve``) reads the facts of many files to produce edges.
+
+A *chain* is a dotted expression split into parts, e.g. ``self.engine.run`` →
+``("self", "engine", "run")``. Special heads: ``"super()"``/``"super"`` (the parent class),
+``"?"`` (an expression that is not a name, e.g. ``a[0].run`` → ``("?", "run")``).
+Scopes are indices into ``FileFacts.defs``; ``-1`` is the module.
+"""
+
+from __future__ import annotations
+
+import marshal
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+Chain = tuple[str, ...]
+MODULE_SCOPE = -1
+
+
+class DefKind(StrEnum):
+    CLASS = "class"
+    FUNCTION = "function"
+    METHOD = "method"
+
+
+class UseKind(StrEnum):
+    CALL = "call"
+    REFERENCE = "reference"
+
+
+class DefFact(NamedTuple):
+    qualname: str
+    name: str
+    kind: str
+    """A ``DefKind`` value, kept a plain ``str`` so facts marshal."""
+    start_line: int
+    end_line: int
+    parent: int
+    signature: str
+    doc: str | None
+    bases: tuple[Chain, ...]
+    decorators: tuple[str, ...]
+
+
+class ImportFact(NamedTuple):
+    """``module`` as written (``.core``, ``os.path``, ``./util``); ``name`` the imported member
+    (None for a whole-module import, ``*`` for a wildcard); ``alias`` the local name when renamed.
+    """
+
+    scope: int
+    line: int
+    module: str
+    name: str | None = None
+    alias: str | None = None
+
+
+class UseFact(NamedTuple):
+    scope: int
+    line: int
+    chain: Chain
+    kind: str
+    """A ``UseKind`` value."""
+
+
+class BindFact(NamedTuple):
+    """A local name bound in ``scope``: ``value`` is the chain it is bound to (an alias,
+    ``x = pkg.Engine``), ``called`` says the chain was called (``x = Engine()``: an instance).
+    ``target`` is ``("x",)`` or ``("self", "x")`` for an attribute of the instance.
+    A bind with no value only shadows outer names (loop variables, ``x = 3``)."""
+
+    scope: int
+    line: int
+    target: Chain
+    value: Chain | None = None
+    called: bool = False
+
+
+class ParamFact(NamedTuple):
+    scope: int
+    index: int
+    name: str
+    annotation: Chain | None = None
+
+
+@dataclass(slots=True)
+class FileFacts:
+    path: str
+    language: str
+    line_count: int = 0
+    error_count: int = 0
+    """Syntax errors tree-sitter recovered from (ERROR and MISSING nodes)."""
+    first_error_line: int | None = None
+    doc: str | None = None
+    defs: list[DefFact] = field(default_factory=list)
+    imports: list[ImportFact] = field(default_factory=list)
+    uses: list[UseFact] = field(default_factory=list)
+    binds: list[BindFact] = field(default_factory=list)
+    params: list[ParamFact] = field(default_factory=list)
+
+    def interface(self) -> tuple[object, ...]:
+        """What other files may see of this one: every name it defines or binds at any level
+        that resolution can reach from outside, without line numbers. When it is unchanged,
+        no other file's edges can change."""
+        return (
+            tuple((d.qualname, d.kind, d.parent, d.bases, d.decorators) for d in self.defs),
+            tuple((i.scope, i.module, i.name, i.alias) for i in self.imports if i.scope == MODULE_SCOPE),
+            tuple(
+                (b.scope, b.target, b.value, b.called) for b in self.binds
+                if b.scope == MODULE_SCOPE or (b.target and b.target[0] in ("self", "this"))
+                or (0 <= b.scope < len(self.defs) and self.defs[b.scope].kind == DefKind.CLASS)
+            ),
+            tuple((p.scope, p.index, p.name) for p in self.params if p.index == 0),
+        )
+
+    def to_wire(self) -> bytes:
+        """A compact, fast serialisation (``marshal`` of plain tuples) for process pools
+        and the index state; read back with ``FileFacts.from_wire``."""
+        return marshal.dumps((
+            1, self.path, self.language, self.line_count, self.error_count,
+            self.first_error_line, self.doc,
+            [tuple(d) for d in self.defs], [tuple(i) for i in self.imports],
+            [tuple(u) for u in self.uses], [tuple(b) for b in self.binds],
+            [tuple(p) for p in self.params],
+        ))
+
+    @classmethod
+    def from_wire(cls, data: bytes) -> FileFacts:
+        (_, path, language, line_count, error_count, first_error_line, doc,
+         defs, imports, uses, binds, params) = marshal.loads(data)
+        return cls(
+            path, language, line_count, error_count, first_error_line, doc,
+            [DefFact._make(d) for d in defs], [ImportFact._make(i) for i in imports],
+            [UseFact._make(u) for u in uses], [BindFact._make(b) for b in binds],
+            [ParamFact._make(p) for p in params],
+        )

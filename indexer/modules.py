@@ -1,0 +1,144 @@
+"""Module systems: which repository file an import specifier names.
+
+Python resolves ``a.b.c`` against *source roots* (the repository root, the parent of every
+top-level package, ``src/``-style layouts included) and relative imports against the
+importer's directory, so namespace packages and scripts work without ``__init__.py``.
+ECMAScript resolves ``./x`` against the importer's directory with the usual extensions
+and ``index`` files; bare specifiers (``react``) are outside the repository.
+
+Every existence check is reported to ``probe`` so incremental re-indexing knows which
+files would resolve differently when a file appears or disappears.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+
+Probe = Callable[[str], None]
+
+
+def _dirname(path: str) -> str:
+    return posixpath.dirname(path)
+
+
+def _join(base: str, *parts: str) -> str:
+    joined = posixpath.normpath(posixpath.join(base, *parts)) if base else posixpath.normpath(
+        posixpath.join(*parts))
+    return "" if joined == "." else joined
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleRef:
+    """A module found in the repository: a file, or a namespace directory (``is_dir``)."""
+
+    path: str
+    is_dir: bool = False
+
+
+class PythonModules:
+    def __init__(self, paths: Collection[str]) -> None:
+        self.files = frozenset(paths)
+        self.dirs = frozenset(d for p in self.files for d in _ancestors(p))
+        roots = {""}
+        for p in self.files:
+            if posixpath.basename(p) == "__init__.py":
+                package = _dirname(p)
+                parent = _dirname(package)
+                if _join(parent, "__init__.py") not in self.files:
+                    roots.add(parent)
+        self.roots: tuple[str, ...] = tuple(sorted(roots, key=lambda r: (r.count("/"), r)))
+
+    def _lookup(self, base: str, parts: Iterable[str], probe: Probe) -> ModuleRef | None:
+        rel = "/".join(parts)
+        stem = _join(base, rel) if rel else base
+        for candidate in (f"{stem}.py", f"{stem}/__init__.py", f"{stem}.pyi", f"{stem}/__init__.pyi"):
+            probe(candidate)
+            if candidate in self.files:
+                return ModuleRef(candidate)
+        if stem in self.dirs:
+            return ModuleRef(stem, is_dir=True)
+        return None
+
+    def resolve(self, importer: str, specifier: str, probe: Probe) -> ModuleRef | None:
+        """The module ``specifier`` names when imported from ``importer``, or None when it is
+        not in the repository (then ``is_relative`` tells unresolved from external)."""
+        level = len(specifier) - len(specifier.lstrip("."))
+        parts = [p for p in specifier[level:].split(".") if p]
+        if level:
+            base = _dirname(importer)
+            for _ in range(level - 1):
+                base = _dirname(base)
+            if not parts:
+                return self._lookup(base, (), probe) if base else ModuleRef("", is_dir=True)
+            return self._lookup(base, parts, probe)
+        for root in (*self.roots, _dirname(importer)):
+            found = self._lookup(root, parts, probe)
+            if found is not None:
+                return found
+        return None
+
+    def submodule(self, module: ModuleRef, name: str, probe: Probe) -> ModuleRef | None:
+        """``pkg.name`` when ``module`` is a package (``__init__.py`` or namespace dir)."""
+        if module.is_dir:
+            return self._lookup(module.path, (name,), probe)
+        if posixpath.basename(module.path).startswith("__init__."):
+            return self._lookup(_dirname(module.path), (name,), probe)
+        return None
+
+    @staticmethod
+    def is_relative(specifier: str) -> bool:
+        return specifier.startswith(".")
+
+    @staticmethod
+    def external_name(specifier: str) -> str:
+        return specifier
+
+
+JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs")
+
+
+class EcmaModules:
+    def __init__(self, paths: Collection[str]) -> None:
+        self.files = frozenset(paths)
+        self.dirs = frozenset(d for p in self.files for d in _ancestors(p))
+        self.roots: tuple[str, ...] = ("",)
+
+    def _lookup(self, stem: str, probe: Probe) -> ModuleRef | None:
+        candidates = [stem, *(stem + e for e in JS_EXTENSIONS),
+                      *(f"{stem}/index{e}" for e in JS_EXTENSIONS)]
+        if stem.endswith(".js"):
+            candidates[1:1] = [stem[:-3] + ".ts", stem[:-3] + ".tsx"]
+        for candidate in candidates:
+            probe(candidate)
+            if candidate in self.files:
+                return ModuleRef(candidate)
+        return None
+
+    def resolve(self, importer: str, specifier: str, probe: Probe) -> ModuleRef | None:
+        if not self.is_relative(specifier):
+            return None
+        base = "" if specifier.startswith("/") else _dirname(importer)
+        return self._lookup(_join(base, specifier.lstrip("/")), probe)
+
+    def submodule(self, module: ModuleRef, name: str, probe: Probe) -> ModuleRef | None:
+        return None
+
+    @staticmethod
+    def is_relative(specifier: str) -> bool:
+        return specifier.startswith((".", "/"))
+
+    @staticmethod
+    def external_name(specifier: str) -> str:
+        return specifier
+
+
+def _ancestors(path: str) -> Iterable[str]:
+    d = _dirname(path)
+    while d:
+        yield d
+        d = _dirname(d)
+
+
+MODULE_SYSTEMS = {"python": PythonModules, "ecmascript": EcmaModules}

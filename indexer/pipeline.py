@@ -1,0 +1,474 @@
+"""Indexing a repository: walk, extract in parallel, resolve, store; incrementally by content hash.
+
+``index_repository`` is the one entry point. A first run (or one against an index made by
+another schema version, or a damaged one) builds everything and bulk-loads the store. Later
+runs re-extract only files whose content hash changed, re-resolve those files plus the files
+whose resolution looked at a file that appeared, disappeared or changed its interface, and
+apply the difference to the store, so the stored graph always equals a fresh index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import multiprocessing
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.extract import Extractor
+from indexer.facts import FileFacts
+from indexer.languages import get_language, languages_by_extension
+from indexer.model import (
+    REPOSITORY_ID, SCHEMA_VERSION, Edge, EdgeKind, FileStatus, Node, NodeKind, unresolved_id,
+    external_id,
+)
+from indexer.resolve import FileGraph, Resolver
+from indexer.state import FileRecord, IndexState, decode_graph, encode_graph
+from indexer.store.base import GraphChange, StoreError
+from indexer.store.kuzu_store import KuzuStore
+from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkedFile, WalkOptions, read_source, walk_repository
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as work advances (stages: read, parse, resolve, store)."""
+
+INDEX_DIRNAME = ".repolens"
+GRAPH_FILE = "graph.kuzu"
+STATE_FILE = "state.sqlite"
+PARALLEL_THRESHOLD = 48
+"""Fewer changed files than this are parsed in-process: a pool costs more than it saves."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexOptions:
+    db_dir: Path | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    extra_ignores: tuple[str, ...] = ()
+    workers: int | None = None
+    rebuild: bool = False
+
+
+@dataclass(slots=True)
+class IndexReport:
+    root: str
+    db_dir: str
+    mode: str
+    """``full`` (built from scratch), ``incremental`` or ``unchanged``."""
+    seconds: float = 0.0
+    files: int = 0
+    parsed: int = 0
+    added: int = 0
+    modified: int = 0
+    deleted: int = 0
+    resolved: int = 0
+    nodes: dict[str, int] = field(default_factory=dict)
+    edges: dict[str, int] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    partial: list[dict[str, str]] = field(default_factory=list)
+    rebuild_reason: str | None = None
+
+
+def index_dir(root: Path, db_dir: Path | None = None) -> Path:
+    return (db_dir if db_dir is not None else root / INDEX_DIRNAME).resolve()
+
+
+# -- extraction, in worker processes -----------------------------------------------------------
+_EXTRACTORS: dict[str, Extractor] = {}
+
+
+def _extract_one(path: str, language: str, data: bytes) -> tuple[str, bytes | None, str | None]:
+    try:
+        extractor = _EXTRACTORS.get(language)
+        if extractor is None:
+            extractor = _EXTRACTORS[language] = Extractor(get_language(language))
+        return path, extractor.extract(path, data).to_wire(), None
+    except Exception as exc:  # boundary: one bad file never stops an index
+        log.warning("extraction failed for %s: %s", path, exc)
+        return path, None, f"extraction failed: {type(exc).__name__}: {exc}"
+
+
+def _extract_batch(items: list[tuple[str, str, bytes]]) -> list[tuple[str, bytes | None, str | None]]:
+    return [_extract_one(*item) for item in items]
+
+
+def _batches(items: list[tuple[str, str, bytes]], count: int) -> list[list[tuple[str, str, bytes]]]:
+    """Split into ``count`` batches of similar total size, biggest files first."""
+    ordered = sorted(items, key=lambda it: -len(it[2]))
+    bins: list[list[tuple[str, str, bytes]]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for item in ordered:
+        i = sizes.index(min(sizes))
+        bins[i].append(item)
+        sizes[i] += len(item[2]) + 2000
+    return [b for b in bins if b]
+
+
+def _extract_all(items: list[tuple[str, str, bytes]], workers: int,
+                 progress: Progress | None) -> dict[str, tuple[bytes | None, str | None]]:
+    out: dict[str, tuple[bytes | None, str | None]] = {}
+    total = len(items)
+    if workers <= 1 or total < PARALLEL_THRESHOLD:
+        for n, item in enumerate(items, 1):
+            path, wire, error = _extract_one(*item)
+            out[path] = (wire, error)
+            if progress and (n % 50 == 0 or n == total):
+                progress("parse", n, total)
+        return out
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_extract_batch, batch) for batch in _batches(items, workers * 6)]
+        for future in as_completed(futures):
+            for path, wire, error in future.result():
+                out[path] = (wire, error)
+            if progress:
+                progress("parse", len(out), total)
+    return out
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _interface(facts: FileFacts | None) -> str | None:
+    if facts is None:
+        return None
+    return hashlib.blake2b(marshal.dumps(facts.interface()), digest_size=16).hexdigest()
+
+
+def _directories(paths: Iterable[str]) -> tuple[list[Node], list[Edge]]:
+    dirs: set[str] = set()
+    file_edges: list[Edge] = []
+    for p in paths:
+        parent = p.rpartition("/")[0]
+        file_edges.append(Edge(EdgeKind.CONTAINS, parent or REPOSITORY_ID, p))
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rpartition("/")[0]
+    nodes = [Node(d, NodeKind.DIRECTORY, d.rpartition("/")[2], d) for d in sorted(dirs)]
+    edges = [Edge(EdgeKind.CONTAINS, d.rpartition("/")[0] or REPOSITORY_ID, d) for d in sorted(dirs)]
+    return nodes, edges + file_edges
+
+
+def _symbol_node(sid: str) -> Node:
+    if sid.startswith("extern::"):
+        q = sid[len("extern::"):]
+        return Node(external_id(q), NodeKind.EXTERNAL, q.rsplit(".", 1)[-1], "", qualname=q)
+    name = sid[len("unresolved::"):]
+    return Node(unresolved_id(name), NodeKind.UNRESOLVED, name, "", qualname=name)
+
+
+def _file_status(facts: FileFacts | None, note: str | None, error: str | None) -> tuple[FileStatus, str | None]:
+    if facts is None:
+        return FileStatus.SKIPPED, error
+    if facts.error_count:
+        msg = f"{facts.error_count} syntax error(s), first at line {facts.first_error_line}"
+        return FileStatus.PARTIAL, f"{msg}; {note}" if note else msg
+    return FileStatus.OK, note
+
+
+# -- the entry point -----------------------------------------------------------------------------
+def index_repository(root: Path, options: IndexOptions = IndexOptions(),
+                     progress: Progress | None = None) -> IndexReport:
+    """Index (or re-index) ``root`` into its index directory and say what was done.
+
+    Raises ``indexer.walk.WalkError`` for a missing root or one that is not a directory.
+    """
+    started = time.perf_counter()
+    root = root.resolve() if root.exists() else root
+    files = walk_repository(root, languages_by_extension(),
+                            WalkOptions(max_file_bytes=options.max_file_bytes,
+                                        extra_ignores=options.extra_ignores))
+    files = [f for f in files if not _inside(f.abspath, index_dir(root, options.db_dir))]
+    db_dir = index_dir(root, options.db_dir)
+    db_dir.mkdir(parents=True, exist_ok=True)
+    report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files))
+
+    state, reason = _open_state(db_dir, options.rebuild)
+    if reason:
+        report.rebuild_reason = reason
+        log.warning("rebuilding the index in %s: %s", db_dir, reason)
+
+    # read and hash every file; only changed ones are parsed
+    old_hashes = state.hashes()
+    current: dict[str, WalkedFile] = {f.path: f for f in files}
+    hashes: dict[str, str] = {}
+    todo: list[tuple[str, str, bytes]] = []
+    notes: dict[str, str | None] = {}
+    skips: dict[str, str] = {}
+    for n, f in enumerate(files, 1):
+        read = read_source(f, options.max_file_bytes)
+        digest = hashlib.blake2b(read.data or (read.skip_reason or "").encode(), digest_size=16).hexdigest()
+        hashes[f.path] = digest
+        if old_hashes.get(f.path) == digest:
+            continue
+        if read.data is None:
+            skips[f.path] = read.skip_reason or "unreadable"
+        else:
+            notes[f.path] = read.note
+            todo.append((f.path, f.language or "", read.data))
+        if progress and n % 200 == 0:
+            progress("read", n, len(files))
+    deleted = sorted(set(old_hashes) - set(current))
+    changed = sorted({p for p, _, _ in todo} | set(skips))
+    report.added = sum(1 for p in changed if p not in old_hashes)
+    report.modified = len(changed) - report.added
+    report.deleted = len(deleted)
+    full = not old_hashes
+
+    workers = options.workers or min(os.cpu_count() or 1, 8)
+    extracted = _extract_all(todo, workers, progress)
+    report.parsed = len(todo)
+
+    new_facts: dict[str, FileFacts | None] = {}
+    for path in changed:
+        wire, error = extracted.get(path, (None, skips.get(path)))
+        new_facts[path] = FileFacts.from_wire(wire) if wire is not None else None
+        if wire is None and path not in skips:
+            skips[path] = error or "extraction failed"
+
+    paths_by_language: dict[str, list[str]] = {}
+    for f in files:
+        paths_by_language.setdefault(f.language or "", []).append(f.path)
+
+    def load(path: str) -> FileFacts | None:
+        if path in new_facts:
+            return new_facts[path]
+        if path not in current:
+            return None
+        blob = state.facts(path)
+        return FileFacts.from_wire(blob) if blob is not None else None
+
+    resolver = Resolver(paths_by_language, load)
+    roots = {lang: list(m.roots) for lang, m in resolver.modules.items()}
+    if not full and state.get_meta("roots") != roots:
+        full_resolve = True
+    else:
+        full_resolve = full
+
+    if full_resolve:
+        to_resolve = sorted(current)
+    else:
+        old_interfaces = state.interfaces()
+        moved = set(deleted) | {p for p in changed if p not in old_hashes} | {
+            p for p in changed if p in old_hashes and old_interfaces.get(p) != _interface(new_facts[p])}
+        dependents = {p for p, touched in state.touched() if p in current and moved.intersection(touched)}
+        to_resolve = sorted(set(changed) | dependents)
+    report.resolved = len(to_resolve)
+
+    graphs: dict[str, FileGraph] = {}
+    statuses: dict[str, tuple[FileStatus, str | None]] = {}
+    for n, path in enumerate(to_resolve, 1):
+        if path in new_facts:
+            facts = new_facts[path]
+            status = _file_status(facts, notes.get(path), skips.get(path))
+        else:
+            record = state.record(path)
+            assert record is not None
+            status = (record.status, record.error)
+            facts = load(path)
+        statuses[path] = status
+        if facts is None:
+            wf = current[path]
+            graphs[path] = FileGraph(path, [Node(path, NodeKind.FILE, path.rsplit("/", 1)[-1], path,
+                                                 language=wf.language, status=status[0], error=status[1])],
+                                     [], [], set())
+        else:
+            graphs[path] = resolver.resolve_file(path, status[0], status[1])
+        if progress and (n % 200 == 0 or n == len(to_resolve)):
+            progress("resolve", n, len(to_resolve))
+
+    for path, (status, error) in sorted(statuses.items()):
+        if status is FileStatus.SKIPPED:
+            report.skipped.append({"path": path, "reason": error or ""})
+        elif status is FileStatus.PARTIAL:
+            report.partial.append({"path": path, "error": error or ""})
+
+    graph_path = db_dir / GRAPH_FILE
+    generation = int(state.get_meta("generation", 0)) + 1
+    dir_nodes, dir_edges = _directories(sorted(current))
+    repo_node = Node(REPOSITORY_ID, NodeKind.REPOSITORY, root.name, ".")
+
+    if progress:
+        progress("store", 0, 1)
+    records = [_record(graphs[p], hashes[p], new_facts[p] if p in new_facts else None, statuses[p],
+                       state if p not in new_facts else None) for p in to_resolve]
+    if full:
+        report.mode = "full"
+        symbols = sorted({s.id for g in graphs.values() for s in g.symbols})
+        nodes = [repo_node, *dir_nodes, *(n for p in to_resolve for n in graphs[p].nodes),
+                 *(_symbol_node(s) for s in symbols)]
+        edges = [*dir_edges, *(e for p in to_resolve for e in graphs[p].edges)]
+        store = KuzuStore(graph_path)
+        try:
+            store.replace_all(nodes, edges)
+            store.set_meta("generation", str(generation))
+            store.set_meta("schema_version", str(SCHEMA_VERSION))
+        finally:
+            store.close()
+    else:
+        change = _diff(state, graphs, deleted, dir_nodes, dir_edges)
+        if change.empty and not (deleted or changed):
+            report.mode = "unchanged"
+        store = KuzuStore(graph_path)
+        try:
+            if not change.empty:
+                store.apply(change)
+            store.set_meta("generation", str(generation))
+        finally:
+            store.close()
+    state.write(records, deleted, {
+        "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
+        "root": str(root), "directories": [n.id for n in dir_nodes],
+        "indexed_at": time.time(),
+    })
+    state.close()
+    if progress:
+        progress("store", 1, 1)
+    counts = _counts(graph_path)
+    report.nodes, report.edges = counts
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _inside(path: str, directory: Path) -> bool:
+    return path == str(directory) or path.startswith(str(directory) + os.sep)
+
+
+def _record(graph: FileGraph, digest: str, facts: FileFacts | None,
+            status: tuple[FileStatus, str | None], state: IndexState | None) -> FileRecord:
+    if state is not None:
+        old = state.record(graph.path)
+        assert old is not None
+        facts_blob, interface, language = old.facts, old.interface, old.language
+    else:
+        facts_blob = facts.to_wire() if facts is not None else None
+        interface = _interface(facts)
+        language = facts.language if facts is not None else graph.nodes[0].language
+    return FileRecord(
+        graph.path, digest, language, status[0], status[1], interface, facts_blob,
+        encode_graph(graph.nodes, graph.edges), marshal.dumps(sorted(s.id for s in graph.symbols)),
+        marshal.dumps(sorted(graph.touched)),
+    )
+
+
+def _diff(state: IndexState, graphs: dict[str, FileGraph], deleted: list[str],
+          dir_nodes: list[Node], dir_edges: list[Edge]) -> GraphChange:
+    old_nodes: dict[str, Node] = {}
+    old_edges: dict[tuple[str, str, str], Edge] = {}
+    for path in [*graphs, *deleted]:
+        blob = state.graph(path)
+        if blob is None:
+            continue
+        nodes, edges = decode_graph(blob)
+        old_nodes.update((n.id, n) for n in nodes)
+        old_edges.update((e.key, e) for e in edges)
+    new_nodes = {n.id: n for g in graphs.values() for n in g.nodes}
+    new_edges = {e.key: e for g in graphs.values() for e in g.edges}
+
+    # directories and their CONTAINS edges are derived from the file list as a whole
+    old_dirs = set(state.get_meta("directories", []))
+    new_dirs = {n.id: n for n in dir_nodes}
+    for d in old_dirs:
+        old_nodes.setdefault(d, Node(d, NodeKind.DIRECTORY, d.rpartition("/")[2], d))
+    for d, node in new_dirs.items():
+        new_nodes[d] = node
+    affected = set(graphs) | set(deleted) | old_dirs | set(new_dirs)
+    for e in dir_edges:
+        if e.target in affected:
+            new_edges[e.key] = e
+    for path in [*graphs, *deleted, *old_dirs]:
+        parent = path.rpartition("/")[0] or REPOSITORY_ID
+        key = (EdgeKind.CONTAINS.value, parent, path)
+        old_edges.setdefault(key, Edge(EdgeKind.CONTAINS, parent, path))
+
+    # symbols are shared: one exists while any file points at it
+    touched_paths = set(graphs) | set(deleted)
+    keep: set[str] = set()
+    old_symbols: set[str] = set()
+    for path, symbols in state.symbols():
+        if path in touched_paths:
+            old_symbols.update(symbols)
+        else:
+            keep.update(symbols)
+    fresh = {s.id for g in graphs.values() for s in g.symbols}
+    for sid in old_symbols | fresh:
+        if sid in keep or sid in fresh:
+            new_nodes[sid] = _symbol_node(sid)
+        if sid in keep or sid in old_symbols:
+            old_nodes[sid] = _symbol_node(sid)
+
+    remove_nodes = sorted(set(old_nodes) - set(new_nodes))
+    add_nodes = [new_nodes[i] for i in sorted(set(new_nodes) - set(old_nodes))]
+    update_nodes = [new_nodes[i] for i in sorted(set(new_nodes) & set(old_nodes))
+                    if new_nodes[i] != old_nodes[i]]
+    gone = set(remove_nodes)
+    remove_edges = sorted(k for k, e in old_edges.items()
+                          if (k not in new_edges or new_edges[k] != e) and k[1] not in gone and k[2] not in gone)
+    add_edges = [new_edges[k] for k in sorted(new_edges) if old_edges.get(k) != new_edges[k]]
+    return GraphChange(remove_edges=remove_edges, remove_nodes=remove_nodes, update_nodes=update_nodes,
+                       add_nodes=add_nodes, add_edges=add_edges)
+
+
+def _open_state(db_dir: Path, rebuild: bool) -> tuple[IndexState, str | None]:
+    """The index state, emptied (with the reason) when it cannot be trusted."""
+    state_path = db_dir / STATE_FILE
+    graph_path = db_dir / GRAPH_FILE
+    reason: str | None = "rebuild requested" if rebuild else None
+    state: IndexState | None = None
+    if reason is None and state_path.exists():
+        try:
+            state = IndexState(state_path)
+            version = state.get_meta("schema_version")
+            if version is not None and version != SCHEMA_VERSION:
+                reason = (f"the index was built with schema version {version}; this repolens uses "
+                          f"version {SCHEMA_VERSION}")
+            elif version is not None:
+                stored = _store_generation(graph_path)
+                if stored != state.get_meta("generation"):
+                    reason = "the graph database does not match the index state (an earlier run was interrupted)"
+        except Exception as exc:  # boundary: a damaged state file is rebuilt, not fatal
+            reason = f"the index state could not be read ({exc})"
+    if reason is not None or state is None:
+        if state is not None:
+            state.close()
+        for p in (state_path, graph_path, db_dir / f"{GRAPH_FILE}.wal"):
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
+        state = IndexState(state_path)
+    return state, reason
+
+
+def _store_generation(graph_path: Path) -> int | None:
+    if not graph_path.exists():
+        return None
+    try:
+        store = KuzuStore(graph_path)
+    except StoreError:
+        return None
+    try:
+        value = store.get_meta("generation")
+        return int(value) if value is not None else None
+    finally:
+        store.close()
+
+
+def _counts(graph_path: Path) -> tuple[dict[str, int], dict[str, int]]:
+    store = KuzuStore(graph_path, read_only=True)
+    try:
+        nodes = {r[0]: r[1] for r in store.query("MATCH (n) WHERE n.kind IS NOT NULL RETURN n.kind AS kind, count(*) AS n").rows}
+        edges: Counter[str] = Counter()
+        for kind in EdgeKind:
+            rows = store.query(f"MATCH ()-[e:{kind.value}]->() RETURN count(*) AS n").rows
+            edges[kind.value] = int(rows[0][0]) if rows else 0
+        return dict(sorted(nodes.items())), dict(sorted(edges.items()))
+    finally:
+        store.close()

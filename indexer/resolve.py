@@ -1,0 +1,499 @@
+"""Cross-file resolution: facts of many files → the graph's nodes and edges, file by file.
+
+Names are looked up the way the language does it, never by bare-name matching across the
+repository: the enclosing function scopes (a class body is visible only to itself), then the
+module (definitions, imports, assignments, wildcard imports), then builtins. Member access
+follows modules, packages, classes (with their bases in order) and instances (``self``,
+``this``, a variable bound to a constructor call, an annotated parameter). What leads
+outside the repository becomes an ``extern::`` symbol; what leads nowhere an
+``unresolved::`` symbol named by its last part.
+
+``Resolver.resolve_file`` returns one file's share of the graph and the set of paths it
+looked at (``touched``), which incremental indexing uses to find dependent files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from indexer.facts import MODULE_SCOPE, BindFact, Chain, DefKind, FileFacts, ImportFact, ParamFact, UseKind
+from indexer.languages import LanguageSpec, get_language
+from indexer.model import (
+    Edge, EdgeKind, FileStatus, Node, NodeKind, Resolution, code_id, external_id, unresolved_id,
+)
+from indexer.modules import MODULE_SYSTEMS, ModuleRef
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 12
+
+
+class Value(NamedTuple):
+    """What an expression evaluates to. ``kind``: module | def | instance | super | extern |
+    unknown. ``path``/``index`` locate a module or definition; ``name`` an external name."""
+
+    kind: str
+    path: str = ""
+    index: int = -1
+    name: str = ""
+    inferred: bool = False
+
+
+UNKNOWN = Value("unknown")
+
+
+@dataclass(slots=True)
+class _FileIndex:
+    facts: FileFacts
+    spec: LanguageSpec
+    names: dict[int, dict[str, list[object]]] = field(default_factory=dict)
+    """scope → name → bindings (DefFact index, ImportFact, BindFact, ParamFact), in source order."""
+    children: dict[int, list[int]] = field(default_factory=dict)
+    self_attrs: dict[int, dict[str, list[BindFact]]] = field(default_factory=dict)
+    """class index → attribute assigned on the instance in one of its methods."""
+    wildcards: list[ImportFact] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, facts: FileFacts) -> _FileIndex:
+        spec = get_language(facts.language)
+        index = cls(facts, spec)
+        names = index.names
+        counts: dict[str, int] = {}
+        for i, d in enumerate(facts.defs):
+            names.setdefault(d.parent, {}).setdefault(d.name, []).append(i)
+            index.children.setdefault(d.parent, []).append(i)
+            n = counts[d.qualname] = counts.get(d.qualname, 0) + 1
+            index.ids.append(code_id(facts.path, d.qualname if n == 1 else f"{d.qualname}#{n}"))
+        for imp in facts.imports:
+            if imp.name == "*":
+                if imp.scope == MODULE_SCOPE:
+                    index.wildcards.append(imp)
+                continue
+            local = imp.alias or (imp.name.split(".")[-1] if imp.name else imp.module.split(".")[0])
+            if local and not local.startswith("."):
+                names.setdefault(imp.scope, {}).setdefault(local, []).append(imp)
+        defs = facts.defs
+        for b in facts.binds:
+            if len(b.target) == 1:
+                names.setdefault(b.scope, {}).setdefault(b.target[0], []).append(b)
+            elif len(b.target) == 2 and b.scope >= 0 and defs[b.scope].kind == DefKind.METHOD:
+                owner = defs[b.scope].parent
+                head = b.target[0]
+                if head in spec.self_names or (spec.first_param_is_self and _first_param(facts, b.scope) == head):
+                    index.self_attrs.setdefault(owner, {}).setdefault(b.target[1], []).append(b)
+        for p in facts.params:
+            names.setdefault(p.scope, {}).setdefault(p.name, []).append(p)
+        return index
+
+
+def _first_param(facts: FileFacts, scope: int) -> str | None:
+    for p in facts.params:
+        if p.scope == scope and p.index == 0:
+            return p.name
+    return None
+
+
+@dataclass(slots=True)
+class FileGraph:
+    """One file's share of the graph: its own nodes, the edges that start in it, and the
+    symbols those edges point at."""
+
+    path: str
+    nodes: list[Node]
+    edges: list[Edge]
+    symbols: list[Node]
+    touched: set[str]
+
+
+class Resolver:
+    """Resolves files against the facts of the whole repository, loaded on demand."""
+
+    def __init__(self, paths_by_language: Mapping[str, list[str]],
+                 load_facts: Callable[[str], FileFacts | None]) -> None:
+        self._load = load_facts
+        self._index: dict[str, _FileIndex | None] = {}
+        self.modules = {
+            lang: MODULE_SYSTEMS[get_language(lang).module_system](paths)
+            for lang, paths in paths_by_language.items()
+        }
+        self._mro: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self._touched: set[str] = set()
+        self._active: set[tuple[object, ...]] = set()
+        self._depth = 0
+
+    # -- facts ---------------------------------------------------------------------------
+    def _file(self, path: str) -> _FileIndex | None:
+        self._touched.add(path)
+        if path not in self._index:
+            facts = self._load(path)
+            self._index[path] = _FileIndex.build(facts) if facts is not None else None
+        return self._index[path]
+
+    def forget(self, path: str) -> None:
+        self._index.pop(path, None)
+        self._mro.clear()
+
+    def _probe(self, path: str) -> None:
+        self._touched.add(path)
+
+    # -- modules -------------------------------------------------------------------------
+    def _module_value(self, ref: ModuleRef) -> Value:
+        return Value("module", ref.path, 1 if ref.is_dir else 0)
+
+    def _import_module(self, importer: _FileIndex, specifier: str) -> Value:
+        modules = self.modules[importer.spec.name]
+        ref = modules.resolve(importer.facts.path, specifier, self._probe)
+        if ref is not None:
+            return self._module_value(ref)
+        if modules.is_relative(specifier):
+            return Value("unresolved", name=specifier)
+        return Value("extern", name=modules.external_name(specifier))
+
+    def _eval_import(self, f: _FileIndex, imp: ImportFact) -> Value:
+        if imp.name is None:
+            if imp.alias or f.spec.module_system != "python":
+                return self._import_module(f, imp.module)
+            head = imp.module.split(".")[0]
+            return self._import_module(f, head)
+        module = self._import_module(f, imp.module)
+        if imp.name == "default" and f.spec.module_system == "ecmascript" and module.kind == "module":
+            return self.member(module, "default")
+        return self.member(module, imp.name)
+
+    def module_member(self, module: Value, name: str) -> Value:
+        if module.index == 0:
+            f = self._file(module.path)
+            if f is not None:
+                found = self._lookup_scope(f, MODULE_SCOPE, name)
+                if found is not None:
+                    return found
+                for wildcard in f.wildcards:
+                    key = ("wild", module.path, name)
+                    if key in self._active:
+                        continue
+                    self._active.add(key)
+                    try:
+                        value = self.member(self._import_module(f, wildcard.module), name)
+                    finally:
+                        self._active.discard(key)
+                    if value.kind not in ("unknown", "unresolved"):
+                        return value
+        ref = ModuleRef(module.path, is_dir=module.index == 1)
+        for modules in self.modules.values():
+            sub = modules.submodule(ref, name, self._probe)
+            if sub is not None:
+                return self._module_value(sub)
+        return UNKNOWN
+
+    # -- scopes --------------------------------------------------------------------------
+    def _lookup_scope(self, f: _FileIndex, scope: int, name: str) -> Value | None:
+        bindings = f.names.get(scope, {}).get(name)
+        if not bindings:
+            return None
+        key = (f.facts.path, scope, name)
+        if key in self._active or len(self._active) > MAX_DEPTH * 4:
+            return UNKNOWN
+        self._active.add(key)
+        try:
+            best: Value | None = None
+            for b in reversed(bindings):
+                value = self._eval_binding(f, scope, b)
+                if value.kind not in ("unknown", "unresolved"):
+                    return value
+                best = best or value
+            return best
+        finally:
+            self._active.discard(key)
+
+    def _eval_binding(self, f: _FileIndex, scope: int, b: object) -> Value:
+        if isinstance(b, int):
+            return Value("def", f.facts.path, b)
+        if isinstance(b, ImportFact):
+            return self._eval_import(f, b)
+        if isinstance(b, ParamFact):
+            return self._eval_param(f, b)
+        if isinstance(b, BindFact) and b.value is not None:
+            value = self.eval_chain(f, scope, b.value)
+            if b.called:
+                return self._call_result(value)
+            return value
+        return UNKNOWN
+
+    def _call_result(self, value: Value) -> Value:
+        if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
+            return Value("instance", value.path, value.index, inferred=True)
+        return UNKNOWN
+
+    def _def(self, value: Value):  # noqa: ANN202
+        f = self._file(value.path)
+        assert f is not None
+        return f.facts.defs[value.index]
+
+    def _eval_param(self, f: _FileIndex, p: ParamFact) -> Value:
+        d = f.facts.defs[p.scope] if p.scope >= 0 else None
+        if d is not None and p.index == 0 and f.spec.first_param_is_self and d.kind == DefKind.METHOD:
+            if "staticmethod" in d.decorators:
+                return UNKNOWN
+            if "classmethod" in d.decorators or (d.name == "__new__"):
+                return Value("def", f.facts.path, d.parent)
+            return Value("instance", f.facts.path, d.parent)
+        if p.annotation is not None and d is not None:
+            value = self.eval_chain(f, d.parent, p.annotation)
+            if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
+                return Value("instance", value.path, value.index, inferred=True)
+        return UNKNOWN
+
+    def _enclosing_class(self, f: _FileIndex, scope: int) -> int:
+        defs = f.facts.defs
+        while scope >= 0:
+            if defs[scope].kind == DefKind.CLASS:
+                return scope
+            scope = defs[scope].parent
+        return -1
+
+    def resolve_name(self, f: _FileIndex, scope: int, name: str) -> Value:
+        spec = f.spec
+        if name in spec.self_names:
+            cls = self._enclosing_class(f, scope)
+            return Value("instance", f.facts.path, cls) if cls >= 0 else UNKNOWN
+        if name in spec.super_names:
+            cls = self._enclosing_class(f, scope)
+            return Value("super", f.facts.path, cls) if cls >= 0 else UNKNOWN
+        defs = f.facts.defs
+        s = scope
+        first = True
+        while True:
+            if s == MODULE_SCOPE or first or defs[s].kind != DefKind.CLASS:
+                found = self._lookup_scope(f, s, name)
+                if found is not None:
+                    return found
+            if s == MODULE_SCOPE:
+                break
+            first = False
+            s = defs[s].parent
+        for wildcard in f.wildcards:
+            value = self.member(self._import_module(f, wildcard.module), name)
+            if value.kind not in ("unknown", "unresolved"):
+                return value
+        if name in spec.builtins:
+            return Value("extern", name=f"builtins.{name}" if spec.name == "python" else name)
+        return UNKNOWN
+
+    # -- members -------------------------------------------------------------------------
+    def mro(self, path: str, index: int) -> list[tuple[str, int]]:
+        """The class and its in-repository bases, depth first, left to right, each once."""
+        key = (path, index)
+        if key in self._mro:
+            for p, _ in self._mro[key]:
+                self._touched.add(p)
+            return self._mro[key]
+        self._mro[key] = [key]
+        out: list[tuple[str, int]] = [key]
+        f = self._file(path)
+        if f is not None:
+            d = f.facts.defs[index]
+            for base in d.bases:
+                value = self.eval_chain(f, d.parent, base)
+                if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
+                    for item in self.mro(value.path, value.index):
+                        if item not in out:
+                            out.append(item)
+        self._mro[key] = out
+        return out
+
+    def _external_bases(self, path: str, index: int) -> list[str]:
+        names: list[str] = []
+        for p, i in self.mro(path, index):
+            f = self._file(p)
+            if f is None:
+                continue
+            d = f.facts.defs[i]
+            for base in d.bases:
+                value = self.eval_chain(f, d.parent, base)
+                if value.kind == "extern" and value.name not in ("builtins.object", "object"):
+                    names.append(value.name)
+        return names
+
+    def class_member(self, path: str, index: int, name: str, instance: bool, skip_first: bool = False) -> Value:
+        classes = self.mro(path, index)
+        for p, i in classes[1:] if skip_first else classes:
+            f = self._file(p)
+            if f is None:
+                continue
+            found = self._lookup_scope(f, i, name)
+            if found is not None and found.kind != "unknown":
+                return found
+            if instance:
+                attrs = f.self_attrs.get(i, {}).get(name)
+                key = ("attr", p, i, name)
+                if attrs and key not in self._active:
+                    self._active.add(key)
+                    try:
+                        value = self._eval_attrs(f, attrs)
+                    finally:
+                        self._active.discard(key)
+                    return value
+            if found is not None:
+                return found
+        externals = self._external_bases(path, index)
+        if externals:
+            return Value("extern", name=f"{externals[0]}.{name}")
+        return UNKNOWN
+
+    def _eval_attrs(self, f: _FileIndex, attrs: list[BindFact]) -> Value:
+        for b in attrs:
+            if b.value is not None:
+                value = self.eval_chain(f, b.scope, b.value)
+                value = self._call_result(value) if b.called else value
+                if value.kind != "unknown":
+                    return value._replace(inferred=True)
+        return UNKNOWN
+
+    def member(self, value: Value, name: str) -> Value:
+        kind = value.kind
+        if kind == "module":
+            return self.module_member(value, name)
+        if kind == "extern":
+            return Value("extern", name=f"{value.name}.{name}")
+        if kind == "def":
+            if self._def(value).kind == DefKind.CLASS:
+                return _inherit(self.class_member(value.path, value.index, name, instance=False), value)
+            return UNKNOWN
+        if kind == "instance":
+            return _inherit(self.class_member(value.path, value.index, name, instance=True), value)
+        if kind == "super":
+            return self.class_member(value.path, value.index, name, instance=True, skip_first=True)
+        return UNKNOWN
+
+    def eval_chain(self, f: _FileIndex, scope: int, chain: Chain) -> Value:
+        if chain[0] == "?" or self._depth > MAX_DEPTH:
+            return UNKNOWN
+        self._depth += 1
+        try:
+            value = self.resolve_name(f, scope, chain[0])
+            for part in chain[1:]:
+                if value.kind in ("unknown", "unresolved"):
+                    return UNKNOWN
+                value = self.member(value, part)
+            return value
+        finally:
+            self._depth -= 1
+
+    # -- one file --------------------------------------------------------------------------
+    def resolve_file(self, path: str, status: FileStatus = FileStatus.OK, error: str | None = None) -> FileGraph:
+        self._touched = set()
+        f = self._file(path)
+        assert f is not None, path
+        facts = f.facts
+        nodes: list[Node] = [Node(
+            id=path, kind=NodeKind.FILE, name=path.rsplit("/", 1)[-1], path=path, qualname="",
+            start_line=1, end_line=max(facts.line_count, 1), doc=facts.doc, language=facts.language,
+            status=status, error=error,
+        )]
+        edges: dict[tuple[str, str, str], Edge] = {}
+        symbols: dict[str, Node] = {}
+        ids = f.ids
+
+        for i, d in enumerate(facts.defs):
+            kind = NodeKind(d.kind)
+            nodes.append(Node(
+                id=ids[i], kind=kind, name=d.name, path=path, qualname=d.qualname,
+                start_line=d.start_line, end_line=d.end_line, signature=d.signature, doc=d.doc,
+                language=facts.language,
+            ))
+            parent = ids[d.parent] if d.parent >= 0 else path
+            _add(edges, Edge(EdgeKind.CONTAINS, parent, ids[i]))
+
+        def source_of(scope: int) -> str:
+            return ids[scope] if scope >= 0 else path
+
+        def target_of(value: Value, written: str, allow_symbol: bool = True) -> tuple[str, Resolution] | None:
+            if value.kind == "def":
+                target = self._file(value.path)
+                assert target is not None
+                return target.ids[value.index], Resolution.INFERRED if value.inferred else Resolution.EXACT
+            if value.kind == "module" and value.index == 0:
+                return value.path, Resolution.EXACT
+            if not allow_symbol:
+                return None
+            if value.kind == "extern":
+                sid = external_id(value.name)
+                symbols.setdefault(sid, Node(sid, NodeKind.EXTERNAL, value.name.rsplit(".", 1)[-1],
+                                             "", qualname=value.name))
+                return sid, Resolution.EXTERNAL
+            name = written.rsplit(".", 1)[-1]
+            sid = unresolved_id(name)
+            symbols.setdefault(sid, Node(sid, NodeKind.UNRESOLVED, name, "", qualname=name))
+            return sid, Resolution.UNRESOLVED
+
+        for use in facts.uses:
+            written = ".".join(use.chain)
+            value = self.eval_chain(f, use.scope, use.chain)
+            source = source_of(use.scope)
+            if use.kind == UseKind.CALL:
+                if value.kind == "instance":
+                    value = _inherit(self.class_member(value.path, value.index, "__call__", instance=True), value)
+                if value.kind == "module":
+                    continue
+                found = target_of(value, written)
+                if found is not None:
+                    _add(edges, Edge(EdgeKind.CALLS, source, found[0], use.line, found[1], written))
+            else:
+                if value.kind != "def":
+                    continue
+                found = target_of(value, written, allow_symbol=False)
+                if found is not None and found[0] != source:
+                    _add(edges, Edge(EdgeKind.REFERENCES, source, found[0], use.line, found[1], written))
+
+        for i, d in enumerate(facts.defs):
+            for base in d.bases:
+                value = self.eval_chain(f, d.parent, base)
+                if value.kind == "def" and self._def(value).kind != DefKind.CLASS:
+                    continue
+                found = target_of(value, ".".join(base))
+                if found is not None and found[0] != ids[i]:
+                    _add(edges, Edge(EdgeKind.INHERITS, ids[i], found[0], d.start_line, found[1], ".".join(base)))
+
+        for imp in facts.imports:
+            written = imp.module if imp.name is None else f"{imp.module}.{imp.name}" if imp.name != "*" else imp.module
+            module = self._import_module(f, imp.module)
+            if module.kind == "module":
+                if module.index == 0 and module.path != path:
+                    _add(edges, Edge(EdgeKind.IMPORTS, path, module.path, imp.line, Resolution.EXACT, imp.module))
+                if imp.name and imp.name != "*":
+                    value = self.member(module, imp.name)
+                    if value.kind == "def" or (value.kind == "module" and value.index == 0):
+                        found = target_of(value, written, allow_symbol=False)
+                        if found is not None and found[0] != path:
+                            _add(edges, Edge(EdgeKind.IMPORTS, path, found[0], imp.line, found[1],
+                                             imp.alias or imp.name))
+                continue
+            if module.kind == "extern":
+                found = target_of(Value("extern", name=written), written)
+            else:
+                found = target_of(Value("unresolved"), written)
+            if found is not None:
+                _add(edges, Edge(EdgeKind.IMPORTS, path, found[0], imp.line, found[1], written))
+
+        touched = self._touched
+        touched.discard(path)
+        return FileGraph(path, nodes, list(edges.values()), list(symbols.values()), touched)
+
+
+def _inherit(value: Value, via: Value) -> Value:
+    return value._replace(inferred=True) if via.inferred and not value.inferred else value
+
+
+_RANK = {Resolution.EXACT: 0, Resolution.INFERRED: 1, Resolution.EXTERNAL: 2, Resolution.UNRESOLVED: 3, None: 4}
+
+
+def _add(edges: dict[tuple[str, str, str], Edge], edge: Edge) -> None:
+    key = edge.key
+    old = edges.get(key)
+    if old is None or _RANK[edge.resolution] < _RANK[old.resolution] or (
+            _RANK[edge.resolution] == _RANK[old.resolution] and (edge.line or 0) < (old.line or 0)):
+        edges[key] = edge

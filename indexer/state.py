@@ -1,0 +1,129 @@
+"""What the indexer remembers between runs, beside the graph: per file, its content hash,
+its extracted facts, its share of the graph and the paths its resolution looked at.
+
+Kept in SQLite (``state.sqlite`` in the index directory), keyed by path, with the schema
+version and a generation number that must match the graph store's, so a half-written index
+is detected and rebuilt rather than trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from indexer.model import Edge, EdgeKind, FileStatus, Node, NodeKind, Resolution
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    language TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    interface TEXT,
+    facts BLOB,
+    graph BLOB NOT NULL,
+    symbols BLOB NOT NULL,
+    touched BLOB NOT NULL
+);
+"""
+
+
+@dataclass(slots=True)
+class FileRecord:
+    path: str
+    hash: str
+    language: str | None
+    status: FileStatus
+    error: str | None
+    interface: str | None
+    facts: bytes | None
+    graph: bytes
+    symbols: bytes
+    touched: bytes
+
+
+def encode_graph(nodes: Iterable[Node], edges: Iterable[Edge]) -> bytes:
+    return marshal.dumps((
+        [(n.id, n.kind.value, n.name, n.path, n.qualname, n.start_line, n.end_line, n.signature,
+          n.doc, n.language, n.status.value if n.status else None, n.error) for n in nodes],
+        [(e.kind.value, e.source, e.target, e.line, e.resolution.value if e.resolution else None,
+          e.name) for e in edges],
+    ))
+
+
+def decode_graph(data: bytes) -> tuple[list[Node], list[Edge]]:
+    nodes, edges = marshal.loads(data)
+    return (
+        [Node(i, NodeKind(k), n, p, q, s, e, sig, d, lang, FileStatus(st) if st else None, err)
+         for i, k, n, p, q, s, e, sig, d, lang, st, err in nodes],
+        [Edge(EdgeKind(k), s, t, ln, Resolution(r) if r else None, nm) for k, s, t, ln, r, nm in edges],
+    )
+
+
+class IndexState:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(str(path))
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT path, hash FROM files"))
+
+    def interfaces(self) -> dict[str, str | None]:
+        return dict(self.db.execute("SELECT path, interface FROM files"))
+
+    def facts(self, path: str) -> bytes | None:
+        row = self.db.execute("SELECT facts FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def graph(self, path: str) -> bytes | None:
+        row = self.db.execute("SELECT graph FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def record(self, path: str) -> FileRecord | None:
+        row = self.db.execute(
+            "SELECT path, hash, language, status, error, interface, facts, graph, symbols, touched "
+            "FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return None
+        return FileRecord(row[0], row[1], row[2], FileStatus(row[3]), *row[4:])
+
+    def touched(self) -> Iterator[tuple[str, list[str]]]:
+        for path, blob in self.db.execute("SELECT path, touched FROM files"):
+            yield path, marshal.loads(blob)
+
+    def symbols(self) -> Iterator[tuple[str, list[str]]]:
+        for path, blob in self.db.execute("SELECT path, symbols FROM files"):
+            yield path, marshal.loads(blob)
+
+    def write(self, records: Iterable[FileRecord], deleted: Iterable[str], meta: dict[str, Any]) -> None:
+        with self.db:
+            self.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in deleted))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((r.path, r.hash, r.language, r.status.value, r.error, r.interface, r.facts, r.graph,
+                  r.symbols, r.touched) for r in records))
+            for key, value in meta.items():
+                self.set_meta(key, value)
+
+    def clear(self) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM files")
+            self.db.execute("DELETE FROM meta")

@@ -1,0 +1,70 @@
+"""The storage interface every graph backend implements (embedded Kùzu, Neo4j).
+
+Database ids never leave a store: callers speak only in the model's content ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from indexer.model import Edge, Graph, Node
+
+
+@dataclass(frozen=True, slots=True)
+class GraphChange:
+    """One atomic update of a stored graph, computed by the indexer from what changed.
+
+    Applied in this order: remove edges, remove nodes (with any edge still attached),
+    update nodes (same id, new properties; edges attached to them are kept), add nodes,
+    add edges.
+    """
+
+    remove_edges: Sequence[tuple[str, str, str]] = ()
+    """Edge keys ``(kind, source_id, target_id)``."""
+    remove_nodes: Sequence[str] = ()
+    update_nodes: Sequence[Node] = ()
+    add_nodes: Sequence[Node] = ()
+    add_edges: Sequence[Edge] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.remove_edges or self.remove_nodes or self.update_nodes
+                    or self.add_nodes or self.add_edges)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as objects keyed by column name (the CLI's ``--json`` shape)."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class StoreError(Exception):
+    """A store could not do what was asked; the message says why and what to do."""
+
+
+class ReadOnlyViolation(StoreError):
+    """A write was attempted through a read-only path."""
+
+
+class GraphStore(Protocol):
+    backend: str
+
+    def replace_all(self, nodes: Iterable[Node], edges: Iterable[Edge]) -> None:
+        """Drop whatever is stored and bulk-load this graph (batched, never row by row)."""
+
+    def apply(self, change: GraphChange) -> None:
+        """Apply an incremental change atomically."""
+
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Run parameterised Cypher and return all rows."""
+
+    def dump(self) -> Graph:
+        """Every node and edge, sorted (nodes by id, edges by key): for golden files and export."""
+
+    def close(self) -> None: ...

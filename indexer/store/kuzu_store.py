@@ -1,0 +1,411 @@
+"""The embedded graph store: a Kùzu database file holding the model's nodes and edges.
+
+One node table per :class:`Label` and one relationship table per :class:`EdgeKind` (declared
+with every FROM/TO pair of ``EDGE_ENDPOINTS``), plus a ``Meta`` key/value table for index
+state such as the schema version. Bulk writes go through ``COPY ... FROM`` a pyarrow table;
+row-by-row ``CREATE`` of edges is orders of magnitude slower and is never used.
+"""
+
+from __future__ import annotations
+
+# Kùzu's pyarrow scan calls ``importlib.util`` without importing it; importing it here first
+# avoids "module 'importlib' has no attribute 'util'" on COPY FROM an arrow table.
+import importlib.util  # noqa: F401  (imported for its side effect, see above)
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import kuzu
+import pyarrow as pa
+
+from indexer.model import (
+    EDGE_COLUMNS,
+    EDGE_ENDPOINTS,
+    NODE_COLUMNS,
+    Edge,
+    EdgeKind,
+    FileStatus,
+    Graph,
+    Label,
+    Node,
+    NodeKind,
+    Resolution,
+)
+from indexer.store.base import GraphChange, QueryResult, StoreError
+
+log = logging.getLogger(__name__)
+
+_INT_COLUMNS = frozenset({"start_line", "end_line", "line"})
+_META_TABLE = "Meta"
+_EdgeGroup = tuple[EdgeKind, Label, Label]
+_TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{label.value: NODE_COLUMNS for label in Label},
+    **{kind.value: EDGE_COLUMNS for kind in EdgeKind},
+    _META_TABLE: ("key", "value"),
+}
+
+
+def _column_type(column: str) -> str:
+    return "INT64" if column in _INT_COLUMNS else "STRING"
+
+
+def _arrow_type(column: str) -> pa.DataType:
+    return pa.int64() if column in _INT_COLUMNS else pa.string()
+
+
+def schema_statements() -> list[str]:
+    """The DDL creating every table that is missing, node tables before relationship tables."""
+    node_cols = ", ".join(
+        f"{c} {_column_type(c)}{' PRIMARY KEY' if c == 'id' else ''}" for c in NODE_COLUMNS
+    )
+    edge_cols = ", ".join(f"{c} {_column_type(c)}" for c in EDGE_COLUMNS)
+    statements = [f"CREATE NODE TABLE IF NOT EXISTS {label.value}({node_cols})" for label in Label]
+    for kind, pairs in EDGE_ENDPOINTS.items():
+        ends = ", ".join(f"FROM {src.value} TO {dst.value}" for src, dst in pairs)
+        statements.append(f"CREATE REL TABLE IF NOT EXISTS {kind.value}({ends}, {edge_cols})")
+    statements.append(
+        f"CREATE NODE TABLE IF NOT EXISTS {_META_TABLE}(key STRING PRIMARY KEY, value STRING)"
+    )
+    return statements
+
+
+def _node_table(nodes: Sequence[Node]) -> pa.Table:
+    """Nodes as an arrow table whose columns are NODE_COLUMNS in order (COPY maps by position)."""
+    return pa.table({
+        column: pa.array([_cell(getattr(node, column)) for node in nodes], _arrow_type(column))
+        for column in NODE_COLUMNS
+    })
+
+
+def _edge_table(edges: Sequence[Edge]) -> pa.Table:
+    """Edges as an arrow table: ``from``, ``to``, then EDGE_COLUMNS in order."""
+    data: dict[str, pa.Array] = {
+        "from": pa.array([e.source for e in edges], pa.string()),
+        "to": pa.array([e.target for e in edges], pa.string()),
+    }
+    for column in EDGE_COLUMNS:
+        data[column] = pa.array([_cell(getattr(e, column)) for e in edges], _arrow_type(column))
+    return pa.table(data)
+
+
+def _cell(value: object) -> object:
+    # StrEnum members are str already; plain str() keeps arrow from seeing an Enum subclass.
+    return str(value) if isinstance(value, str) else value
+
+
+def _plain(value: Any) -> Any:
+    """A Kùzu result value with database internals removed.
+
+    Nodes and relationships become dicts of their properties plus ``label`` (node table or
+    relationship type); paths become lists alternating node, relationship, node, ...
+    """
+    if isinstance(value, dict):
+        if "_nodes" in value and "_rels" in value:
+            nodes = [_plain(n) for n in value["_nodes"]]
+            rels = [_plain(r) for r in value["_rels"]]
+            path: list[Any] = []
+            for index, node in enumerate(nodes):
+                path.append(node)
+                if index < len(rels):
+                    path.append(rels[index])
+            return path
+        if "_label" in value and ("_id" in value or "_src" in value):
+            # An unlabeled variable carries the columns of every table it may bind to.
+            columns = _TABLE_COLUMNS.get(value["_label"])
+            plain = {"label": value["_label"]}
+            plain.update({k: _plain(v) for k, v in value.items()
+                          if not k.startswith("_") and (columns is None or k in columns)})
+            return plain
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class KuzuStore:
+    """A :class:`GraphStore` on an embedded Kùzu database file.
+
+    Opening creates the file and any missing table unless ``read_only``; a read-only store
+    opens the database read-only, so Kùzu itself refuses writes. Every Kùzu failure surfaces
+    as :class:`StoreError` carrying Kùzu's message.
+    """
+
+    backend = "kuzu"
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise StoreError(f"No index at {self.path}: build one first (read-only open).")
+        try:
+            self._db = kuzu.Database(str(self.path), read_only=read_only)
+            self._conn = kuzu.Connection(self._db)
+        except RuntimeError as exc:
+            raise StoreError(
+                f"Cannot open the Kùzu database {self.path} with kuzu {kuzu.__version__}: {exc}. "
+                "The file is corrupt or was written by an incompatible Kùzu version; "
+                "delete it and re-index."
+            ) from exc
+        if read_only:
+            self._check_tables()
+        else:
+            self._run_all(schema_statements())
+
+    # -- GraphStore --------------------------------------------------------------------
+
+    def replace_all(self, nodes: Iterable[Node], edges: Iterable[Edge]) -> None:
+        """Drop every stored node and edge (``Meta`` is kept) and bulk-load this graph in one
+        transaction; on failure the previous graph stays and :class:`StoreError` is raised."""
+        node_list = list(nodes)
+        labels = {node.id: node.label for node in node_list}
+        if len(labels) != len(node_list):
+            raise StoreError(f"replace_all: duplicate node ids ({len(node_list) - len(labels)}).")
+        edge_groups = self._group_edges(list(edges), labels)
+        drops = [f"DROP TABLE IF EXISTS {kind.value}" for kind in EdgeKind]
+        drops += [f"DROP TABLE IF EXISTS {label.value}" for label in Label]
+        creates = [s for s in schema_statements() if _META_TABLE not in s]
+
+        def load() -> None:
+            for statement in drops + creates:
+                self._execute(statement)
+            self._copy_nodes(node_list)
+            self._copy_edges(edge_groups)
+
+        self._in_transaction(load, what="replace_all")
+        log.info("replaced graph in %s: %d nodes, %d edges",
+                 self.path, len(node_list), sum(len(g) for g in edge_groups.values()))
+
+    def apply(self, change: GraphChange) -> None:
+        """Apply ``change`` in one transaction, in the order its docstring gives.
+
+        Removing an edge or node that is not stored is a no-op; updating a node that is not
+        stored, or giving it another label, adding an id or edge key that exists, or an edge
+        to an unknown node raises :class:`StoreError` and nothing is changed.
+        """
+        if change.empty:
+            return
+        self._in_transaction(lambda: self._apply(change), what="apply")
+
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Run one Cypher statement; columns are its RETURN aliases, values plain Python
+        (nodes and relationships as property dicts with ``label``, paths as lists)."""
+        result = self._execute(cypher, params)
+        return QueryResult(columns=list(result.get_column_names()),
+                           rows=[[_plain(v) for v in row] for row in result.get_all()])
+
+    def dump(self) -> Graph:
+        """Every node and edge, nodes sorted by id, edges by (kind, source, target)."""
+        node_cols = ", ".join(f"n.{c}" for c in NODE_COLUMNS)
+        nodes: list[Node] = []
+        for label in Label:
+            for row in self._execute(f"MATCH (n:{label.value}) RETURN {node_cols}").get_all():
+                nodes.append(_node_from_row(row))
+        edge_cols = ", ".join(f"r.{c}" for c in EDGE_COLUMNS)
+        edges: list[Edge] = []
+        for kind in EdgeKind:
+            cypher = f"MATCH (a)-[r:{kind.value}]->(b) RETURN a.id, b.id, {edge_cols}"
+            for source, target, line, resolution, name in self._execute(cypher).get_all():
+                edges.append(Edge(kind, source, target, line,
+                                  None if resolution is None else Resolution(resolution), name))
+        nodes.sort(key=lambda n: n.id)
+        edges.sort(key=lambda e: e.key)
+        return Graph(nodes=tuple(nodes), edges=tuple(edges))
+
+    def close(self) -> None:
+        """Release the database; the store cannot be used afterwards."""
+        self._conn.close()
+        self._db.close()
+
+    def __enter__(self) -> KuzuStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- index state -------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """The value stored under ``key`` in ``Meta``, or None when it was never set."""
+        rows = self._execute(f"MATCH (m:{_META_TABLE} {{key: $key}}) RETURN m.value",
+                             {"key": key}).get_all()
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` in ``Meta``, replacing any previous value."""
+        self._execute(f"MERGE (m:{_META_TABLE} {{key: $key}}) SET m.value = $value",
+                      {"key": key, "value": value})
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> kuzu.QueryResult:
+        try:
+            result = self._conn.execute(cypher, dict(params or {}))
+        except RuntimeError as exc:
+            raise StoreError(f"Kùzu: {exc}") from exc
+        if isinstance(result, list):  # several statements: keep the last one's rows
+            for earlier in result[:-1]:
+                earlier.close()
+            result = result[-1]
+        return result
+
+    def _run_all(self, statements: Iterable[str]) -> None:
+        for statement in statements:
+            self._execute(statement)
+
+    def _check_tables(self) -> None:
+        rows = self._execute("CALL show_tables() RETURN name").get_all()
+        missing = {label.value for label in Label} | {kind.value for kind in EdgeKind}
+        missing.add(_META_TABLE)
+        missing -= {row[0] for row in rows}
+        if missing:
+            raise StoreError(f"{self.path} is not a repolens index (missing tables: "
+                             f"{', '.join(sorted(missing))}); re-index it.")
+
+    def _in_transaction(self, work: Callable[[], None], what: str) -> None:
+        self._execute("BEGIN TRANSACTION")
+        try:
+            work()
+            self._execute("COMMIT")
+        except Exception as exc:
+            self._rollback()
+            raise StoreError(f"{what} failed and was rolled back: {exc}") from exc
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        # Kùzu rolls a transaction back by itself when a statement in it fails.
+        try:
+            self._conn.execute("ROLLBACK")
+        except RuntimeError as exc:
+            log.debug("rollback: %s", exc)
+
+    def _apply(self, change: GraphChange) -> None:
+        known = self._labels_of(_ids_referenced(change))
+        self._remove_edges(change.remove_edges, known)
+        self._remove_nodes(change.remove_nodes, known)
+        for node_id in change.remove_nodes:
+            known.pop(node_id, None)
+        self._update_nodes(change.update_nodes, known)
+        for node in change.add_nodes:
+            if node.id in known:
+                raise StoreError(f"cannot add node {node.id!r}: it exists")
+            known[node.id] = node.label
+        self._copy_nodes(change.add_nodes)
+        groups = self._group_edges(change.add_edges, known)
+        self._refuse_existing_edges(groups)
+        self._copy_edges(groups)
+
+    def _labels_of(self, ids: set[str]) -> dict[str, Label]:
+        """Label of each of ``ids`` that is stored."""
+        if not ids:
+            return {}
+        found: dict[str, Label] = {}
+        for label in Label:
+            rows = self._execute(f"MATCH (n:{label.value}) WHERE n.id IN $ids RETURN n.id",
+                                 {"ids": sorted(ids)}).get_all()
+            found.update((row[0], label) for row in rows)
+        return found
+
+    def _remove_edges(self, keys: Sequence[tuple[str, str, str]],
+                      known: Mapping[str, Label]) -> None:
+        groups: dict[_EdgeGroup, list[dict[str, str]]] = defaultdict(list)
+        for kind, source, target in keys:
+            if source in known and target in known:
+                groups[(EdgeKind(kind), known[source], known[target])].append(
+                    {"s": source, "t": target})
+        for (kind, src, dst), rows in groups.items():
+            self._execute(f"UNWIND $rows AS r MATCH (a:{src.value} {{id: r.s}})"
+                          f"-[e:{kind.value}]->(b:{dst.value} {{id: r.t}}) DELETE e",
+                          {"rows": rows})
+
+    def _remove_nodes(self, ids: Sequence[str], known: Mapping[str, Label]) -> None:
+        by_label: dict[Label, list[str]] = defaultdict(list)
+        for node_id in ids:
+            if node_id in known:
+                by_label[known[node_id]].append(node_id)
+        for label, group in by_label.items():
+            self._execute(f"MATCH (n:{label.value}) WHERE n.id IN $ids DETACH DELETE n",
+                          {"ids": group})
+
+    def _update_nodes(self, nodes: Sequence[Node], known: Mapping[str, Label]) -> None:
+        by_label: dict[Label, list[dict[str, object]]] = defaultdict(list)
+        for node in nodes:
+            if known.get(node.id) is None:
+                raise StoreError(f"cannot update node {node.id!r}: it is not stored")
+            if known[node.id] != node.label:
+                raise StoreError(f"cannot update node {node.id!r} from {known[node.id]} to "
+                                 f"{node.label}: remove it and add it instead")
+            by_label[node.label].append({c: _cell(getattr(node, c)) for c in NODE_COLUMNS})
+        # A column that is null in every row arrives untyped (as STRING): cast the integers.
+        assignments = ", ".join(
+            f"n.{c} = CAST(r.{c} AS INT64)" if c in _INT_COLUMNS else f"n.{c} = r.{c}"
+            for c in NODE_COLUMNS if c != "id"
+        )
+        for label, rows in by_label.items():
+            self._execute(f"UNWIND $rows AS r MATCH (n:{label.value} {{id: r.id}}) "
+                          f"SET {assignments}", {"rows": rows})
+
+    def _copy_nodes(self, nodes: Sequence[Node]) -> None:
+        by_label: dict[Label, list[Node]] = defaultdict(list)
+        for node in nodes:
+            by_label[node.label].append(node)
+        for label, group in by_label.items():
+            self._execute(f"COPY {label.value} FROM $data", {"data": _node_table(group)})
+
+    @staticmethod
+    def _group_edges(edges: Sequence[Edge],
+                     labels: Mapping[str, Label]) -> dict[_EdgeGroup, list[Edge]]:
+        """Edges grouped by (kind, source label, target label), checked against the schema."""
+        groups: dict[_EdgeGroup, list[Edge]] = defaultdict(list)
+        seen: set[tuple[str, str, str]] = set()
+        for edge in edges:
+            for end in (edge.source, edge.target):
+                if end not in labels:
+                    raise StoreError(f"edge {edge.key} refers to unknown node {end!r}")
+            pair = (labels[edge.source], labels[edge.target])
+            if pair not in EDGE_ENDPOINTS[edge.kind]:
+                raise StoreError(f"edge {edge.key}: {edge.kind} cannot go from {pair[0]} "
+                                 f"to {pair[1]}")
+            if edge.key in seen:
+                raise StoreError(f"edge {edge.key} given twice")
+            seen.add(edge.key)
+            groups[(edge.kind, *pair)].append(edge)
+        return groups
+
+    def _refuse_existing_edges(self, groups: Mapping[_EdgeGroup, Sequence[Edge]]) -> None:
+        for (kind, src, dst), edges in groups.items():
+            rows = [{"s": e.source, "t": e.target} for e in edges]
+            found = self._execute(
+                f"UNWIND $rows AS r MATCH (a:{src.value} {{id: r.s}})"
+                f"-[:{kind.value}]->(b:{dst.value} {{id: r.t}}) RETURN a.id, b.id LIMIT 1",
+                {"rows": rows}).get_all()
+            if found:
+                raise StoreError(f"cannot add edge {(kind.value, *found[0])}: it exists")
+
+    def _copy_edges(self, groups: Mapping[_EdgeGroup, Sequence[Edge]]) -> None:
+        for (kind, src, dst), edges in groups.items():
+            self._execute(f"COPY {kind.value} FROM $data (from='{src.value}', to='{dst.value}')",
+                          {"data": _edge_table(edges)})
+
+
+def _ids_referenced(change: GraphChange) -> set[str]:
+    ids = {end for _, source, target in change.remove_edges for end in (source, target)}
+    ids.update(change.remove_nodes)
+    ids.update(node.id for node in change.update_nodes)
+    ids.update(node.id for node in change.add_nodes)
+    ids.update(end for edge in change.add_edges for end in (edge.source, edge.target))
+    return ids
+
+
+def _node_from_row(row: Sequence[Any]) -> Node:
+    values = dict(zip(NODE_COLUMNS, row, strict=True))
+    status = values.pop("status")
+    return Node(
+        **{**values, "kind": NodeKind(values["kind"]),
+           "status": None if status is None else FileStatus(status)},
+    )

@@ -1,0 +1,27 @@
+// name: callees
+// purpose: What the given node calls, directly or through up to depth calls, including
+//   external and unresolved symbols. depth is the fewest calls between them; resolution is
+//   the weakest edge resolution on the best such shortest chain (exact > inferred >
+//   external > unresolved).
+// params: id (string) the caller's id; depth (int, default 1, min 1, max 5) how many calls
+//   to follow
+// returns: id, kind, name, path, start_line, depth, resolution
+// note: Cypher cannot take a parameter as a variable-length bound, so the pattern is fixed at
+//   *1..5 and filtered with length(p) <= $depth; raise both together. The weakest resolution
+//   is ranked 0..3 and folded into one min() with the depth (depth * 10 + rank).
+MATCH p = (s {id: $id})-[:CALLS*1..5]->(c)
+WHERE length(p) <= $depth
+WITH c, length(p) AS hops,
+     CASE
+       WHEN all(r IN relationships(p) WHERE r.resolution = 'exact') THEN 0
+       WHEN all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred']) THEN 1
+       WHEN all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred', 'external'])
+         THEN 2
+       ELSE 3
+     END AS rank
+WITH c, min(hops * 10 + rank) AS best
+RETURN c.id AS id, c.kind AS kind, c.name AS name, c.path AS path,
+       c.start_line AS start_line, best / 10 AS depth,
+       CASE best % 10 WHEN 0 THEN 'exact' WHEN 1 THEN 'inferred' WHEN 2 THEN 'external'
+         ELSE 'unresolved' END AS resolution
+ORDER BY depth, id

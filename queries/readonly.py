@@ -1,0 +1,177 @@
+"""A guard for user-supplied Cypher that must only read: :func:`check_read_only`.
+
+It is a lexical check made before a query reaches any backend, so it has to be conservative:
+comments, string literals and back-quoted names are blanked out first (``RETURN 'CREATE'``
+passes), then any clause that writes, changes the schema, moves data in or out of the
+database, controls transactions or reaches outside the graph is refused, in any letter case.
+Procedures may be called only when they are on :data:`READ_PROCEDURES`. A read-only store is
+the second line of defence, not a replacement.
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexer.store.base import ReadOnlyViolation
+
+READ_PROCEDURES: frozenset[str] = frozenset({
+    # Kùzu
+    "show_tables", "table_info", "show_connection", "show_functions", "show_indexes",
+    "show_sequences", "show_attached_databases", "show_loaded_extensions",
+    "show_official_extensions", "show_projected_graphs", "show_warnings", "current_setting",
+    "db_version", "storage_info", "query_fts_index", "query_vector_index",
+    # Neo4j
+    "db.labels", "db.relationshiptypes", "db.propertykeys", "db.schema.visualization",
+    "db.schema.nodetypeproperties", "db.schema.reltypeproperties", "db.indexes",
+    "db.constraints", "db.info", "db.ping", "dbms.components",
+    "db.index.fulltext.querynodes", "db.index.fulltext.queryrelationships",
+    "db.index.vector.querynodes",
+})
+"""Procedures that only read, lower-cased (Kùzu's names are case-insensitive)."""
+
+_REFUSED: dict[str, str] = {
+    "CREATE": "writes to the graph or schema",
+    "MERGE": "writes to the graph",
+    "SET": "writes to the graph or settings",
+    "DELETE": "writes to the graph",
+    "DETACH": "writes to the graph or detaches a database",
+    "REMOVE": "writes to the graph",
+    "FOREACH": "exists only to write",
+    "DROP": "changes the schema",
+    "ALTER": "changes the schema",
+    "RENAME": "changes the schema",
+    "COPY": "moves data into or out of the database",
+    "LOAD": "reads files or loads extensions",
+    "IMPORT": "moves data into the database",
+    "EXPORT": "moves data out of the database",
+    "INSTALL": "installs an extension",
+    "UNINSTALL": "removes an extension",
+    "ATTACH": "attaches another database",
+    "USE": "switches database",
+    "BEGIN": "controls transactions",
+    "COMMIT": "controls transactions",
+    "ROLLBACK": "controls transactions",
+    "CHECKPOINT": "writes the database to disk",
+    "GRANT": "administers the database",
+    "DENY": "administers the database",
+    "REVOKE": "administers the database",
+    "TERMINATE": "administers the database",
+    "START": "administers the database",
+    "STOP": "administers the database",
+    "ENABLE": "administers the database",
+}
+# Clause heads named together with the word that follows them ("DETACH DELETE", "LOAD CSV").
+_TWO_WORD = frozenset({"DETACH", "LOAD", "IMPORT", "EXPORT", "BEGIN", "START", "STOP",
+                       "ENABLE", "CREATE", "DROP", "ALTER"})
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PROCEDURE = re.compile(r"\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*([(=]?)")
+
+
+def check_read_only(cypher: str) -> None:
+    """Return None when ``cypher`` only reads; raise :class:`ReadOnlyViolation` naming the
+    first offending clause and its line otherwise (also for an unterminated string or
+    comment, which cannot be checked)."""
+    text, unterminated = _blank(cypher)
+    if unterminated:
+        raise ReadOnlyViolation(f"Query refused: unterminated {unterminated}, so it cannot be "
+                                "checked for writes.")
+    words = [(m.group().upper(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    for index, (word, start, end) in enumerate(words):
+        if _is_name(text, start, end):
+            continue
+        following = ""
+        if index + 1 < len(words) and not text[end:words[index + 1][1]].strip():
+            following = words[index + 1][0]  # the next word, with only blanks between
+        if word == "CALL":
+            _check_call(text, end)
+        elif word == "IN" and following == "TRANSACTIONS":
+            _refuse("CALL ... IN TRANSACTIONS", "writes in batches of transactions", text, start)
+        elif word in _REFUSED:
+            clause = f"{word} {following}" if word in _TWO_WORD and following else word
+            _refuse(clause, _REFUSED[word], text, start)
+
+
+def strip_literals_and_comments(cypher: str) -> str:
+    """``cypher`` with the insides of string literals and back-quoted names, and whole
+    comments, replaced by spaces (newlines kept), so offsets and line numbers still match."""
+    return _blank(cypher)[0]
+
+
+def _blank(cypher: str) -> tuple[str, str | None]:
+    """The blanked text, and what was left unterminated (None when everything closed)."""
+    out: list[str] = []
+    i, n = 0, len(cypher)
+    while i < n:
+        char, pair = cypher[i], cypher[i:i + 2]
+        if pair == "//":
+            end = cypher.find("\n", i)
+            end = n if end == -1 else end
+            out.append(" " * (end - i))
+            i = end
+        elif pair == "/*":
+            end = cypher.find("*/", i + 2)
+            if end == -1:
+                return "".join(out), "block comment"
+            out.append(_spaces(cypher[i:end + 2]))
+            i = end + 2
+        elif char in "'\"`":
+            end = _literal_end(cypher, i)
+            if end == -1:
+                return "".join(out), "back-quoted name" if char == "`" else "string literal"
+            out.append(char + _spaces(cypher[i + 1:end - 1]) + char)
+            i = end
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out), None
+
+
+def _literal_end(text: str, start: int) -> int:
+    """Index just past the literal opened at ``start``, or -1 when it never closes.
+    Strings escape with a backslash; back-quoted names by doubling the back-quote."""
+    quote = text[start]
+    i = start + 1
+    while i < len(text):
+        if quote != "`" and text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote:
+            if quote == "`" and text[i + 1:i + 2] == "`":
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return -1
+
+
+def _spaces(text: str) -> str:
+    return "".join("\n" if c == "\n" else " " for c in text)
+
+
+def _is_name(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` is a property, parameter, label or map key
+    (``n.set``, ``$delete``, ``:Create``, ``{merge: 1}``) rather than a keyword."""
+    before = start - 1
+    while before >= 0 and text[before].isspace():
+        before -= 1
+    after = end
+    while after < len(text) and text[after].isspace():
+        after += 1
+    return (before >= 0 and text[before] in ".$:") or text[after:after + 1] == ":"
+
+
+def _check_call(text: str, after_call: int) -> None:
+    match = _PROCEDURE.match(text, after_call)
+    if match is None:  # CALL { subquery }: its clauses are checked like the rest
+        return
+    name = re.sub(r"\s+", "", match.group(1))
+    if match.group(2) == "=" or name.lower() not in READ_PROCEDURES:
+        _refuse(f"CALL {name}", "calls a procedure that is not on the read-only allow-list "
+                "(e.g. show_tables, table_info, db.labels)", text, after_call)
+
+
+def _refuse(clause: str, why: str, text: str, position: int) -> None:
+    line = text.count("\n", 0, position) + 1
+    raise ReadOnlyViolation(f"Query refused: {clause} (line {line}) {why}; only read queries "
+                            "are allowed here.")
