@@ -25,6 +25,7 @@ from pathlib import Path
 
 from indexer.extract import Extractor
 from indexer.facts import FileFacts
+from indexer.gitinfo import git_commit
 from indexer.languages import get_language, languages_by_extension
 from indexer.model import (
     REPOSITORY_ID, SCHEMA_VERSION, Edge, EdgeKind, FileStatus, Node, NodeKind, unresolved_id,
@@ -75,6 +76,8 @@ class IndexReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     partial: list[dict[str, str]] = field(default_factory=list)
     rebuild_reason: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per stage: walk, read, parse, resolve, store."""
 
 
 def index_dir(root: Path, db_dir: Path | None = None) -> Path:
@@ -139,7 +142,7 @@ def _extract_all(items: list[tuple[str, str, bytes]], workers: int,
 def _interface(facts: FileFacts | None) -> str | None:
     if facts is None:
         return None
-    return hashlib.blake2b(marshal.dumps(facts.interface()), digest_size=16).hexdigest()
+    return hashlib.blake2b(marshal.dumps(facts.interface(), 2), digest_size=16).hexdigest()
 
 
 def _directories(paths: Iterable[str]) -> tuple[list[Node], list[Edge]]:
@@ -186,9 +189,12 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
                             WalkOptions(max_file_bytes=options.max_file_bytes,
                                         extra_ignores=options.extra_ignores))
     files = [f for f in files if not _inside(f.abspath, index_dir(root, options.db_dir))]
+    clock = _Clock()
     db_dir = index_dir(root, options.db_dir)
     db_dir.mkdir(parents=True, exist_ok=True)
-    report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files))
+    report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files),
+                         timings=clock.laps)
+    clock.lap("walk")
 
     state, reason = _open_state(db_dir, options.rebuild)
     if reason:
@@ -222,9 +228,11 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     report.deleted = len(deleted)
     full = not old_hashes
 
+    clock.lap("read")
     workers = options.workers or min(os.cpu_count() or 1, 8)
     extracted = _extract_all(todo, workers, progress)
     report.parsed = len(todo)
+    clock.lap("parse")
 
     new_facts: dict[str, FileFacts | None] = {}
     for path in changed:
@@ -284,6 +292,7 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
         if progress and (n % 200 == 0 or n == len(to_resolve)):
             progress("resolve", n, len(to_resolve))
 
+    clock.lap("resolve")
     for path, (status, error) in sorted(statuses.items()):
         if status is FileStatus.SKIPPED:
             report.skipped.append({"path": path, "reason": error or ""})
@@ -326,15 +335,28 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     state.write(records, deleted, {
         "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
         "root": str(root), "directories": [n.id for n in dir_nodes],
-        "indexed_at": time.time(),
+        "indexed_at": time.time(), "commit": git_commit(root),
     })
     state.close()
+    clock.lap("store")
     if progress:
         progress("store", 1, 1)
     counts = _counts(graph_path)
     report.nodes, report.edges = counts
+    clock.lap("count")
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(self.laps.get(stage, 0.0) + now - self.last, 3)
+        self.last = now
 
 
 def _inside(path: str, directory: Path) -> bool:

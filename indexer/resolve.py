@@ -122,6 +122,7 @@ class Resolver:
         }
         self._mro: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._touched: set[str] = set()
+        self._imports: dict[tuple[str, str, str], tuple[Value, tuple[str, ...]]] = {}
         self._active: set[tuple[object, ...]] = set()
         self._depth = 0
 
@@ -145,13 +146,24 @@ class Resolver:
         return Value("module", ref.path, 1 if ref.is_dir else 0)
 
     def _import_module(self, importer: _FileIndex, specifier: str) -> Value:
-        modules = self.modules[importer.spec.name]
-        ref = modules.resolve(importer.facts.path, specifier, self._probe)
-        if ref is not None:
-            return self._module_value(ref)
-        if modules.is_relative(specifier):
-            return Value("unresolved", name=specifier)
-        return Value("extern", name=modules.external_name(specifier))
+        # Memoised per importing directory: the answer depends only on it, the specifier and the
+        # file set; the probes are replayed so every importer records what it depended on.
+        directory = importer.facts.path.rpartition("/")[0]
+        key = (importer.spec.name, directory, specifier)
+        cached = self._imports.get(key)
+        if cached is None:
+            probes: list[str] = []
+            modules = self.modules[importer.spec.name]
+            ref = modules.resolve(importer.facts.path, specifier, probes.append)
+            if ref is not None:
+                value = self._module_value(ref)
+            elif modules.is_relative(specifier):
+                value = Value("unresolved", name=specifier)
+            else:
+                value = Value("extern", name=modules.external_name(specifier))
+            cached = self._imports[key] = (value, tuple(probes))
+        self._touched.update(cached[1])
+        return cached[0]
 
     def _eval_import(self, f: _FileIndex, imp: ImportFact) -> Value:
         if imp.name is None:

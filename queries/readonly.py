@@ -60,9 +60,22 @@ _REFUSED: dict[str, str] = {
     "STOP": "administers the database",
     "ENABLE": "administers the database",
 }
+_SCHEMA_OBJECTS = frozenset({"TABLE", "NODE", "REL", "MACRO", "SEQUENCE", "INDEX",
+                             "CONSTRAINT", "DATABASE", "USER", "ROLE", "GRAPH", "ALIAS"})
 # Clause heads named together with the word that follows them ("DETACH DELETE", "LOAD CSV").
-_TWO_WORD = frozenset({"DETACH", "LOAD", "IMPORT", "EXPORT", "BEGIN", "START", "STOP",
-                       "ENABLE", "CREATE", "DROP", "ALTER"})
+_SECOND_WORDS: dict[str, frozenset[str]] = {
+    "DETACH": frozenset({"DELETE"}),
+    "LOAD": frozenset({"CSV", "FROM", "EXTENSION", "WITH"}),
+    "IMPORT": frozenset({"DATABASE"}),
+    "EXPORT": frozenset({"DATABASE"}),
+    "BEGIN": frozenset({"TRANSACTION"}),
+    "START": frozenset({"DATABASE"}),
+    "STOP": frozenset({"DATABASE"}),
+    "ENABLE": frozenset({"SERVER"}),
+    "CREATE": _SCHEMA_OBJECTS,
+    "DROP": _SCHEMA_OBJECTS,
+    "ALTER": _SCHEMA_OBJECTS,
+}
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PROCEDURE = re.compile(r"\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*([(=]?)")
@@ -88,7 +101,8 @@ def check_read_only(cypher: str) -> None:
         elif word == "IN" and following == "TRANSACTIONS":
             _refuse("CALL ... IN TRANSACTIONS", "writes in batches of transactions", text, start)
         elif word in _REFUSED:
-            clause = f"{word} {following}" if word in _TWO_WORD and following else word
+            two_words = following in _SECOND_WORDS.get(word, ())
+            clause = f"{word} {following}" if two_words else word
             _refuse(clause, _REFUSED[word], text, start)
 
 

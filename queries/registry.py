@@ -13,6 +13,11 @@ after ``//`` continues the previous key::
 ``string`` or ``int`` and options ``default X`` (``default ""`` for the empty string),
 ``min N``, ``max N`` and ``one of a|b|c``. A parameter without a default is required.
 The query text must use exactly the declared ``$parameters`` and be read-only.
+
+Texts run unchanged on Kùzu and Neo4j, so they keep to the Cypher both accept. Kùzu 0.11
+silently drops a WHERE conjunct that mentions only parameters (``WHERE $depth >= 2``); bind
+the parameter first (``WITH n, $depth AS depth WHERE depth >= 2``) or combine it with a
+variable, as ``($kind = '' OR n.kind = $kind)`` does.
 """
 
 from __future__ import annotations
@@ -128,7 +133,8 @@ def run_named(store: GraphStore, name: str, params: Mapping[str, ParamValue | No
     return store.query(query.text, bind_params(query, params))
 
 
-def bind_params(query: NamedQuery, params: Mapping[str, ParamValue | None]) -> dict[str, ParamValue]:
+def bind_params(query: NamedQuery,
+                params: Mapping[str, ParamValue | None]) -> dict[str, ParamValue]:
     """The parameters to send for ``query``: converted, checked, defaults filled in."""
     declared = {p.name: p for p in query.params}
     usage = f"{query.name} takes: {query.signature()}"

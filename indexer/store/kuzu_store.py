@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import kuzu
 import pyarrow as pa
@@ -33,7 +33,7 @@ from indexer.model import (
     NodeKind,
     Resolution,
 )
-from indexer.store.base import GraphChange, QueryResult, StoreError
+from indexer.store.base import GraphChange, QueryResult, ReadOnlyViolation, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -150,16 +150,21 @@ class KuzuStore:
                 "The file is corrupt or was written by an incompatible Kùzu version; "
                 "delete it and re-index."
             ) from exc
-        if read_only:
-            self._check_tables()
-        else:
-            self._run_all(schema_statements())
+        try:
+            if read_only:
+                self._check_tables()
+            else:
+                self._run_all(schema_statements())
+        except StoreError:
+            self.close()
+            raise
 
     # -- GraphStore --------------------------------------------------------------------
 
     def replace_all(self, nodes: Iterable[Node], edges: Iterable[Edge]) -> None:
         """Drop every stored node and edge (``Meta`` is kept) and bulk-load this graph in one
         transaction; on failure the previous graph stays and :class:`StoreError` is raised."""
+        self._require_writable("replace_all")
         node_list = list(nodes)
         labels = {node.id: node.label for node in node_list}
         if len(labels) != len(node_list):
@@ -186,6 +191,7 @@ class KuzuStore:
         stored, or giving it another label, adding an id or edge key that exists, or an edge
         to an unknown node raises :class:`StoreError` and nothing is changed.
         """
+        self._require_writable("apply")
         if change.empty:
             return
         self._in_transaction(lambda: self._apply(change), what="apply")
@@ -194,21 +200,22 @@ class KuzuStore:
         """Run one Cypher statement; columns are its RETURN aliases, values plain Python
         (nodes and relationships as property dicts with ``label``, paths as lists)."""
         result = self._execute(cypher, params)
+        rows = cast(list[list[Any]], result.get_all())
         return QueryResult(columns=list(result.get_column_names()),
-                           rows=[[_plain(v) for v in row] for row in result.get_all()])
+                           rows=[[_plain(v) for v in row] for row in rows])
 
     def dump(self) -> Graph:
         """Every node and edge, nodes sorted by id, edges by (kind, source, target)."""
         node_cols = ", ".join(f"n.{c}" for c in NODE_COLUMNS)
         nodes: list[Node] = []
         for label in Label:
-            for row in self._execute(f"MATCH (n:{label.value}) RETURN {node_cols}").get_all():
+            for row in self._fetch(f"MATCH (n:{label.value}) RETURN {node_cols}"):
                 nodes.append(_node_from_row(row))
         edge_cols = ", ".join(f"r.{c}" for c in EDGE_COLUMNS)
         edges: list[Edge] = []
         for kind in EdgeKind:
             cypher = f"MATCH (a)-[r:{kind.value}]->(b) RETURN a.id, b.id, {edge_cols}"
-            for source, target, line, resolution, name in self._execute(cypher).get_all():
+            for source, target, line, resolution, name in self._fetch(cypher):
                 edges.append(Edge(kind, source, target, line,
                                   None if resolution is None else Resolution(resolution), name))
         nodes.sort(key=lambda n: n.id)
@@ -230,12 +237,13 @@ class KuzuStore:
 
     def get_meta(self, key: str) -> str | None:
         """The value stored under ``key`` in ``Meta``, or None when it was never set."""
-        rows = self._execute(f"MATCH (m:{_META_TABLE} {{key: $key}}) RETURN m.value",
-                             {"key": key}).get_all()
+        rows = self._fetch(f"MATCH (m:{_META_TABLE} {{key: $key}}) RETURN m.value",
+                           {"key": key})
         return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
         """Store ``value`` under ``key`` in ``Meta``, replacing any previous value."""
+        self._require_writable("set_meta")
         self._execute(f"MERGE (m:{_META_TABLE} {{key: $key}}) SET m.value = $value",
                       {"key": key, "value": value})
 
@@ -252,12 +260,19 @@ class KuzuStore:
             result = result[-1]
         return result
 
+    def _require_writable(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnlyViolation(f"{what}: the store at {self.path} was opened read-only")
+
+    def _fetch(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[list[Any]]:
+        return cast(list[list[Any]], self._execute(cypher, params).get_all())
+
     def _run_all(self, statements: Iterable[str]) -> None:
         for statement in statements:
             self._execute(statement)
 
     def _check_tables(self) -> None:
-        rows = self._execute("CALL show_tables() RETURN name").get_all()
+        rows = self._fetch("CALL show_tables() RETURN name")
         missing = {label.value for label in Label} | {kind.value for kind in EdgeKind}
         missing.add(_META_TABLE)
         missing -= {row[0] for row in rows}
@@ -306,8 +321,8 @@ class KuzuStore:
             return {}
         found: dict[str, Label] = {}
         for label in Label:
-            rows = self._execute(f"MATCH (n:{label.value}) WHERE n.id IN $ids RETURN n.id",
-                                 {"ids": sorted(ids)}).get_all()
+            rows = self._fetch(f"MATCH (n:{label.value}) WHERE n.id IN $ids RETURN n.id",
+                               {"ids": sorted(ids)})
             found.update((row[0], label) for row in rows)
         return found
 
@@ -380,10 +395,10 @@ class KuzuStore:
     def _refuse_existing_edges(self, groups: Mapping[_EdgeGroup, Sequence[Edge]]) -> None:
         for (kind, src, dst), edges in groups.items():
             rows = [{"s": e.source, "t": e.target} for e in edges]
-            found = self._execute(
+            found = self._fetch(
                 f"UNWIND $rows AS r MATCH (a:{src.value} {{id: r.s}})"
                 f"-[:{kind.value}]->(b:{dst.value} {{id: r.t}}) RETURN a.id, b.id LIMIT 1",
-                {"rows": rows}).get_all()
+                {"rows": rows})
             if found:
                 raise StoreError(f"cannot add edge {(kind.value, *found[0])}: it exists")
 

@@ -1,0 +1,213 @@
+"""The ``repolens`` command line: a thin click layer over the library.
+
+Every command takes ``--json`` and then prints one JSON document on stdout and nothing else
+(progress and logs go to stderr). Errors exit with status 1 and a message that says what to
+do; under ``--json`` the message is also printed as ``{"error": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from indexer.index import IndexNotReady, open_store, status as index_status
+from indexer.pipeline import IndexOptions, index_repository
+from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
+from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkError
+from queries.readonly import check_read_only
+from queries.registry import load_queries, run_named
+
+log = logging.getLogger("repolens")
+
+EXPECTED_ERRORS = (IndexNotReady, WalkError, StoreError, ReadOnlyViolation, ValueError, OSError)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
+repo_option = click.option("--repo", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+                           help="The indexed repository.")
+db_option = click.option("--db", "db_dir", type=click.Path(path_type=Path), default=None,
+                         help="Index directory (default: REPO/.repolens).")
+
+
+def _emit(as_json: bool, payload: Any, human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        human()
+
+
+@contextmanager
+def _errors(as_json: bool) -> Iterator[None]:
+    """Turn expected domain errors into a clean exit 1 (and a JSON error object)."""
+    try:
+        yield
+    except EXPECTED_ERRORS as exc:
+        message = str(exc)
+        if as_json:
+            click.echo(json.dumps({"error": message, "type": type(exc).__name__}))
+            sys.exit(1)
+        raise click.ClickException(message) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.version_option(package_name="repolens")
+def main(verbose: int) -> None:
+    """repolens: a code graph of your repository, for agents and developers."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@db_option
+@click.option("--max-file-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_FILE_BYTES,
+              show_default=True, help="Larger files are skipped (and reported).")
+@click.option("--ignore", "ignores", multiple=True, help="Extra gitignore-style pattern (repeatable).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Parser processes (default: CPUs).")
+@click.option("--rebuild", is_flag=True, help="Discard the existing index and build from scratch.")
+@json_option
+def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[str, ...],
+          workers: int | None, rebuild: bool, as_json: bool) -> None:
+    """Index PATH (default: current directory) into its code graph; later runs are incremental."""
+    options = IndexOptions(db_dir=db_dir, max_file_bytes=max_file_bytes, extra_ignores=ignores,
+                           workers=workers, rebuild=rebuild)
+    with _errors(as_json), _progress(enabled=not as_json) as progress:
+        report = index_repository(path, options, progress)
+    payload = asdict(report)
+
+    def human() -> None:
+        if report.rebuild_reason:
+            click.echo(f"rebuilt: {report.rebuild_reason}")
+        click.echo(f"{report.mode} index of {report.root} in {report.seconds:.2f}s -> {report.db_dir}")
+        click.echo(f"files: {report.files} (parsed {report.parsed}: {report.added} added, "
+                   f"{report.modified} modified; {report.deleted} deleted; {report.resolved} re-resolved)")
+        click.echo("nodes: " + ", ".join(f"{k} {v}" for k, v in report.nodes.items()))
+        click.echo("edges: " + ", ".join(f"{k} {v}" for k, v in report.edges.items()))
+        for item in report.partial:
+            click.echo(f"partial: {item['path']}: {item['error']}")
+        for item in report.skipped:
+            click.echo(f"skipped: {item['path']}: {item['reason']}")
+
+    _emit(as_json, payload, human)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), transient=True, console=None) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@main.command()
+@repo_option
+@db_option
+@json_option
+def status(repo: Path, db_dir: Path | None, as_json: bool) -> None:
+    """Where the index is, when it was made, and which files changed since."""
+    with _errors(as_json):
+        st = index_status(repo, db_dir)
+        with open_store(repo, db_dir) as store:
+            stats = run_named(store, "stats", {}).records()
+    payload = {**asdict(st), "fresh": st.fresh, "counts": stats}
+
+    def human() -> None:
+        click.echo(f"repository: {st.root}\nindex: {st.db_dir} (schema {st.schema_version})")
+        click.echo(f"indexed at: {st.indexed_at}" + (f" (commit {st.commit[:12]})" if st.commit else ""))
+        click.echo(f"files: {st.files}; " + ("up to date" if st.fresh else ", ".join(
+            f"{len(v)} {k}" for k, v in st.pending.items() if v) + " since; run `repolens index`"))
+        for row in stats:
+            click.echo("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+
+    _emit(as_json, payload, human)
+
+
+@main.command("queries")
+@json_option
+def list_queries(as_json: bool) -> None:
+    """List the named queries with their parameters."""
+    catalogue = load_queries()
+    payload = [{"name": q.name, "purpose": q.purpose, "returns": list(q.returns),
+                "params": [{"name": p.name, "type": p.type, "required": p.required, "default": p.default,
+                            "description": p.description} for p in q.params]}
+               for q in catalogue.values()]
+
+    def human() -> None:
+        for q in catalogue.values():
+            click.echo(f"{q.name}({q.signature()})\n    {q.purpose}\n    returns: {', '.join(q.returns)}")
+
+    _emit(as_json, payload, human)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected key=value, got {pair!r}", param_hint="-p")
+        params[key.strip()] = value
+    return params
+
+
+def _print_result(result: QueryResult, as_json: bool) -> None:
+    def human() -> None:
+        if not result.rows:
+            click.echo("(no rows)")
+            return
+        click.echo("\t".join(result.columns))
+        for row in result.rows:
+            click.echo("\t".join("" if v is None else json.dumps(v) if isinstance(v, (dict, list)) else str(v)
+                                 for v in row))
+
+    _emit(as_json, result.records(), human)
+
+
+@main.command()
+@click.argument("name")
+@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
+@repo_option
+@db_option
+@json_option
+def query(name: str, pairs: tuple[str, ...], repo: Path, db_dir: Path | None, as_json: bool) -> None:
+    """Run the named query NAME (see `repolens queries`)."""
+    params = _parse_params(pairs)
+    with _errors(as_json), open_store(repo, db_dir) as store:
+        result = run_named(store, name, params)
+    _print_result(result, as_json)
+
+
+@main.command()
+@click.argument("cypher")
+@repo_option
+@db_option
+@json_option
+def cypher(cypher: str, repo: Path, db_dir: Path | None, as_json: bool) -> None:
+    """Run read-only Cypher against the graph; any write clause is refused."""
+    with _errors(as_json):
+        check_read_only(cypher)
+        with open_store(repo, db_dir) as store:
+            result = store.query(cypher)
+    _print_result(result, as_json)
+
+
+if __name__ == "__main__":
+    main()

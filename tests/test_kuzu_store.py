@@ -1,0 +1,429 @@
+"""KuzuStore against real Kùzu databases in tmp_path: schema, bulk load, incremental changes,
+query results, read-only mode and unreadable files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from indexer.model import (
+    EDGE_COLUMNS,
+    EDGE_ENDPOINTS,
+    NODE_COLUMNS,
+    Edge,
+    EdgeKind,
+    FileStatus,
+    Graph,
+    Label,
+    Node,
+    NodeKind,
+    Resolution,
+)
+from indexer.store.base import GraphChange, GraphStore, ReadOnlyViolation, StoreError
+from indexer.store.kuzu_store import KuzuStore
+
+A, B = "pkg/a.py", "pkg/b.py"
+
+
+def _code(path: str, qualname: str, kind: NodeKind, start: int, end: int) -> Node:
+    return Node(id=f"{path}::{qualname}", kind=kind, name=qualname.rsplit(".", 1)[-1],
+                path=path, qualname=qualname, start_line=start, end_line=end,
+                signature=f"{kind} {qualname}", doc=f"About {qualname}.")
+
+
+def small_graph() -> Graph:
+    """Two files, Shape <- Circle, methods calling each other, an external symbol, every
+    node field and edge kind used at least once."""
+    nodes = (
+        Node(".", NodeKind.REPOSITORY, ".", ""),
+        Node("pkg", NodeKind.DIRECTORY, "pkg", "pkg"),
+        Node(A, NodeKind.FILE, "a.py", A, language="python", status=FileStatus.OK),
+        Node(B, NodeKind.FILE, "b.py", B, language="python", status=FileStatus.PARTIAL,
+             error="syntax error at 9:1"),
+        _code(A, "Shape", NodeKind.CLASS, 1, 8),
+        _code(A, "Shape.area", NodeKind.METHOD, 2, 4),
+        _code(A, "Shape.describe", NodeKind.METHOD, 5, 8),
+        _code(B, "Circle", NodeKind.CLASS, 3, 12),
+        _code(B, "Circle.area", NodeKind.METHOD, 4, 6),
+        _code(B, "Circle.area.square", NodeKind.FUNCTION, 5, 5),
+        _code(B, "make", NodeKind.FUNCTION, 14, 16),
+        Node("extern::math.pi", NodeKind.EXTERNAL, "pi", "", "math.pi"),
+    )
+    contains = [(".", "pkg"), ("pkg", A), ("pkg", B), (A, f"{A}::Shape"),
+                (f"{A}::Shape", f"{A}::Shape.area"), (f"{A}::Shape", f"{A}::Shape.describe"),
+                (B, f"{B}::Circle"), (f"{B}::Circle", f"{B}::Circle.area"),
+                (f"{B}::Circle.area", f"{B}::Circle.area.square"), (B, f"{B}::make")]
+    edges = [Edge(EdgeKind.CONTAINS, s, t) for s, t in contains]
+    edges += [
+        Edge(EdgeKind.INHERITS, f"{B}::Circle", f"{A}::Shape", 3, Resolution.EXACT, "Shape"),
+        Edge(EdgeKind.IMPORTS, B, f"{A}::Shape", 1, Resolution.EXACT, "Shape"),
+        Edge(EdgeKind.IMPORTS, B, "extern::math.pi", 2, Resolution.EXTERNAL, "math.pi"),
+        Edge(EdgeKind.CALLS, f"{A}::Shape.describe", f"{A}::Shape.area", 6, Resolution.EXACT,
+             "self.area"),
+        Edge(EdgeKind.CALLS, f"{B}::Circle.area", f"{B}::Circle.area.square", 6,
+             Resolution.EXACT, "square"),
+        Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle", 15, Resolution.EXACT, "Circle"),
+        Edge(EdgeKind.CALLS, f"{B}::make", f"{A}::Shape.describe", 16, Resolution.INFERRED,
+             "c.describe"),
+        Edge(EdgeKind.REFERENCES, f"{B}::make", f"{A}::Shape", 14, Resolution.EXACT, "Shape"),
+    ]
+    return Graph(nodes=nodes, edges=tuple(edges))
+
+
+def sorted_graph(nodes: Iterable[Node], edges: Iterable[Edge]) -> Graph:
+    return Graph(nodes=tuple(sorted(nodes, key=lambda n: n.id)),
+                 edges=tuple(sorted(edges, key=lambda e: e.key)))
+
+
+def apply_in_memory(graph: Graph, change: GraphChange) -> Graph:
+    """What the store should hold after ``change``, computed without a database."""
+    nodes = {n.id: n for n in graph.nodes}
+    edges = {e.key: e for e in graph.edges}
+    for key in change.remove_edges:
+        edges.pop(key, None)
+    for node_id in change.remove_nodes:
+        nodes.pop(node_id, None)
+        edges = {k: e for k, e in edges.items() if node_id not in (e.source, e.target)}
+    nodes.update((n.id, n) for n in (*change.update_nodes, *change.add_nodes))
+    edges.update((e.key, e) for e in change.add_edges)
+    return sorted_graph(nodes.values(), edges.values())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[KuzuStore]:
+    with KuzuStore(tmp_path / "graph.kuzu") as opened:
+        yield opened
+
+
+@pytest.fixture
+def loaded(store: KuzuStore) -> KuzuStore:
+    graph = small_graph()
+    store.replace_all(graph.nodes, graph.edges)
+    return store
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+def test_store_satisfies_the_protocol(store: KuzuStore) -> None:
+    protocol_user: GraphStore = store
+    assert protocol_user.backend == "kuzu"
+
+
+def test_schema_has_one_table_per_label_and_edge_kind(store: KuzuStore) -> None:
+    tables = {row[0]: row[1] for row in store.query("CALL show_tables() RETURN name, type").rows}
+    assert tables == {**{label.value: "NODE" for label in Label},
+                      **{kind.value: "REL" for kind in EdgeKind}, "Meta": "NODE"}
+
+
+@pytest.mark.parametrize("label", list(Label))
+def test_node_tables_have_exactly_the_model_columns(store: KuzuStore, label: Label) -> None:
+    info = store.query(f"CALL table_info('{label.value}') RETURN name, type, `primary key`")
+    expected = [[c, "INT64" if c.endswith("_line") else "STRING", c == "id"]
+                for c in NODE_COLUMNS]
+    assert info.rows == expected
+
+
+@pytest.mark.parametrize("kind", list(EdgeKind))
+def test_rel_tables_have_the_model_columns_and_every_endpoint_pair(
+        store: KuzuStore, kind: EdgeKind) -> None:
+    columns = store.query(f"CALL table_info('{kind.value}') RETURN name, type").rows
+    assert columns == [["line", "INT64"], ["resolution", "STRING"], ["name", "STRING"]]
+    assert tuple(c for c, _ in columns) == EDGE_COLUMNS
+    pairs = store.query(f"CALL show_connection('{kind.value}') "
+                        "RETURN `source table name`, `destination table name`").rows
+    assert sorted(map(tuple, pairs)) == sorted((s.value, t.value)
+                                               for s, t in EDGE_ENDPOINTS[kind])
+
+
+def test_reopening_keeps_data_and_schema(tmp_path: Path) -> None:
+    graph = small_graph()
+    with KuzuStore(tmp_path / "nested" / "graph.kuzu") as first:
+        first.replace_all(graph.nodes, graph.edges)
+        first.set_meta("schema_version", "1")
+    with KuzuStore(tmp_path / "nested" / "graph.kuzu") as second:
+        assert second.dump() == sorted_graph(graph.nodes, graph.edges)
+        assert second.get_meta("schema_version") == "1"
+
+
+# -- bulk load and dump ---------------------------------------------------------------------
+
+def test_dump_returns_what_replace_all_loaded_sorted(loaded: KuzuStore) -> None:
+    graph = small_graph()
+    dumped = loaded.dump()
+    assert dumped == sorted_graph(graph.nodes, graph.edges)
+    assert [n.id for n in dumped.nodes] == sorted(n.id for n in graph.nodes)
+    partial = next(n for n in dumped.nodes if n.id == B)
+    assert partial.status is FileStatus.PARTIAL and partial.error == "syntax error at 9:1"
+    assert isinstance(dumped.edges[0].kind, EdgeKind)
+
+
+def test_replace_all_drops_the_previous_graph_but_keeps_meta(loaded: KuzuStore) -> None:
+    loaded.set_meta("schema_version", "7")
+    only = (Node("solo.py", NodeKind.FILE, "solo.py", "solo.py"),)
+    loaded.replace_all(only, ())
+    assert loaded.dump() == Graph(nodes=only, edges=())
+    assert loaded.get_meta("schema_version") == "7"
+
+
+def test_replace_all_with_nothing_empties_the_store(loaded: KuzuStore) -> None:
+    loaded.replace_all([], [])
+    assert loaded.dump() == Graph(nodes=(), edges=())
+
+
+@pytest.mark.parametrize(("edge", "message"), [
+    (Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::nowhere"), "unknown node 'pkg/b.py::nowhere'"),
+    (Edge(EdgeKind.CALLS, f"{B}::make", A), "CALLS cannot go from Function to File"),
+    (Edge(EdgeKind.INHERITS, f"{B}::Circle", f"{A}::Shape"), "given twice"),
+])
+def test_replace_all_refuses_bad_edges_and_keeps_the_old_graph(
+        loaded: KuzuStore, edge: Edge, message: str) -> None:
+    before = loaded.dump()
+    graph = small_graph()
+    with pytest.raises(StoreError, match=message):
+        loaded.replace_all(graph.nodes, (*graph.edges, edge))
+    assert loaded.dump() == before
+
+
+def test_replace_all_refuses_duplicate_node_ids(loaded: KuzuStore) -> None:
+    before = loaded.dump()
+    graph = small_graph()
+    with pytest.raises(StoreError, match="duplicate node ids"):
+        loaded.replace_all((*graph.nodes, graph.nodes[-1]), graph.edges)
+    assert loaded.dump() == before
+
+
+def test_bulk_load_is_batched(store: KuzuStore) -> None:
+    files = [Node(f"m{i}.py", NodeKind.FILE, f"m{i}.py", f"m{i}.py") for i in range(200)]
+    funcs = [_code(f"m{i}.py", f"f{j}", NodeKind.FUNCTION, j, j)
+             for i in range(200) for j in range(50)]
+    edges = [Edge(EdgeKind.CONTAINS, f.path, f.id) for f in funcs]
+    edges += [Edge(EdgeKind.CALLS, a.id, b.id, 1, Resolution.EXACT, b.name)
+              for a, b in zip(funcs, funcs[1:] + funcs[:1], strict=True)]
+    started = time.monotonic()
+    store.replace_all([*files, *funcs], edges)
+    # Row-by-row inserts take minutes at this size; COPY takes about a second.
+    assert time.monotonic() - started < 30
+    stats = store.query("MATCH ()-[r:CALLS]->() RETURN count(r) AS n")
+    assert stats.records() == [{"n": len(funcs)}]
+
+
+# -- incremental changes --------------------------------------------------------------------
+
+def _file_b_edited() -> GraphChange:
+    """b.py edited: make() renamed build(), Circle.area changed, a new helper calling pi."""
+    make, circle_area = f"{B}::make", f"{B}::Circle.area"
+    build = _code(B, "build", NodeKind.FUNCTION, 14, 17)
+    helper = _code(B, "helper", NodeKind.FUNCTION, 20, 21)
+    return GraphChange(
+        remove_edges=[(EdgeKind.CALLS, circle_area, f"{B}::Circle.area.square"),
+                      ("IMPORTS", B, "extern::math.pi")],
+        remove_nodes=[make],
+        update_nodes=[replace(small_graph().nodes[8], end_line=9, doc=None, signature=None),
+                      replace(small_graph().nodes[3], status=FileStatus.OK, error=None)],
+        add_nodes=[build, helper, Node("extern::math.tau", NodeKind.EXTERNAL, "tau", "",
+                                       "math.tau")],
+        add_edges=[
+            Edge(EdgeKind.CONTAINS, B, build.id), Edge(EdgeKind.CONTAINS, B, helper.id),
+            Edge(EdgeKind.CALLS, build.id, f"{B}::Circle", 15, Resolution.EXACT, "Circle"),
+            Edge(EdgeKind.CALLS, build.id, f"{A}::Shape.area", 16, Resolution.INFERRED,
+                 "c.area"),
+            Edge(EdgeKind.CALLS, helper.id, "extern::math.tau", 21, Resolution.EXTERNAL,
+                 "math.tau"),
+            Edge(EdgeKind.CALLS, circle_area, helper.id, 5, Resolution.EXACT, "helper"),
+            Edge(EdgeKind.IMPORTS, B, "extern::math.tau", 2, Resolution.EXTERNAL, "math.tau"),
+        ],
+    )
+
+
+def test_apply_matches_a_fresh_load_of_the_final_graph(loaded: KuzuStore,
+                                                       tmp_path: Path) -> None:
+    change = _file_b_edited()
+    expected = apply_in_memory(small_graph(), change)
+    loaded.apply(change)
+    follow_up = GraphChange(remove_nodes=[f"{B}::Circle.area.square", "extern::math.pi"],
+                            add_edges=[Edge(EdgeKind.REFERENCES, f"{A}::Shape.area",
+                                            f"{B}::Circle", 3, Resolution.EXACT, "Circle")])
+    expected = apply_in_memory(expected, follow_up)
+    loaded.apply(follow_up)
+    with KuzuStore(tmp_path / "fresh.kuzu") as fresh:
+        fresh.replace_all(expected.nodes, expected.edges)
+        assert loaded.dump() == fresh.dump() == expected
+
+
+def test_update_keeps_edges_and_remove_detaches_them(loaded: KuzuStore) -> None:
+    shape = next(n for n in small_graph().nodes if n.id == f"{A}::Shape")
+    loaded.apply(GraphChange(update_nodes=[replace(shape, start_line=2, doc="Moved.")]))
+    inherits = loaded.query("MATCH (c)-[:INHERITS]->(s:Class {id: $id}) RETURN c.id AS id",
+                            {"id": shape.id})
+    assert inherits.records() == [{"id": f"{B}::Circle"}]
+    assert next(n for n in loaded.dump().nodes if n.id == shape.id).doc == "Moved."
+    loaded.apply(GraphChange(remove_nodes=[shape.id]))
+    dumped = loaded.dump()
+    assert shape.id not in {n.id for n in dumped.nodes}
+    assert all(shape.id not in (e.source, e.target) for e in dumped.edges)
+
+
+def test_a_node_can_be_removed_and_added_again_in_one_change(loaded: KuzuStore) -> None:
+    make = f"{B}::make"
+    renamed = _code(B, "make", NodeKind.CLASS, 14, 16)  # same id, now a class
+    loaded.apply(GraphChange(remove_nodes=[make], add_nodes=[renamed],
+                             add_edges=[Edge(EdgeKind.CONTAINS, B, make)]))
+    dumped = loaded.dump()
+    assert next(n for n in dumped.nodes if n.id == make).kind is NodeKind.CLASS
+    assert [e.kind for e in dumped.edges if make in (e.source, e.target)] == [
+        EdgeKind.CONTAINS]
+
+
+def test_removing_what_is_not_stored_is_a_no_op(loaded: KuzuStore) -> None:
+    before = loaded.dump()
+    loaded.apply(GraphChange(remove_edges=[("CALLS", "x", "y"), ("CALLS", A, B)],
+                             remove_nodes=["gone.py"]))
+    loaded.apply(GraphChange())
+    assert loaded.dump() == before
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (GraphChange(update_nodes=[Node("new.py", NodeKind.FILE, "new.py", "new.py")]),
+     "cannot update node 'new.py': it is not stored"),
+    (GraphChange(update_nodes=[_code(B, "make", NodeKind.CLASS, 1, 2)]),
+     "from Function to Class: remove it and add it instead"),
+    (GraphChange(add_nodes=[Node(A, NodeKind.FILE, "a.py", A)]), "'pkg/a.py': it exists"),
+    (GraphChange(add_edges=[Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle")]),
+     "cannot add edge ('CALLS', 'pkg/b.py::make', 'pkg/b.py::Circle'): it exists"),
+    (GraphChange(remove_nodes=[f"{B}::make"],
+                 add_edges=[Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle")]),
+     "unknown node 'pkg/b.py::make'"),
+    (GraphChange(add_edges=[Edge(EdgeKind.INHERITS, f"{B}::make", f"{A}::Shape")]),
+     "INHERITS cannot go from Function to Class"),
+])
+def test_bad_changes_raise_and_change_nothing(loaded: KuzuStore, change: GraphChange,
+                                              message: str) -> None:
+    before = loaded.dump()
+    with pytest.raises(StoreError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        loaded.apply(change)
+    assert loaded.dump() == before
+
+
+def test_a_failure_in_a_late_step_rolls_back_earlier_steps(loaded: KuzuStore) -> None:
+    before = loaded.dump()
+    huge = _code("x.py", "f", NodeKind.FUNCTION, 2**64, 2**64)  # fails in the COPY step
+    change = GraphChange(remove_edges=[("CALLS", f"{B}::make", f"{B}::Circle")],
+                         remove_nodes=[f"{B}::Circle.area.square"],
+                         update_nodes=[replace(small_graph().nodes[2], doc="changed")],
+                         add_nodes=[huge])
+    with pytest.raises(StoreError, match="apply failed and was rolled back"):
+        loaded.apply(change)
+    assert loaded.dump() == before
+
+
+# -- queries --------------------------------------------------------------------------------
+
+def test_query_uses_return_aliases_and_plain_values(loaded: KuzuStore) -> None:
+    result = loaded.query(
+        "MATCH p = (a:Function {id: $id})-[r:CALLS]->(b:Class) RETURN a AS caller, r, p, "
+        "b.name AS name, [a.id, b.id] AS ids", {"id": f"{B}::make"})
+    assert result.columns == ["caller", "r", "p", "name", "ids"]
+    [[caller, rel, path, name, ids]] = result.rows
+    assert caller == {"label": "Function", "id": f"{B}::make", "kind": "function",
+                      "name": "make", "path": B, "qualname": "make", "start_line": 14,
+                      "end_line": 16, "signature": "function make", "doc": "About make.",
+                      "language": None, "status": None, "error": None}
+    assert rel == {"label": "CALLS", "line": 15, "resolution": "exact", "name": "Circle"}
+    assert [step["label"] for step in path] == ["Function", "CALLS", "Class"]
+    assert path[0] == caller and path[1] == rel and path[2]["id"] == f"{B}::Circle"
+    assert name == "Circle" and ids == [f"{B}::make", f"{B}::Circle"]
+
+
+def test_unlabeled_nodes_carry_only_their_own_columns(loaded: KuzuStore) -> None:
+    loaded.set_meta("k", "v")
+    rows = loaded.query("MATCH (n) WHERE n.id = $id RETURN n", {"id": A}).rows
+    assert set(rows[0][0]) == {"label", *NODE_COLUMNS}
+    paths = loaded.query("MATCH p = (a {id: $id})-[:CALLS*1..2]->(b) RETURN nodes(p) AS ns, "
+                         "length(p) AS d ORDER BY d", {"id": f"{B}::make"}).records()
+    assert [[n["id"] for n in row["ns"]] for row in paths][:2] == [
+        [f"{B}::make", f"{B}::Circle"], [f"{B}::make", f"{A}::Shape.describe"]]
+    assert not any(k.startswith("_") for row in paths for n in row["ns"] for k in n)
+
+
+def test_query_errors_carry_kuzus_message(store: KuzuStore) -> None:
+    with pytest.raises(StoreError, match="Kùzu: Binder exception: Table Nope does not exist"):
+        store.query("MATCH (n:Nope) RETURN n")
+    with pytest.raises(StoreError, match="Parser exception"):
+        store.query("MATCH (n RETURN n")
+
+
+def test_meta_values(store: KuzuStore) -> None:
+    assert store.get_meta("schema_version") is None
+    store.set_meta("schema_version", "1")
+    store.set_meta("schema_version", "2")
+    store.set_meta("kuzu", "0.11.3")
+    assert store.get_meta("schema_version") == "2"
+    assert store.get_meta("kuzu") == "0.11.3"
+
+
+# -- read-only and unreadable files ---------------------------------------------------------
+
+def test_read_only_store_reads_but_refuses_every_write(tmp_path: Path) -> None:
+    path = tmp_path / "graph.kuzu"
+    graph = small_graph()
+    with KuzuStore(path) as writer:
+        writer.replace_all(graph.nodes, graph.edges)
+        writer.set_meta("schema_version", "1")
+    with KuzuStore(path, read_only=True) as reader:
+        assert reader.read_only
+        assert reader.dump() == sorted_graph(graph.nodes, graph.edges)
+        assert reader.get_meta("schema_version") == "1"
+        for write in (lambda: reader.replace_all([], []),
+                      lambda: reader.apply(GraphChange(remove_nodes=[A])),
+                      lambda: reader.set_meta("schema_version", "2")):
+            with pytest.raises(ReadOnlyViolation, match="opened read-only"):
+                write()
+        # Kùzu itself refuses what reaches it.
+        writes: list[Callable[[], object]] = [
+            lambda: reader.query("MATCH (n:File) SET n.doc = 'x'"),
+            lambda: reader.query("MERGE (m:Meta {key: 'k'}) SET m.value = 'v'"),
+            lambda: reader.query("CREATE (:File {id: 'new.py'})"),
+            lambda: reader.query("MATCH (n:File) DETACH DELETE n"),
+        ]
+        for write in writes:
+            with pytest.raises(StoreError, match="Cannot execute write operations in a read-only"):
+                write()
+        assert reader.dump() == sorted_graph(graph.nodes, graph.edges)
+
+
+def test_read_only_needs_an_existing_index(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="No index at"):
+        KuzuStore(tmp_path / "missing.kuzu", read_only=True)
+    assert not (tmp_path / "missing.kuzu").exists()
+
+
+def test_read_only_refuses_a_database_without_our_tables(tmp_path: Path) -> None:
+    import kuzu
+
+    path = tmp_path / "other.kuzu"
+    database = kuzu.Database(str(path))
+    kuzu.Connection(database).execute("CREATE NODE TABLE Person(id STRING PRIMARY KEY)")
+    database.close()
+    with pytest.raises(StoreError, match=r"not a repolens index .*missing tables: CALLS"):
+        KuzuStore(path, read_only=True)
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_corrupt_file_raises_store_error(tmp_path: Path, read_only: bool,
+                                           damage: str) -> None:
+    path = tmp_path / "graph.kuzu"
+    with KuzuStore(path) as writer:
+        graph = small_graph()
+        writer.replace_all(graph.nodes, graph.edges)
+    if damage == "garbage":
+        path.write_bytes(bytes(range(256)) * 64)
+    else:
+        with path.open("r+b") as file:
+            file.truncate(100)
+    with pytest.raises(StoreError, match="corrupt or was written by an incompatible Kùzu"):
+        KuzuStore(path, read_only=read_only)
