@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from indexer.facts import (
-    MODULE_SCOPE, BindFact, Chain, DefFact, DefKind, FileFacts, ImportFact, ParamFact, UseFact,
+    CALL_PART, MODULE_SCOPE, BindFact, Chain, DefFact, DefKind, FileFacts, ImportFact, ParamFact, UseFact,
     UseKind,
 )
 from indexer.languages import LanguageSpec
@@ -39,6 +39,7 @@ MAX_SIGNATURE = 240
 MAX_DOC = 200
 _SPACE = re.compile(r"\s+")
 _STRING_PREFIX = re.compile(r"^[rRbBuUfF]*('''|\"\"\"|'|\"|`)")
+_LITERAL_PREFIX = re.compile(rb"[A-Za-z]*")
 
 
 @dataclass(slots=True)
@@ -95,12 +96,32 @@ class Extractor:
             elif kind in spec.call_types:
                 callee = current.child_by_field_name(spec.call_types[kind])
                 name = _text(callee) if callee is not None else ""
-                parts.append(f"{name}()" if f"{name}()" in spec.super_names else "?")
+                if f"{name}()" in spec.super_names:
+                    parts.append(f"{name}()")
+                elif callee is not None and len(parts) < 8:
+                    # the result of a call: ``Engine().run`` → ("Engine", "()", "run")
+                    parts.append(CALL_PART)
+                    current = callee
+                    continue
+                else:
+                    parts.append("?")
+            elif kind in spec.literal_types:
+                parts.append(self._literal_head(current))
             else:
                 parts.append("?")
             break
         parts.reverse()
         return tuple(parts)
+
+    def _literal_head(self, node: Node) -> str:
+        """The chain head standing for a literal's value, its builtin type in angle brackets:
+        ``", ".join`` → ``("<str>", "join")``, ``b"".join`` → ``("<bytes>", "join")``."""
+        type_name = self.spec.literal_types[node.type]
+        if type_name == "str":
+            prefix = _LITERAL_PREFIX.match(node.text or b"")
+            if prefix is not None and b"b" in prefix.group().lower():
+                type_name = "bytes"
+        return f"<{type_name}>"
 
     def _value(self, node: Node) -> tuple[Chain | None, bool]:
         spec = self.spec

@@ -5,8 +5,10 @@ facts are cached by content hash and re-extracted only when a file changes. Reso
 (``indexer.resolve``) reads the facts of many files to produce edges.
 
 A *chain* is a dotted expression split into parts, e.g. ``self.engine.run`` →
-``("self", "engine", "run")``. Special heads: ``"super()"``/``"super"`` (the parent class),
-``"?"`` (an expression that is not a name, e.g. ``a[0].run`` → ``("?", "run")``).
+``("self", "engine", "run")``; ``"()"`` marks a call (``Engine().run`` → ``("Engine", "()", "run")``). Special heads: ``"super()"``/``"super"`` (the parent class),
+``"?"`` (an expression that is not a name, e.g. ``a[0].run`` → ``("?", "run")``),
+``"<str>"`` and the like (a literal of that builtin type, e.g. ``", ".join`` →
+``("<str>", "join")``).
 Scopes are indices into ``FileFacts.defs``; ``-1`` is the module.
 """
 
@@ -18,6 +20,21 @@ from enum import StrEnum
 from typing import NamedTuple
 
 Chain = tuple[str, ...]
+CALL_PART = "()"
+"""A chain part meaning "call what comes before": ``make().run`` → ``("make", "()", "run")``."""
+
+
+def chain_text(chain: Chain) -> str:
+    """A chain as written: ``("make", "()", "run")`` → ``make().run``."""
+    return ".".join(chain).replace(".()", "()")
+
+
+def chain_name(chain: Chain) -> str:
+    """The last real name of a chain (what an unresolved reference is kept as)."""
+    for part in reversed(chain):
+        if part != CALL_PART:
+            return part
+    return "?"
 MODULE_SCOPE = -1
 
 

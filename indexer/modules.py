@@ -73,11 +73,24 @@ class PythonModules:
             if not parts:
                 return self._lookup(base, (), probe) if base else ModuleRef("", is_dir=True)
             return self._lookup(base, parts, probe)
-        for root in (*self.roots, _dirname(importer)):
+        for root in self.roots:
             found = self._lookup(root, parts, probe)
             if found is not None:
                 return found
+        # A script's own directory is on sys.path (``python tools/run.py``), but a package's
+        # directory is not: inside a package, ``import queue`` is the stdlib's, never a sibling.
+        here = _dirname(importer)
+        if here not in self.roots and not self._is_package(here, probe):
+            return self._lookup(here, parts, probe)
         return None
+
+    def _is_package(self, directory: str, probe: Probe) -> bool:
+        for init in ("__init__.py", "__init__.pyi"):
+            candidate = _join(directory, init)
+            probe(candidate)
+            if candidate in self.files:
+                return True
+        return False
 
     def submodule(self, module: ModuleRef, name: str, probe: Probe) -> ModuleRef | None:
         """``pkg.name`` when ``module`` is a package (``__init__.py`` or namespace dir)."""

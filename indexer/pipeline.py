@@ -483,14 +483,23 @@ def _store_generation(graph_path: Path) -> int | None:
         store.close()
 
 
+_EDGE_COUNTS = {
+    "CALLS": "MATCH ()-[e:CALLS]->() RETURN count(*) AS n",
+    "CONTAINS": "MATCH ()-[e:CONTAINS]->() RETURN count(*) AS n",
+    "IMPORTS": "MATCH ()-[e:IMPORTS]->() RETURN count(*) AS n",
+    "INHERITS": "MATCH ()-[e:INHERITS]->() RETURN count(*) AS n",
+    "REFERENCES": "MATCH ()-[e:REFERENCES]->() RETURN count(*) AS n",
+}
+
+
 def _counts(graph_path: Path) -> tuple[dict[str, int], dict[str, int]]:
     store = KuzuStore(graph_path, read_only=True)
     try:
         nodes = {r[0]: r[1] for r in store.query("MATCH (n) WHERE n.kind IS NOT NULL RETURN n.kind AS kind, count(*) AS n").rows}
         edges: Counter[str] = Counter()
-        for kind in EdgeKind:
-            rows = store.query(f"MATCH ()-[e:{kind.value}]->() RETURN count(*) AS n").rows
-            edges[kind.value] = int(rows[0][0]) if rows else 0
+        for kind, cypher in _EDGE_COUNTS.items():
+            rows = store.query(cypher).rows
+            edges[kind] = int(rows[0][0]) if rows else 0
         return dict(sorted(nodes.items())), dict(sorted(edges.items()))
     finally:
         store.close()

@@ -19,7 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from indexer.facts import MODULE_SCOPE, BindFact, Chain, DefKind, FileFacts, ImportFact, ParamFact, UseKind
+from indexer.facts import (
+    CALL_PART, MODULE_SCOPE, BindFact, Chain, DefKind, FileFacts, ImportFact, ParamFact, UseKind, chain_name,
+    chain_text,
+)
 from indexer.languages import LanguageSpec, get_language
 from indexer.model import (
     Edge, EdgeKind, FileStatus, Node, NodeKind, Resolution, code_id, external_id, unresolved_id,
@@ -183,7 +186,7 @@ class Resolver:
                 found = self._lookup_scope(f, MODULE_SCOPE, name)
                 if found is not None:
                     return found
-                for wildcard in f.wildcards:
+                for wildcard in f.wildcards if _star_exports(f.spec, name) else ():
                     key = ("wild", module.path, name)
                     if key in self._active:
                         continue
@@ -269,6 +272,9 @@ class Resolver:
 
     def resolve_name(self, f: _FileIndex, scope: int, name: str) -> Value:
         spec = f.spec
+        if name.startswith("<"):  # a literal: an instance of a builtin type (``"<str>"``)
+            builtin = name[1:-1]
+            return Value("extern", name=f"builtins.{builtin}" if spec.name == "python" else builtin)
         if name in spec.self_names:
             cls = self._enclosing_class(f, scope)
             return Value("instance", f.facts.path, cls) if cls >= 0 else UNKNOWN
@@ -287,7 +293,7 @@ class Resolver:
                 break
             first = False
             s = defs[s].parent
-        for wildcard in f.wildcards:
+        for wildcard in f.wildcards if _star_exports(spec, name) else ():
             value = self.member(self._import_module(f, wildcard.module), name)
             if value.kind not in ("unknown", "unresolved"):
                 return value
@@ -390,7 +396,7 @@ class Resolver:
             for part in chain[1:]:
                 if value.kind in ("unknown", "unresolved"):
                     return UNKNOWN
-                value = self.member(value, part)
+                value = self._call_result(value) if part == CALL_PART else self.member(value, part)
             return value
         finally:
             self._depth -= 1
@@ -437,13 +443,13 @@ class Resolver:
                 symbols.setdefault(sid, Node(sid, NodeKind.EXTERNAL, value.name.rsplit(".", 1)[-1],
                                              "", qualname=value.name))
                 return sid, Resolution.EXTERNAL
-            name = written.rsplit(".", 1)[-1]
+            name = chain_name(tuple(written.replace("()", ".()").split(".")))
             sid = unresolved_id(name)
             symbols.setdefault(sid, Node(sid, NodeKind.UNRESOLVED, name, "", qualname=name))
             return sid, Resolution.UNRESOLVED
 
         for use in facts.uses:
-            written = ".".join(use.chain)
+            written = chain_text(use.chain)
             value = self.eval_chain(f, use.scope, use.chain)
             source = source_of(use.scope)
             if use.kind == UseKind.CALL:
@@ -466,9 +472,9 @@ class Resolver:
                 value = self.eval_chain(f, d.parent, base)
                 if value.kind == "def" and self._def(value).kind != DefKind.CLASS:
                     continue
-                found = target_of(value, ".".join(base))
+                found = target_of(value, chain_text(base))
                 if found is not None and found[0] != ids[i]:
-                    _add(edges, Edge(EdgeKind.INHERITS, ids[i], found[0], d.start_line, found[1], ".".join(base)))
+                    _add(edges, Edge(EdgeKind.INHERITS, ids[i], found[0], d.start_line, found[1], chain_text(base)))
 
         for imp in facts.imports:
             written = imp.module if imp.name is None else f"{imp.module}.{imp.name}" if imp.name != "*" else imp.module
@@ -494,6 +500,12 @@ class Resolver:
         touched = self._touched
         touched.discard(path)
         return FileGraph(path, nodes, list(edges.values()), list(symbols.values()), touched)
+
+
+def _star_exports(spec: LanguageSpec, name: str) -> bool:
+    """Whether a wildcard import can bind ``name``: Python's ``from m import *`` skips names
+    starting with an underscore (``__all__`` is not read)."""
+    return not (spec.module_system == "python" and name.startswith("_"))
 
 
 def _inherit(value: Value, via: Value) -> Value:

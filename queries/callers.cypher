@@ -7,17 +7,15 @@
 // returns: id, kind, name, path, start_line, depth, resolution
 // note: Cypher cannot take a parameter as a variable-length bound, so the pattern is fixed at
 //   *1..5 and filtered with length(p) <= $depth; raise both together. The weakest resolution
-//   is ranked 0..3 and folded into one min() with the depth (depth * 10 + rank).
+//   is ranked 0..3 and folded into one min() with the depth (depth * 10 + rank). The all()
+//   tests are bound in a WITH first: Kùzu 0.11 mis-evaluates all() inside CASE WHEN.
 MATCH p = (c)-[:CALLS*1..5]->(t {id: $id})
 WHERE length(p) <= $depth
 WITH c, length(p) AS hops,
-     CASE
-       WHEN all(r IN relationships(p) WHERE r.resolution = 'exact') THEN 0
-       WHEN all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred']) THEN 1
-       WHEN all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred', 'external'])
-         THEN 2
-       ELSE 3
-     END AS rank
+     all(r IN relationships(p) WHERE r.resolution = 'exact') AS exact,
+     all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred']) AS inferred,
+     all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred', 'external']) AS external
+WITH c, hops, CASE WHEN exact THEN 0 WHEN inferred THEN 1 WHEN external THEN 2 ELSE 3 END AS rank
 WITH c, min(hops * 10 + rank) AS best
 RETURN c.id AS id, c.kind AS kind, c.name AS name, c.path AS path,
        c.start_line AS start_line, best / 10 AS depth,

@@ -377,11 +377,14 @@ def test_read_only_store_reads_but_refuses_every_write(tmp_path: Path) -> None:
         assert reader.read_only
         assert reader.dump() == sorted_graph(graph.nodes, graph.edges)
         assert reader.get_meta("schema_version") == "1"
-        for write in (lambda: reader.replace_all([], []),
-                      lambda: reader.apply(GraphChange(remove_nodes=[A])),
-                      lambda: reader.set_meta("schema_version", "2")):
+        refused: list[Callable[[], object]] = [
+            lambda: reader.replace_all([], []),
+            lambda: reader.apply(GraphChange(remove_nodes=[A])),
+            lambda: reader.set_meta("schema_version", "2"),
+        ]
+        for refuse in refused:
             with pytest.raises(ReadOnlyViolation, match="opened read-only"):
-                write()
+                refuse()
         # Kùzu itself refuses what reaches it.
         writes: list[Callable[[], object]] = [
             lambda: reader.query("MATCH (n:File) SET n.doc = 'x'"),

@@ -39,6 +39,9 @@ class LanguageSpec:
     builtins: frozenset[str] = frozenset()
     query_name: str = ""
     alias_value_types: frozenset[str] = field(default_factory=frozenset)
+    literal_types: Mapping[str, str] = field(default_factory=dict)
+    """Literal node type → the builtin type of its value (``string`` → ``str``), so a method
+    called on a literal (``", ".join(parts)``) resolves to that type's method."""
 
     @property
     def query_path(self) -> Path:
@@ -60,6 +63,12 @@ PYTHON = LanguageSpec(
     first_param_is_self=True,
     super_names=frozenset({"super()"}),
     builtins=frozenset(n for n in dir(builtins) if not n.startswith("_")),
+    literal_types={
+        "string": "str", "concatenated_string": "str", "integer": "int", "float": "float",
+        "list": "list", "list_comprehension": "list", "dictionary": "dict",
+        "dictionary_comprehension": "dict", "set": "set", "set_comprehension": "set",
+        "tuple": "tuple",
+    },
 )
 
 LANGUAGES: dict[str, LanguageSpec] = {spec.name: spec for spec in (PYTHON,)}

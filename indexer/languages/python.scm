@@ -11,10 +11,11 @@
   name: (identifier) @name
   body: (_) @body) @definition.function
 
-; ---- docstrings: the first statement of a body, when it is a string
-(module . (expression_statement . (string) @doc)) @doc.owner
-(class_definition body: (block . (expression_statement . (string) @doc))) @doc.owner
-(function_definition body: (block . (expression_statement . (string) @doc))) @doc.owner
+; ---- docstrings: the first statement of a body, when it is a string; comments before it
+; (a shebang, a coding cookie, a licence header) are not statements, so they may come first
+(module . (comment)* . (expression_statement . (string) @doc)) @doc.owner
+(class_definition body: (block . (comment)* . (expression_statement . (string) @doc))) @doc.owner
+(function_definition body: (block . (comment)* . (expression_statement . (string) @doc))) @doc.owner
 
 ; ---- decorators (also recorded as calls below)
 (decorated_definition

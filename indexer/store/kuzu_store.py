@@ -55,8 +55,9 @@ def _arrow_type(column: str) -> pa.DataType:
     return pa.int64() if column in _INT_COLUMNS else pa.string()
 
 
-def schema_statements() -> list[str]:
-    """The DDL creating every table that is missing, node tables before relationship tables."""
+def schema_statements(meta: bool = True) -> list[str]:
+    """The DDL creating every missing table, node tables before relationship tables, and the
+    ``Meta`` table unless ``meta`` is false."""
     node_cols = ", ".join(
         f"{c} {_column_type(c)}{' PRIMARY KEY' if c == 'id' else ''}" for c in NODE_COLUMNS
     )
@@ -65,9 +66,9 @@ def schema_statements() -> list[str]:
     for kind, pairs in EDGE_ENDPOINTS.items():
         ends = ", ".join(f"FROM {src.value} TO {dst.value}" for src, dst in pairs)
         statements.append(f"CREATE REL TABLE IF NOT EXISTS {kind.value}({ends}, {edge_cols})")
-    statements.append(
-        f"CREATE NODE TABLE IF NOT EXISTS {_META_TABLE}(key STRING PRIMARY KEY, value STRING)"
-    )
+    if meta:
+        statements.append(f"CREATE NODE TABLE IF NOT EXISTS {_META_TABLE}"
+                          "(key STRING PRIMARY KEY, value STRING)")
     return statements
 
 
@@ -172,7 +173,7 @@ class KuzuStore:
         edge_groups = self._group_edges(list(edges), labels)
         drops = [f"DROP TABLE IF EXISTS {kind.value}" for kind in EdgeKind]
         drops += [f"DROP TABLE IF EXISTS {label.value}" for label in Label]
-        creates = [s for s in schema_statements() if _META_TABLE not in s]
+        creates = schema_statements(meta=False)
 
         def load() -> None:
             for statement in drops + creates:
