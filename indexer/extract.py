@@ -3,7 +3,7 @@
 Capture names the query may use (all optional; unknown names are ignored):
 
 ``@definition.class`` / ``@definition.function`` with ``@name``, ``@body`` and, for classes,
-``@bases`` (a node whose name-like children are base classes)
+``@bases`` (nodes whose name-like children are base classes; may be captured several times)
     a definition; a function directly inside a class is a method. The signature is the source
     from the definition's start to its body.
 ``@doc`` with ``@doc.owner``
@@ -11,13 +11,15 @@ Capture names the query may use (all optional; unknown names are ignored):
 ``@decorator.name`` with ``@decorator.target``
     a decorator applied to a definition.
 ``@import.module`` with optional ``@import.name``, ``@import.alias``, ``@import.wildcard``
-    an import; ``@import.module`` alone imports a whole module.
+    an import; ``@import.module`` alone imports a whole module. A pattern with
+    ``(#set! import.name "default")`` imports that name when no node spells it.
 ``@call``
     the callee expression of a call.
 ``@reference``
     a name or member access used as a value (not called).
 ``@bind.target`` with optional ``@bind.value``; ``@bind.global``
     a name bound in the enclosing scope; ``global``/``nonlocal`` names are not local.
+    ``(#set! bind.name "default")`` binds that name instead of the target's text.
 ``@param.name`` with optional ``@param.type``; ``@param.lambda``
     a parameter of the enclosing function (a lambda's only shadows names).
 """
@@ -48,7 +50,7 @@ class _Def:
     name: str
     kind: str
     body: Node | None
-    bases: Node | None
+    bases: list[Node]
 
 
 def _text(node: Node) -> str:
@@ -57,8 +59,9 @@ def _text(node: Node) -> str:
 
 def _first_doc_line(node: Node) -> str | None:
     raw = _text(node).strip()
-    m = _STRING_PREFIX.match(raw)
-    if m:
+    if raw.startswith("/*"):  # a block comment (JSDoc): drop the delimiters and the "*" margin
+        raw = "\n".join(line.strip().lstrip("*") for line in raw[2:].removesuffix("*/").splitlines())
+    elif (m := _STRING_PREFIX.match(raw)) is not None:
         quote = m.group(1)
         raw = raw[m.end():]
         if raw.endswith(quote):
@@ -75,7 +78,7 @@ class Extractor:
 
     def __init__(self, spec: LanguageSpec) -> None:
         self.spec = spec
-        self.compiled = CompiledQuery(spec.load_grammar(), spec.query_path.read_text("utf-8"))
+        self.compiled = CompiledQuery(spec.load_grammar(), spec.query_source())
 
     # -- expressions -------------------------------------------------------------------
     def chain(self, node: Node) -> Chain:
@@ -130,6 +133,8 @@ class Extractor:
             return (self.chain(callee) if callee is not None else None), True
         if node.type in spec.identifier_types or node.type in spec.member_types:
             return self.chain(node), False
+        if node.type in spec.literal_types:
+            return (self._literal_head(node),), False
         return None, False
 
     # -- the file ----------------------------------------------------------------------
@@ -145,12 +150,13 @@ class Extractor:
         decorators: dict[tuple[int, int], list[str]] = {}
         imports: list[tuple[int, ImportFact]] = []
         uses: list[tuple[Node, str]] = []
-        binds: list[tuple[Node, Node | None]] = []
+        binds: list[tuple[Node, Node | None, str | None]] = []
         globals_: list[Node] = []
         params: list[tuple[Node, Node | None]] = []
         shadow_params: list[Node] = []
+        def_names: set[int] = set()
 
-        for _, caps in self.compiled.matches(root):
+        for pattern, caps in self.compiled.matches(root):
             if "definition.class" in caps or "definition.function" in caps:
                 is_class = "definition.class" in caps
                 node = caps["definition.class" if is_class else "definition.function"][0]
@@ -158,7 +164,8 @@ class Extractor:
                 if not name:
                     continue
                 defs.append(_Def(node, _text(name[0]), "class" if is_class else "function",
-                                 caps.get("body", [None])[0], caps.get("bases", [None])[0]))
+                                 caps.get("body", [None])[0], caps.get("bases", [])))
+                def_names.add(name[0].start_byte)
             elif "doc" in caps:
                 owner = caps["doc.owner"][0]
                 docs[(owner.start_byte, owner.end_byte)] = caps["doc"][0]
@@ -172,7 +179,8 @@ class Extractor:
                 alias = caps.get("import.alias")
                 fact = ImportFact(
                     MODULE_SCOPE, module.start_point[0] + 1, _text(module),
-                    "*" if "import.wildcard" in caps else (_text(member[0]) if member else None),
+                    "*" if "import.wildcard" in caps else (
+                        _text(member[0]) if member else self.compiled.settings[pattern].get("import.name")),
                     _text(alias[0]) if alias else None)
                 imports.append((module.start_byte, fact))
             elif "call" in caps:
@@ -180,7 +188,8 @@ class Extractor:
             elif "reference" in caps:
                 uses.append((caps["reference"][0], UseKind.REFERENCE.value))
             elif "bind.target" in caps:
-                binds.append((caps["bind.target"][0], caps.get("bind.value", [None])[0]))
+                binds.append((caps["bind.target"][0], caps.get("bind.value", [None])[0],
+                              self.compiled.settings[pattern].get("bind.name")))
             elif "bind.global" in caps:
                 globals_.append(caps["bind.global"][0])
             elif "param.name" in caps:
@@ -196,7 +205,9 @@ class Extractor:
             ImportFact(scope_of(pos), f.line, f.module, f.name, f.alias)
             for pos, f in sorted(imports, key=lambda item: item[0])
         ]
-        self._uses(facts, uses, defs, scope_of)
+        # a definition binds its own name (``const f = () => ...``): no second, value-less binding
+        binds = [b for b in binds if b[0].start_byte not in def_names]
+        self._uses(facts, uses, defs, scope_of, self._rebinds(binds, scope_of))
         self._binds(facts, binds, globals_, shadow_params, scope_of)
         self._params(facts, params, scope_of)
         return facts
@@ -231,14 +242,17 @@ class Extractor:
                 kind = DefKind.FUNCTION.value
             qualname = f"{parent_def.qualname}.{d.name}" if parent_def else d.name
             end = d.body.start_byte if d.body is not None else d.node.end_byte
+            if d.node.has_error:
+                # a recovered body starts after the broken code: stop the signature before it
+                end = min([end, *(c.start_byte for c in d.node.children if c.is_error)])
             signature = _SPACE.sub(" ", source[d.node.start_byte:end].decode("utf-8", "replace"))
             signature = signature.strip().rstrip(":{").rstrip()[:MAX_SIGNATURE]
             key = (d.node.start_byte, d.node.end_byte)
             doc = docs.get(key)
             bases: tuple[Chain, ...] = ()
-            if d.bases is not None:
-                bases = tuple(self.chain(c) for c in d.bases.named_children
-                              if c.type in self.spec.identifier_types or c.type in self.spec.member_types)
+            for base_node in d.bases:
+                bases += tuple(self.chain(c) for c in base_node.named_children
+                               if c.type in self.spec.identifier_types or c.type in self.spec.member_types)
             facts.defs.append(DefFact(
                 qualname=qualname, name=d.name, kind=kind,
                 start_line=d.node.start_point[0] + 1, end_line=d.node.end_point[0] + 1,
@@ -248,11 +262,25 @@ class Extractor:
             ))
         return scope_of
 
+    def _rebinds(self, binds: list[tuple[Node, Node | None, str | None]],
+                 scope_of) -> dict[tuple[int, str], list[int]]:  # noqa: ANN001
+        """Where each local name is (re)bound: (scope, name) → sorted byte positions."""
+        out: dict[tuple[int, str], list[int]] = {}
+        for target, *_ in binds:
+            if target.type in self.spec.identifier_types:
+                out.setdefault((scope_of(target.start_byte), _text(target)), []).append(target.start_byte)
+        for positions in out.values():
+            positions.sort()
+        return out
+
     def _uses(self, facts: FileFacts, uses: list[tuple[Node, str]], defs: list[_Def],
-              scope_of) -> None:  # noqa: ANN001
-        base_ranges = sorted((d.bases.start_byte, d.bases.end_byte) for d in defs if d.bases is not None)
+              scope_of, rebinds: dict[tuple[int, str], list[int]]) -> None:  # noqa: ANN001
+        """One use per (scope, expression, kind) at its first line, except that a use after
+        its head name was bound again in that scope is kept too (``e = A(); e.run(); e = B();
+        e.run()`` calls two methods)."""
+        base_ranges = sorted((b.start_byte, b.end_byte) for d in defs for b in d.bases)
         base_starts = [r[0] for r in base_ranges]
-        seen: dict[tuple[int, Chain, str], UseFact] = {}
+        seen: dict[tuple[int, Chain, str, int], UseFact] = {}
         for node, kind in sorted(uses, key=lambda u: u[0].start_byte):
             pos = node.start_byte
             if kind == UseKind.REFERENCE and base_ranges:
@@ -263,18 +291,19 @@ class Extractor:
             if chain[-1] == "?":
                 continue
             scope = scope_of(pos)
-            key = (scope, chain, kind)
+            positions = rebinds.get((scope, chain[0]))
+            key = (scope, chain, kind, bisect.bisect_left(positions, pos) if positions else 0)
             if key not in seen:
                 seen[key] = UseFact(scope, node.start_point[0] + 1, chain, kind)
         facts.uses = list(seen.values())
 
-    def _binds(self, facts: FileFacts, binds: list[tuple[Node, Node | None]], globals_: list[Node],
+    def _binds(self, facts: FileFacts, binds: list[tuple[Node, Node | None, str | None]], globals_: list[Node],
                shadow: list[Node], scope_of) -> None:  # noqa: ANN001
         declared_global = {(scope_of(n.start_byte), _text(n)) for n in globals_}
         out: list[BindFact] = []
-        for target, value in sorted(binds, key=lambda b: b[0].start_byte):
+        for target, value, name in sorted(binds, key=lambda b: b[0].start_byte):
             scope = scope_of(target.start_byte)
-            chain = self.chain(target)
+            chain = (name,) if name else self.chain(target)
             if "?" in chain or (len(chain) == 1 and (scope, chain[0]) in declared_global):
                 continue
             val, called = self._value(value) if value is not None else (None, False)

@@ -131,6 +131,40 @@ class FileFacts:
                 or (0 <= b.scope < len(self.defs) and self.defs[b.scope].kind == DefKind.CLASS)
             ),
             tuple((p.scope, p.index, p.name) for p in self.params if p.index == 0),
+            self._binding_order(),
+            self._instance_attribute_sources(),
+        )
+
+    def _binding_order(self) -> tuple[object, ...]:
+        """The source order of the module- and class-level bindings, without lines: when a
+        name is bound twice (``from .base import Engine`` then ``class Engine(Engine)``), which
+        comes last decides what other files see."""
+        defs = self.defs
+
+        def visible(scope: int) -> bool:
+            return scope == MODULE_SCOPE or (0 <= scope < len(defs) and defs[scope].kind == DefKind.CLASS)
+
+        items: list[tuple[int, int, int, object]] = [
+            (d.start_line, 0, d.parent, d.name) for d in defs if visible(d.parent)]
+        items += [(i.line, 1, i.scope, (i.alias, i.name, i.module)) for i in self.imports
+                  if i.scope == MODULE_SCOPE]
+        items += [(b.line, 2, b.scope, b.target) for b in self.binds if visible(b.scope)]
+        items.sort(key=lambda item: (item[0], item[1]))
+        return tuple(item[1:] for item in items)
+
+    def _instance_attribute_sources(self) -> tuple[object, ...]:
+        """The function-local names an instance attribute is assigned from (``r = Registry()``
+        then ``self.registry = r``): other files resolve ``obj.registry`` through them."""
+        heads = {(b.scope, b.value[0]) for b in self.binds
+                 if len(b.target) == 2 and b.value and b.scope != MODULE_SCOPE}
+        if not heads:
+            return ()
+        return (
+            tuple((b.scope, b.target, b.value, b.called) for b in self.binds
+                  if len(b.target) == 1 and (b.scope, b.target[0]) in heads),
+            tuple((i.scope, i.module, i.name, i.alias) for i in self.imports
+                  if (i.scope, i.alias or (i.name or i.module).split(".")[0]) in heads),
+            tuple((p.scope, p.name, p.annotation) for p in self.params if (p.scope, p.name) in heads),
         )
 
     def to_wire(self) -> bytes:

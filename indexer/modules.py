@@ -63,7 +63,7 @@ class PythonModules:
 
     def resolve(self, importer: str, specifier: str, probe: Probe) -> ModuleRef | None:
         """The module ``specifier`` names when imported from ``importer``, or None when it is
-        not in the repository (then ``is_relative`` tells unresolved from external)."""
+        not in the repository (then ``is_internal`` tells unresolved from external)."""
         level = len(specifier) - len(specifier.lstrip("."))
         parts = [p for p in specifier[level:].split(".") if p]
         if level:
@@ -104,12 +104,31 @@ class PythonModules:
     def is_relative(specifier: str) -> bool:
         return specifier.startswith(".")
 
+    def is_internal(self, specifier: str, probe: Probe) -> bool:
+        """Whether ``specifier``, which ``resolve`` did not find, can still only mean a module of
+        this repository (so it is unresolved, not external): it is relative, or it is dotted
+        and its top-level package is one of the repository's (``pkg.missing``)."""
+        if self.is_relative(specifier):
+            return True
+        head, dot, _ = specifier.partition(".")
+        if not dot:
+            return False
+        for root in self.roots:
+            for init in ("__init__.py", "__init__.pyi"):
+                candidate = _join(root, head, init)
+                probe(candidate)
+                if candidate in self.files:
+                    return True
+        return False
+
     @staticmethod
     def external_name(specifier: str) -> str:
         return specifier
 
 
-JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs")
+JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+TS_SOURCES = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+"""TypeScript imports the compiled name of a source: ``./util.js`` means ``./util.ts``."""
 
 
 class EcmaModules:
@@ -121,8 +140,9 @@ class EcmaModules:
     def _lookup(self, stem: str, probe: Probe) -> ModuleRef | None:
         candidates = [stem, *(stem + e for e in JS_EXTENSIONS),
                       *(f"{stem}/index{e}" for e in JS_EXTENSIONS)]
-        if stem.endswith(".js"):
-            candidates[1:1] = [stem[:-3] + ".ts", stem[:-3] + ".tsx"]
+        base, dot, ext = stem.rpartition(".")
+        if dot and f".{ext}" in TS_SOURCES:
+            candidates[1:1] = [base + source for source in TS_SOURCES[f".{ext}"]]
         for candidate in candidates:
             probe(candidate)
             if candidate in self.files:
@@ -141,6 +161,9 @@ class EcmaModules:
     @staticmethod
     def is_relative(specifier: str) -> bool:
         return specifier.startswith((".", "/"))
+
+    def is_internal(self, specifier: str, probe: Probe) -> bool:
+        return self.is_relative(specifier)
 
     @staticmethod
     def external_name(specifier: str) -> str:

@@ -384,10 +384,12 @@ def _diff(state: IndexState, graphs: dict[str, FileGraph], deleted: list[str],
           dir_nodes: list[Node], dir_edges: list[Edge]) -> GraphChange:
     old_nodes: dict[str, Node] = {}
     old_edges: dict[tuple[str, str, str], Edge] = {}
+    stored: list[str] = []
     for path in [*graphs, *deleted]:
         blob = state.graph(path)
         if blob is None:
             continue
+        stored.append(path)
         nodes, edges = decode_graph(blob)
         old_nodes.update((n.id, n) for n in nodes)
         old_edges.update((e.key, e) for e in edges)
@@ -405,7 +407,7 @@ def _diff(state: IndexState, graphs: dict[str, FileGraph], deleted: list[str],
     for e in dir_edges:
         if e.target in affected:
             new_edges[e.key] = e
-    for path in [*graphs, *deleted, *old_dirs]:
+    for path in [*stored, *old_dirs]:  # a file new in this run has no stored CONTAINS edge yet
         parent = path.rpartition("/")[0] or REPOSITORY_ID
         key = (EdgeKind.CONTAINS.value, parent, path)
         old_edges.setdefault(key, Edge(EdgeKind.CONTAINS, parent, path))

@@ -90,7 +90,23 @@ class _FileIndex:
                     index.self_attrs.setdefault(owner, {}).setdefault(b.target[1], []).append(b)
         for p in facts.params:
             names.setdefault(p.scope, {}).setdefault(p.name, []).append(p)
+        for scope_names in names.values():
+            for bindings in scope_names.values():
+                if len(bindings) > 1:
+                    bindings.sort(key=lambda b: _binding_position(facts, b))
         return index
+
+
+def _binding_position(facts: FileFacts, b: object) -> tuple[int, int]:
+    """Where a binding happens: its line, then definitions before imports before assignments
+    on one line (the order ``FileFacts.interface`` records); parameters bind on entry."""
+    if isinstance(b, int):
+        return facts.defs[b].start_line, 0
+    if isinstance(b, ImportFact):
+        return b.line, 1
+    if isinstance(b, BindFact):
+        return b.line, 2
+    return 0, -1
 
 
 def _first_param(facts: FileFacts, scope: int) -> str | None:
@@ -119,10 +135,13 @@ class Resolver:
                  load_facts: Callable[[str], FileFacts | None]) -> None:
         self._load = load_facts
         self._index: dict[str, _FileIndex | None] = {}
-        self.modules = {
-            lang: MODULE_SYSTEMS[get_language(lang).module_system](paths)
-            for lang, paths in paths_by_language.items()
-        }
+        # one module system per kind, over the files of every language using it: a .ts file
+        # imports ./util.js, a .jsx file imports ./types.ts
+        paths_by_system: dict[str, list[str]] = {}
+        for lang, paths in paths_by_language.items():
+            paths_by_system.setdefault(get_language(lang).module_system, []).extend(paths)
+        self._systems = {name: MODULE_SYSTEMS[name](paths) for name, paths in paths_by_system.items()}
+        self.modules = {lang: self._systems[get_language(lang).module_system] for lang in paths_by_language}
         self._mro: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._touched: set[str] = set()
         self._imports: dict[tuple[str, str, str], tuple[Value, tuple[str, ...]]] = {}
@@ -160,7 +179,7 @@ class Resolver:
             ref = modules.resolve(importer.facts.path, specifier, probes.append)
             if ref is not None:
                 value = self._module_value(ref)
-            elif modules.is_relative(specifier):
+            elif modules.is_internal(specifier, probes.append):
                 value = Value("unresolved", name=specifier)
             else:
                 value = Value("extern", name=modules.external_name(specifier))
@@ -175,8 +194,13 @@ class Resolver:
             head = imp.module.split(".")[0]
             return self._import_module(f, head)
         module = self._import_module(f, imp.module)
-        if imp.name == "default" and f.spec.module_system == "ecmascript" and module.kind == "module":
-            return self.member(module, "default")
+        if imp.name == "default" and f.spec.module_system == "ecmascript":
+            # ``import React from "react"`` is the package itself; a repository module without
+            # a default export (CommonJS) gives its module object
+            if module.kind != "module":
+                return module
+            value = self.member(module, "default")
+            return module if value.kind == "unknown" else value
         return self.member(module, imp.name)
 
     def module_member(self, module: Value, name: str) -> Value:
@@ -198,18 +222,26 @@ class Resolver:
                     if value.kind not in ("unknown", "unresolved"):
                         return value
         ref = ModuleRef(module.path, is_dir=module.index == 1)
-        for modules in self.modules.values():
+        for modules in self._systems.values():
             sub = modules.submodule(ref, name, self._probe)
             if sub is not None:
                 return self._module_value(sub)
         return UNKNOWN
 
     # -- scopes --------------------------------------------------------------------------
-    def _lookup_scope(self, f: _FileIndex, scope: int, name: str) -> Value | None:
+    def _lookup_scope(self, f: _FileIndex, scope: int, name: str, line: int | None = None) -> Value | None:
+        """What ``name`` is bound to in ``scope``: None when the scope does not bind it. With
+        ``line`` (a use in this very scope, which runs top to bottom), the bindings before that
+        line come first, latest first; otherwise (a use from an inner scope or another file,
+        which runs after the scope is complete) the latest binding comes first."""
         bindings = f.names.get(scope, {}).get(name)
         if not bindings:
             return None
-        key = (f.facts.path, scope, name)
+        if line is not None and len(bindings) > 1:
+            before = [b for b in bindings if _binding_position(f.facts, b)[0] < line]
+            if before and len(before) < len(bindings):
+                bindings = [*bindings[len(before):], *before]
+        key = (f.facts.path, scope, name, line)
         if key in self._active or len(self._active) > MAX_DEPTH * 4:
             return UNKNOWN
         self._active.add(key)
@@ -232,7 +264,7 @@ class Resolver:
         if isinstance(b, ParamFact):
             return self._eval_param(f, b)
         if isinstance(b, BindFact) and b.value is not None:
-            value = self.eval_chain(f, scope, b.value)
+            value = self.eval_chain(f, scope, b.value, b.line)
             if b.called:
                 return self._call_result(value)
             return value
@@ -257,9 +289,11 @@ class Resolver:
                 return Value("def", f.facts.path, d.parent)
             return Value("instance", f.facts.path, d.parent)
         if p.annotation is not None and d is not None:
-            value = self.eval_chain(f, d.parent, p.annotation)
+            value = self.eval_chain(f, d.parent, p.annotation, d.start_line)
             if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
                 return Value("instance", value.path, value.index, inferred=True)
+            if value.kind == "extern" and value.name not in _NOT_A_TYPE:
+                return value  # ``text: str`` → ``text.upper`` is ``builtins.str.upper``
         return UNKNOWN
 
     def _enclosing_class(self, f: _FileIndex, scope: int) -> int:
@@ -270,7 +304,8 @@ class Resolver:
             scope = defs[scope].parent
         return -1
 
-    def resolve_name(self, f: _FileIndex, scope: int, name: str) -> Value:
+    def resolve_name(self, f: _FileIndex, scope: int, name: str, line: int | None = None) -> Value:
+        """What ``name`` means when used in ``scope`` (at ``line``, when known)."""
         spec = f.spec
         if name.startswith("<"):  # a literal: an instance of a builtin type (``"<str>"``)
             builtin = name[1:-1]
@@ -286,7 +321,7 @@ class Resolver:
         first = True
         while True:
             if s == MODULE_SCOPE or first or defs[s].kind != DefKind.CLASS:
-                found = self._lookup_scope(f, s, name)
+                found = self._lookup_scope(f, s, name, line if first else None)
                 if found is not None:
                     return found
             if s == MODULE_SCOPE:
@@ -315,7 +350,7 @@ class Resolver:
         if f is not None:
             d = f.facts.defs[index]
             for base in d.bases:
-                value = self.eval_chain(f, d.parent, base)
+                value = self.eval_chain(f, d.parent, base, d.start_line)
                 if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
                     for item in self.mro(value.path, value.index):
                         if item not in out:
@@ -331,7 +366,7 @@ class Resolver:
                 continue
             d = f.facts.defs[i]
             for base in d.bases:
-                value = self.eval_chain(f, d.parent, base)
+                value = self.eval_chain(f, d.parent, base, d.start_line)
                 if value.kind == "extern" and value.name not in ("builtins.object", "object"):
                     names.append(value.name)
         return names
@@ -362,10 +397,17 @@ class Resolver:
             return Value("extern", name=f"{externals[0]}.{name}")
         return UNKNOWN
 
+    def _parent_class(self, value: Value) -> Value:
+        """The first base of the class ``value`` (a ``super`` value) refers to."""
+        f = self._file(value.path)
+        assert f is not None
+        d = f.facts.defs[value.index]
+        return self.eval_chain(f, d.parent, d.bases[0], d.start_line) if d.bases else UNKNOWN
+
     def _eval_attrs(self, f: _FileIndex, attrs: list[BindFact]) -> Value:
         for b in attrs:
             if b.value is not None:
-                value = self.eval_chain(f, b.scope, b.value)
+                value = self.eval_chain(f, b.scope, b.value, b.line)
                 value = self._call_result(value) if b.called else value
                 if value.kind != "unknown":
                     return value._replace(inferred=True)
@@ -387,12 +429,13 @@ class Resolver:
             return self.class_member(value.path, value.index, name, instance=True, skip_first=True)
         return UNKNOWN
 
-    def eval_chain(self, f: _FileIndex, scope: int, chain: Chain) -> Value:
+    def eval_chain(self, f: _FileIndex, scope: int, chain: Chain, line: int | None = None) -> Value:
+        """The value of ``chain`` used in ``scope`` at ``line`` (None: after the scope ran)."""
         if chain[0] == "?" or self._depth > MAX_DEPTH:
             return UNKNOWN
         self._depth += 1
         try:
-            value = self.resolve_name(f, scope, chain[0])
+            value = self.resolve_name(f, scope, chain[0], line)
             for part in chain[1:]:
                 if value.kind in ("unknown", "unresolved"):
                     return UNKNOWN
@@ -450,11 +493,13 @@ class Resolver:
 
         for use in facts.uses:
             written = chain_text(use.chain)
-            value = self.eval_chain(f, use.scope, use.chain)
+            value = self.eval_chain(f, use.scope, use.chain, use.line)
             source = source_of(use.scope)
             if use.kind == UseKind.CALL:
                 if value.kind == "instance":
                     value = _inherit(self.class_member(value.path, value.index, "__call__", instance=True), value)
+                elif value.kind == "super":  # ``super(...)`` in a constructor: the parent class
+                    value = self._parent_class(value)
                 if value.kind == "module":
                     continue
                 found = target_of(value, written)
@@ -469,8 +514,8 @@ class Resolver:
 
         for i, d in enumerate(facts.defs):
             for base in d.bases:
-                value = self.eval_chain(f, d.parent, base)
-                if value.kind == "def" and self._def(value).kind != DefKind.CLASS:
+                value = self.eval_chain(f, d.parent, base, d.start_line)
+                if value.kind == "module" or (value.kind == "def" and self._def(value).kind != DefKind.CLASS):
                     continue
                 found = target_of(value, chain_text(base))
                 if found is not None and found[0] != ids[i]:
@@ -478,6 +523,8 @@ class Resolver:
 
         for imp in facts.imports:
             written = imp.module if imp.name is None else f"{imp.module}.{imp.name}" if imp.name != "*" else imp.module
+            if imp.name == "default" and f.spec.module_system == "ecmascript":
+                written = imp.module
             module = self._import_module(f, imp.module)
             if module.kind == "module":
                 if module.index == 0 and module.path != path:
@@ -500,6 +547,10 @@ class Resolver:
         touched = self._touched
         touched.discard(path)
         return FileGraph(path, nodes, list(edges.values()), list(symbols.values()), touched)
+
+
+_NOT_A_TYPE = frozenset({"typing.Any", "typing_extensions.Any", "builtins.object", "object"})
+"""External annotations that say nothing about an argument's members."""
 
 
 def _star_exports(spec: LanguageSpec, name: str) -> bool:

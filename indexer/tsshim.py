@@ -21,6 +21,9 @@ class CompiledQuery:
         self.language = ts.Language(language_capsule())
         self.parser = ts.Parser(self.language)
         self.query = ts.Query(self.language, query_source)
+        self.settings: tuple[dict[str, str | None], ...] = tuple(
+            self.query.pattern_settings(i) for i in range(self.query.pattern_count))
+        """Per pattern index, the ``(#set! key value)`` properties the query gives it."""
 
     def parse(self, source: bytes) -> ts.Tree:
         return self.parser.parse(source)

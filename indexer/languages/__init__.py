@@ -1,6 +1,7 @@
 """The language registry: what each supported language needs, and nothing else.
 
-A language is a tree-sitter grammar wheel, a declarative ``<name>.scm`` query beside this file,
+A language is a tree-sitter grammar wheel, declarative ``.scm`` queries beside this file (its
+own, or a family's shared part plus its own: ``ecmascript.scm`` + ``typescript.scm``),
 a few syntax facts for the generic extractor (which node types are names, member accesses and
 calls) and the name of its module system for the resolver.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import builtins
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,21 @@ class LanguageSpec:
     """Methods receive the instance (or class) as their first parameter (Python)."""
     super_names: frozenset[str] = frozenset()
     builtins: frozenset[str] = frozenset()
-    query_name: str = ""
+    queries: tuple[str, ...] = ()
+    """Query files beside this module (without ``.scm``), joined in order into one query, so
+    grammars of one family share their common part; default: ``(name,)``."""
     alias_value_types: frozenset[str] = field(default_factory=frozenset)
     literal_types: Mapping[str, str] = field(default_factory=dict)
     """Literal node type → the builtin type of its value (``string`` → ``str``), so a method
     called on a literal (``", ".join(parts)``) resolves to that type's method."""
 
     @property
-    def query_path(self) -> Path:
-        return QUERY_DIR / f"{self.query_name or self.name}.scm"
+    def query_paths(self) -> tuple[Path, ...]:
+        return tuple(QUERY_DIR / f"{q}.scm" for q in self.queries or (self.name,))
+
+    def query_source(self) -> str:
+        """The language's whole extraction query: its query files, joined."""
+        return "\n".join(p.read_text("utf-8") for p in self.query_paths)
 
     def load_grammar(self) -> Any:
         module, _, func = self.grammar.partition(":")
@@ -71,7 +78,49 @@ PYTHON = LanguageSpec(
     },
 )
 
-LANGUAGES: dict[str, LanguageSpec] = {spec.name: spec for spec in (PYTHON,)}
+# JavaScript, TypeScript and TSX: three grammars, one module system (files of all three import
+# each other), one shared query (ecmascript.scm) plus what each grammar alone has.
+_ECMA_BUILTINS = frozenset({
+    "AbortController", "Array", "ArrayBuffer", "BigInt", "BigInt64Array", "BigUint64Array",
+    "Blob", "Boolean", "Buffer", "DataView", "Date", "Error", "Event", "EventTarget",
+    "Float32Array", "Float64Array", "FormData", "Headers", "Infinity", "Int16Array",
+    "Int32Array", "Int8Array", "Intl", "JSON", "Map", "Math", "NaN", "Number", "Object",
+    "Promise", "Proxy", "RangeError", "ReferenceError", "Reflect", "RegExp", "Request",
+    "Response", "Set", "String", "Symbol", "SyntaxError", "TextDecoder", "TextEncoder",
+    "TypeError", "URL", "URLSearchParams", "Uint16Array", "Uint32Array", "Uint8Array",
+    "Uint8ClampedArray", "WeakMap", "WeakRef", "WeakSet", "__dirname", "__filename", "alert",
+    "atob", "btoa", "clearImmediate", "clearInterval", "clearTimeout", "console", "crypto",
+    "decodeURI", "decodeURIComponent", "document", "encodeURI", "encodeURIComponent", "eval",
+    "exports", "fetch", "global", "globalThis", "isFinite", "isNaN", "localStorage", "module",
+    "navigator", "parseFloat", "parseInt", "performance", "process", "queueMicrotask",
+    "require", "sessionStorage", "setImmediate", "setInterval", "setTimeout",
+    "structuredClone", "undefined", "window",
+})
+TYPESCRIPT = LanguageSpec(
+    name="typescript",
+    extensions=(".ts", ".mts", ".cts"),
+    grammar="tree_sitter_typescript:language_typescript",
+    module_system="ecmascript",
+    identifier_types=frozenset({
+        "identifier", "property_identifier", "type_identifier", "shorthand_property_identifier",
+        "shorthand_property_identifier_pattern",
+    }),
+    member_types={"member_expression": ("object", "property"),
+                  "nested_type_identifier": ("module", "name")},
+    call_types={"call_expression": "function", "new_expression": "constructor"},
+    self_names=frozenset({"this"}),
+    super_names=frozenset({"super"}),
+    builtins=_ECMA_BUILTINS,
+    queries=("ecmascript", "typescript"),
+    literal_types={"string": "String", "template_string": "String", "number": "Number",
+                   "array": "Array", "regex": "RegExp"},
+)
+TSX = replace(TYPESCRIPT, name="tsx", extensions=(".tsx",),
+              grammar="tree_sitter_typescript:language_tsx", queries=("ecmascript", "typescript", "jsx"))
+JAVASCRIPT = replace(TYPESCRIPT, name="javascript", extensions=(".js", ".jsx", ".mjs", ".cjs"),
+                     grammar="tree_sitter_javascript:language", queries=("ecmascript", "javascript", "jsx"))
+
+LANGUAGES: dict[str, LanguageSpec] = {spec.name: spec for spec in (PYTHON, JAVASCRIPT, TYPESCRIPT, TSX)}
 
 
 def register(spec: LanguageSpec) -> None:

@@ -1,0 +1,63 @@
+"""Shared fixtures: copies of the sample repositories and a one-call index-and-dump."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from indexer.dump import dump_text
+from indexer.pipeline import GRAPH_FILE, IndexOptions, IndexReport, index_repository
+from indexer.store.kuzu_store import KuzuStore
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# What the sample repository's .gitignore ignores cannot be checked in (git honours the same
+# .gitignore), so the copy gets it here. Were it indexed, this ``join`` would show in the dump.
+IGNORED_FILES = {
+    "generated/schema.py": 'def join(parts):\n    raise AssertionError("ignored by .gitignore")\n',
+}
+
+IndexDump = Callable[..., tuple[IndexReport, str]]
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    """A working copy of ``tests/fixtures/<name>`` at ``dest``, ignored files included, so
+    indexing never writes into the source tree."""
+    shutil.copytree(FIXTURES / name, dest)
+    if name == "pyrepo":
+        for rel, text in IGNORED_FILES.items():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).write_text(text, encoding="utf-8")
+    return dest
+
+
+@pytest.fixture
+def pyrepo(tmp_path: Path) -> Path:
+    """A fresh copy of the Python sample repository."""
+    return copy_fixture("pyrepo", tmp_path / "pyrepo")
+
+
+def index_and_dump(root: Path, db_dir: Path, **options: object) -> tuple[IndexReport, str]:
+    """Index ``root`` into ``db_dir`` and return the report and the stored graph's text dump."""
+    report = index_repository(root, IndexOptions(db_dir=db_dir, **options))  # type: ignore[arg-type]
+    store = KuzuStore(db_dir / GRAPH_FILE, read_only=True)
+    try:
+        return report, dump_text(store.dump())
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def index_dump() -> IndexDump:
+    """``index_dump(root, db_dir, **IndexOptions fields) -> (report, dump text)``."""
+    return index_and_dump
+
+
+@pytest.fixture(scope="session")
+def pyrepo_indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[IndexReport, str]:
+    """The Python sample repository indexed once per session: ``(report, dump text)``."""
+    base = tmp_path_factory.mktemp("pyrepo_indexed")
+    return index_and_dump(copy_fixture("pyrepo", base / "pyrepo"), base / "db")
