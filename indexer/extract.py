@@ -128,6 +128,11 @@ class Extractor:
 
     def _value(self, node: Node) -> tuple[Chain | None, bool]:
         spec = self.spec
+        while node.type in spec.assignment_types:  # ``a = b = value``
+            inner = node.child_by_field_name(spec.assignment_types[node.type])
+            if inner is None:
+                return None, False
+            node = inner
         if node.type in spec.call_types:
             callee = node.child_by_field_name(spec.call_types[node.type])
             return (self.chain(callee) if callee is not None else None), True

@@ -2,7 +2,10 @@
 
 Python resolves ``a.b.c`` against *source roots* (the repository root, the parent of every
 top-level package, ``src/``-style layouts included) and relative imports against the
-importer's directory, so namespace packages and scripts work without ``__init__.py``.
+importer's directory, so namespace packages and scripts work without ``__init__.py``. A
+script's own directory is searched too, unless it is a package (Python 3 has no implicit
+relative imports), and a missing ``pkg.x`` under one of the repository's packages is
+unresolved rather than external.
 ECMAScript resolves ``./x`` against the importer's directory with the usual extensions
 and ``index`` files; bare specifiers (``react``) are outside the repository.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 Probe = Callable[[str], None]
 
@@ -177,4 +181,19 @@ def _ancestors(path: str) -> Iterable[str]:
         d = _dirname(d)
 
 
-MODULE_SYSTEMS = {"python": PythonModules, "ecmascript": EcmaModules}
+class ModuleSystem(Protocol):
+    """What the resolver asks of a language's module system."""
+
+    roots: tuple[str, ...]
+
+    def resolve(self, importer: str, specifier: str, probe: Probe) -> ModuleRef | None: ...
+
+    def submodule(self, module: ModuleRef, name: str, probe: Probe) -> ModuleRef | None: ...
+
+    def is_internal(self, specifier: str, probe: Probe) -> bool: ...
+
+    def external_name(self, specifier: str) -> str: ...
+
+
+MODULE_SYSTEMS: dict[str, Callable[[Collection[str]], ModuleSystem]] = {
+    "python": PythonModules, "ecmascript": EcmaModules}

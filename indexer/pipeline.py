@@ -142,7 +142,9 @@ def _extract_all(items: list[tuple[str, str, bytes]], workers: int,
 def _interface(facts: FileFacts | None) -> str | None:
     if facts is None:
         return None
-    return hashlib.blake2b(marshal.dumps(facts.interface(), 2), digest_size=16).hexdigest()
+    # marshal version 2 writes no back-references, so equal values give equal bytes
+    blob = marshal.dumps(facts.interface(), 2)  # type: ignore[arg-type]
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
 def _directories(paths: Iterable[str]) -> tuple[list[Node], list[Edge]]:
@@ -185,11 +187,11 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     """
     started = time.perf_counter()
     root = root.resolve() if root.exists() else root
-    files = walk_repository(root, languages_by_extension(),
-                            WalkOptions(max_file_bytes=options.max_file_bytes,
-                                        extra_ignores=options.extra_ignores))
-    files = [f for f in files if not _inside(f.abspath, index_dir(root, options.db_dir))]
     clock = _Clock()
+    walked = walk_repository(root, languages_by_extension(),
+                             WalkOptions(max_file_bytes=options.max_file_bytes,
+                                         extra_ignores=options.extra_ignores))
+    files = [f for f in walked if not _inside(f.abspath, index_dir(root, options.db_dir))]
     db_dir = index_dir(root, options.db_dir)
     db_dir.mkdir(parents=True, exist_ok=True)
     report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files),
@@ -293,10 +295,10 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
             progress("resolve", n, len(to_resolve))
 
     clock.lap("resolve")
-    for path, (status, error) in sorted(statuses.items()):
-        if status is FileStatus.SKIPPED:
+    for path, (file_status, error) in sorted(statuses.items()):
+        if file_status is FileStatus.SKIPPED:
             report.skipped.append({"path": path, "reason": error or ""})
-        elif status is FileStatus.PARTIAL:
+        elif file_status is FileStatus.PARTIAL:
             report.partial.append({"path": path, "error": error or ""})
 
     graph_path = db_dir / GRAPH_FILE

@@ -241,7 +241,7 @@ class Resolver:
             before = [b for b in bindings if _binding_position(f.facts, b)[0] < line]
             if before and len(before) < len(bindings):
                 bindings = [*bindings[len(before):], *before]
-        key = (f.facts.path, scope, name, line)
+        key = (f.facts.path, scope, name)
         if key in self._active or len(self._active) > MAX_DEPTH * 4:
             return UNKNOWN
         self._active.add(key)
@@ -273,6 +273,8 @@ class Resolver:
     def _call_result(self, value: Value) -> Value:
         if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
             return Value("instance", value.path, value.index, inferred=True)
+        if value.kind == "extern" and value.name in _BUILTIN_TYPES:
+            return value  # ``set()`` is a set: ``set().union`` is ``builtins.set.union``
         return UNKNOWN
 
     def _def(self, value: Value):  # noqa: ANN202
@@ -548,6 +550,11 @@ class Resolver:
         touched.discard(path)
         return FileGraph(path, nodes, list(edges.values()), list(symbols.values()), touched)
 
+
+_BUILTIN_TYPES = frozenset(f"builtins.{t}" for t in (
+    "str", "bytes", "bytearray", "int", "float", "complex", "bool", "list", "tuple", "dict", "set",
+    "frozenset"))
+"""Python builtins whose call returns an instance of themselves."""
 
 _NOT_A_TYPE = frozenset({"typing.Any", "typing_extensions.Any", "builtins.object", "object"})
 """External annotations that say nothing about an argument's members."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.facts import FileFacts
 from indexer.model import SCHEMA_VERSION
 from indexer.pipeline import GRAPH_FILE, STATE_FILE, IndexOptions, IndexReport, index_repository
 from indexer.walk import MissingPathError, NotADirectoryPathError, WalkError
@@ -146,7 +147,7 @@ def test_file_whose_extraction_fails_is_recorded_and_indexing_goes_on(
 
     real = extract.Extractor.extract
 
-    def failing(self: extract.Extractor, path: str, source: bytes):  # noqa: ANN202
+    def failing(self: extract.Extractor, path: str, source: bytes) -> FileFacts:
         if path == "pkg/paths.py":
             raise RuntimeError("boom")
         return real(self, path, source)

@@ -10,7 +10,8 @@ a comment line under a line of code::
 that kind (``calls``, ``imports``, ``inherits``, ``references``) goes from the definition
 enclosing that line (or the file) to the target, is recorded at that line, and that the word
 under ``^`` is part of the name the edge was written as. ``[resolution]`` is optional.
-``no calls: <target>`` asserts that the enclosing definition has no such edge at all.
+``no calls: <target>`` asserts that the enclosing definition has no such edge at all. The
+graph keeps one edge per (kind, source, target), at its first line: annotate first uses.
 
 Cases are resolved in memory (extract + resolve, no store): these tests pin the rules; the
 golden test pins the whole pipeline.
@@ -105,14 +106,14 @@ def resolve_files(files: dict[str, str]) -> tuple[list[Node], list[Edge]]:
 
 
 def _enclosing(nodes: list[Node], path: str, line: int) -> str:
-    best: Node | None = None
+    """The innermost definition around ``line`` of ``path`` (the file when there is none)."""
+    best, best_start = path, 0
     for n in nodes:
         if (n.path == path and n.kind in (NodeKind.CLASS, NodeKind.FUNCTION, NodeKind.METHOD)
                 and n.start_line is not None and n.end_line is not None
-                and n.start_line <= line <= n.end_line
-                and (best is None or n.start_line >= best.start_line)):
-            best = n
-    return best.id if best is not None else path
+                and n.start_line <= line <= n.end_line and n.start_line >= best_start):
+            best, best_start = n.id, n.start_line
+    return best
 
 
 def _word_at(code: str, column: int) -> str:
@@ -576,6 +577,14 @@ def join(parts):
 def raw(parts):
     return b"".join(parts)
     #          ^ calls: extern::builtins.bytes.join [external]
+
+
+def unique(items):
+    seen = set()
+    seen.add(items)
+    #    ^ calls: extern::builtins.set.add [external]
+    return [].extend(items)
+    #         ^ calls: extern::builtins.list.extend [external]
 """
 
 CASES["absolute_import_in_a_package_is_not_a_sibling"] = """
@@ -806,6 +815,26 @@ import yaml.loader
 
 load()
 # ^ calls: unresolved::load [unresolved]
+"""
+
+CASES["chained_assignment_binds_every_name"] = """
+# --- path: m.py ---
+class FiniteField:
+    def zero(self):
+        return 0
+
+
+FF = GF = FiniteField
+# --- path: app.py ---
+from m import FF, GF
+
+FF(2).zero()
+#     ^ calls: m.py::FiniteField.zero [inferred]
+
+
+def make():
+    return GF(3)
+    #      ^ calls: m.py::FiniteField [exact]
 """
 
 

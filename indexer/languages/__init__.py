@@ -45,6 +45,9 @@ class LanguageSpec:
     literal_types: Mapping[str, str] = field(default_factory=dict)
     """Literal node type → the builtin type of its value (``string`` → ``str``), so a method
     called on a literal (``", ".join(parts)``) resolves to that type's method."""
+    assignment_types: Mapping[str, str] = field(default_factory=dict)
+    """Assignment node type → field holding its value, so in a chained assignment
+    (``FF = GF = FiniteField``) every name is bound to the final value."""
 
     @property
     def query_paths(self) -> tuple[Path, ...]:
@@ -76,6 +79,7 @@ PYTHON = LanguageSpec(
         "dictionary_comprehension": "dict", "set": "set", "set_comprehension": "set",
         "tuple": "tuple",
     },
+    assignment_types={"assignment": "right"},
 )
 
 # JavaScript, TypeScript and TSX: three grammars, one module system (files of all three import
