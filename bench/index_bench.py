@@ -81,7 +81,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"{'repository':<12} {'files':>6} {'index s':>8} {'peak MB':>8} {'no-change s':>11} {'1-file s':>9}  nodes / edges")
+    print(f"{'repository':<12} {'files':>6} {'index s':>8} {'peak MB':>8} {'no-change s':>11} "
+          f"{'1-file s':>9}  nodes / edges")
     for r in results:
         nodes = sum(r["nodes"].values())  # type: ignore[union-attr]
         edges = sum(r["edges"].values())  # type: ignore[union-attr]

@@ -31,7 +31,16 @@ import re
 from dataclasses import dataclass
 
 from indexer.facts import (
-    CALL_PART, MODULE_SCOPE, BindFact, Chain, DefFact, DefKind, FileFacts, ImportFact, ParamFact, UseFact,
+    CALL_PART,
+    MODULE_SCOPE,
+    BindFact,
+    Chain,
+    DefFact,
+    DefKind,
+    FileFacts,
+    ImportFact,
+    ParamFact,
+    UseFact,
     UseKind,
 )
 from indexer.languages import LanguageSpec
@@ -218,7 +227,7 @@ class Extractor:
         return facts
 
     def _build_defs(self, facts: FileFacts, defs: list[_Def], docs: dict[tuple[int, int], Node],
-                    decorators: dict[tuple[int, int], list[str]], source: bytes):  # noqa: ANN202
+                    decorators: dict[tuple[int, int], list[str]], source: bytes):
         defs.sort(key=lambda d: (d.node.start_byte, -d.node.end_byte))
         starts = [d.node.start_byte for d in defs]
         ends = [d.node.end_byte for d in defs]
@@ -268,7 +277,7 @@ class Extractor:
         return scope_of
 
     def _rebinds(self, binds: list[tuple[Node, Node | None, str | None]],
-                 scope_of) -> dict[tuple[int, str], list[int]]:  # noqa: ANN001
+                 scope_of) -> dict[tuple[int, str], list[int]]:
         """Where each local name is (re)bound: (scope, name) → sorted byte positions."""
         out: dict[tuple[int, str], list[int]] = {}
         for target, *_ in binds:
@@ -279,7 +288,7 @@ class Extractor:
         return out
 
     def _uses(self, facts: FileFacts, uses: list[tuple[Node, str]], defs: list[_Def],
-              scope_of, rebinds: dict[tuple[int, str], list[int]]) -> None:  # noqa: ANN001
+              scope_of, rebinds: dict[tuple[int, str], list[int]]) -> None:
         """One use per (scope, expression, kind) at its first line, except that a use after
         its head name was bound again in that scope is kept too (``e = A(); e.run(); e = B();
         e.run()`` calls two methods)."""
@@ -303,7 +312,7 @@ class Extractor:
         facts.uses = list(seen.values())
 
     def _binds(self, facts: FileFacts, binds: list[tuple[Node, Node | None, str | None]], globals_: list[Node],
-               shadow: list[Node], scope_of) -> None:  # noqa: ANN001
+               shadow: list[Node], scope_of) -> None:
         declared_global = {(scope_of(n.start_byte), _text(n)) for n in globals_}
         out: list[BindFact] = []
         for target, value, name in sorted(binds, key=lambda b: b[0].start_byte):
@@ -317,7 +326,7 @@ class Extractor:
             out.append(BindFact(scope_of(node.start_byte), node.start_point[0] + 1, (_text(node),)))
         facts.binds = out
 
-    def _params(self, facts: FileFacts, params: list[tuple[Node, Node | None]], scope_of) -> None:  # noqa: ANN001
+    def _params(self, facts: FileFacts, params: list[tuple[Node, Node | None]], scope_of) -> None:
         counters: dict[int, int] = {}
         for name, annotation in sorted(params, key=lambda p: p[0].start_byte):
             scope = scope_of(name.start_byte)

@@ -5,7 +5,8 @@ facts are cached by content hash and re-extracted only when a file changes. Reso
 (``indexer.resolve``) reads the facts of many files to produce edges.
 
 A *chain* is a dotted expression split into parts, e.g. ``self.engine.run`` →
-``("self", "engine", "run")``; ``"()"`` marks a call (``Engine().run`` → ``("Engine", "()", "run")``). Special heads: ``"super()"``/``"super"`` (the parent class),
+``("self", "engine", "run")``; ``"()"`` marks a call (``Engine().run`` →
+``("Engine", "()", "run")``). Special heads: ``"super()"``/``"super"`` (the parent class),
 ``"?"`` (an expression that is not a name, e.g. ``a[0].run`` → ``("?", "run")``),
 ``"<str>"`` and the like (a literal of that builtin type, e.g. ``", ".join`` →
 ``("<str>", "join")``).
@@ -98,7 +99,7 @@ class BindFact(NamedTuple):
 
 class ParamFact(NamedTuple):
     scope: int
-    index: int
+    position: int
     name: str
     annotation: Chain | None = None
 
@@ -130,7 +131,7 @@ class FileFacts:
                 if b.scope == MODULE_SCOPE or (b.target and b.target[0] in ("self", "this"))
                 or (0 <= b.scope < len(self.defs) and self.defs[b.scope].kind == DefKind.CLASS)
             ),
-            tuple((p.scope, p.index, p.name) for p in self.params if p.index == 0),
+            tuple((p.scope, p.position, p.name) for p in self.params if p.position == 0),
             self._binding_order(),
             self._instance_attribute_sources(),
         )

@@ -28,8 +28,15 @@ from indexer.facts import FileFacts
 from indexer.gitinfo import git_commit
 from indexer.languages import get_language, languages_by_extension
 from indexer.model import (
-    REPOSITORY_ID, SCHEMA_VERSION, Edge, EdgeKind, FileStatus, Node, NodeKind, unresolved_id,
+    REPOSITORY_ID,
+    SCHEMA_VERSION,
+    Edge,
+    EdgeKind,
+    FileStatus,
+    Node,
+    NodeKind,
     external_id,
+    unresolved_id,
 )
 from indexer.resolve import FileGraph, Resolver
 from indexer.state import FileRecord, IndexState, decode_graph, encode_graph
@@ -257,10 +264,7 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
 
     resolver = Resolver(paths_by_language, load)
     roots = {lang: list(m.roots) for lang, m in resolver.modules.items()}
-    if not full and state.get_meta("roots") != roots:
-        full_resolve = True
-    else:
-        full_resolve = full
+    full_resolve = full or state.get_meta("roots") != roots
 
     if full_resolve:
         to_resolve = sorted(current)
@@ -308,7 +312,7 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
 
     if progress:
         progress("store", 0, 1)
-    records = [_record(graphs[p], hashes[p], new_facts[p] if p in new_facts else None, statuses[p],
+    records = [_record(graphs[p], hashes[p], new_facts.get(p), statuses[p],
                        state if p not in new_facts else None) for p in to_resolve]
     if full:
         report.mode = "full"
@@ -499,7 +503,8 @@ _EDGE_COUNTS = {
 def _counts(graph_path: Path) -> tuple[dict[str, int], dict[str, int]]:
     store = KuzuStore(graph_path, read_only=True)
     try:
-        nodes = {r[0]: r[1] for r in store.query("MATCH (n) WHERE n.kind IS NOT NULL RETURN n.kind AS kind, count(*) AS n").rows}
+        rows = store.query("MATCH (n) WHERE n.kind IS NOT NULL RETURN n.kind AS kind, count(*) AS n").rows
+        nodes = {r[0]: r[1] for r in rows}
         edges: Counter[str] = Counter()
         for kind, cypher in _EDGE_COUNTS.items():
             rows = store.query(cypher).rows

@@ -20,12 +20,29 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from indexer.facts import (
-    CALL_PART, MODULE_SCOPE, BindFact, Chain, DefKind, FileFacts, ImportFact, ParamFact, UseKind, chain_name,
+    CALL_PART,
+    MODULE_SCOPE,
+    BindFact,
+    Chain,
+    DefKind,
+    FileFacts,
+    ImportFact,
+    ParamFact,
+    UseKind,
+    chain_name,
     chain_text,
 )
 from indexer.languages import LanguageSpec, get_language
 from indexer.model import (
-    Edge, EdgeKind, FileStatus, Node, NodeKind, Resolution, code_id, external_id, unresolved_id,
+    Edge,
+    EdgeKind,
+    FileStatus,
+    Node,
+    NodeKind,
+    Resolution,
+    code_id,
+    external_id,
+    unresolved_id,
 )
 from indexer.modules import MODULE_SYSTEMS, ModuleRef
 
@@ -36,11 +53,13 @@ MAX_DEPTH = 12
 
 class Value(NamedTuple):
     """What an expression evaluates to. ``kind``: module | def | instance | super | extern |
-    unknown. ``path``/``index`` locate a module or definition; ``name`` an external name."""
+    unknown. ``path`` locates a module or definition; ``slot`` is the definition's index in its
+    file's facts, or for a module 0 (a file) or 1 (a namespace directory); ``name`` is an
+    external name."""
 
     kind: str
     path: str = ""
-    index: int = -1
+    slot: int = -1
     name: str = ""
     inferred: bool = False
 
@@ -111,7 +130,7 @@ def _binding_position(facts: FileFacts, b: object) -> tuple[int, int]:
 
 def _first_param(facts: FileFacts, scope: int) -> str | None:
     for p in facts.params:
-        if p.scope == scope and p.index == 0:
+        if p.scope == scope and p.position == 0:
             return p.name
     return None
 
@@ -204,7 +223,7 @@ class Resolver:
         return self.member(module, imp.name)
 
     def module_member(self, module: Value, name: str) -> Value:
-        if module.index == 0:
+        if module.slot == 0:
             f = self._file(module.path)
             if f is not None:
                 found = self._lookup_scope(f, MODULE_SCOPE, name)
@@ -221,7 +240,7 @@ class Resolver:
                         self._active.discard(key)
                     if value.kind not in ("unknown", "unresolved"):
                         return value
-        ref = ModuleRef(module.path, is_dir=module.index == 1)
+        ref = ModuleRef(module.path, is_dir=module.slot == 1)
         for modules in self._systems.values():
             sub = modules.submodule(ref, name, self._probe)
             if sub is not None:
@@ -272,19 +291,19 @@ class Resolver:
 
     def _call_result(self, value: Value) -> Value:
         if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
-            return Value("instance", value.path, value.index, inferred=True)
+            return Value("instance", value.path, value.slot, inferred=True)
         if value.kind == "extern" and value.name in _BUILTIN_TYPES:
             return value  # ``set()`` is a set: ``set().union`` is ``builtins.set.union``
         return UNKNOWN
 
-    def _def(self, value: Value):  # noqa: ANN202
+    def _def(self, value: Value):
         f = self._file(value.path)
         assert f is not None
-        return f.facts.defs[value.index]
+        return f.facts.defs[value.slot]
 
     def _eval_param(self, f: _FileIndex, p: ParamFact) -> Value:
         d = f.facts.defs[p.scope] if p.scope >= 0 else None
-        if d is not None and p.index == 0 and f.spec.first_param_is_self and d.kind == DefKind.METHOD:
+        if d is not None and p.position == 0 and f.spec.first_param_is_self and d.kind == DefKind.METHOD:
             if "staticmethod" in d.decorators:
                 return UNKNOWN
             if "classmethod" in d.decorators or (d.name == "__new__"):
@@ -293,7 +312,7 @@ class Resolver:
         if p.annotation is not None and d is not None:
             value = self.eval_chain(f, d.parent, p.annotation, d.start_line)
             if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
-                return Value("instance", value.path, value.index, inferred=True)
+                return Value("instance", value.path, value.slot, inferred=True)
             if value.kind == "extern" and value.name not in _NOT_A_TYPE:
                 return value  # ``text: str`` → ``text.upper`` is ``builtins.str.upper``
         return UNKNOWN
@@ -354,7 +373,7 @@ class Resolver:
             for base in d.bases:
                 value = self.eval_chain(f, d.parent, base, d.start_line)
                 if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
-                    for item in self.mro(value.path, value.index):
+                    for item in self.mro(value.path, value.slot):
                         if item not in out:
                             out.append(item)
         self._mro[key] = out
@@ -403,7 +422,7 @@ class Resolver:
         """The first base of the class ``value`` (a ``super`` value) refers to."""
         f = self._file(value.path)
         assert f is not None
-        d = f.facts.defs[value.index]
+        d = f.facts.defs[value.slot]
         return self.eval_chain(f, d.parent, d.bases[0], d.start_line) if d.bases else UNKNOWN
 
     def _eval_attrs(self, f: _FileIndex, attrs: list[BindFact]) -> Value:
@@ -423,12 +442,12 @@ class Resolver:
             return Value("extern", name=f"{value.name}.{name}")
         if kind == "def":
             if self._def(value).kind == DefKind.CLASS:
-                return _inherit(self.class_member(value.path, value.index, name, instance=False), value)
+                return _inherit(self.class_member(value.path, value.slot, name, instance=False), value)
             return UNKNOWN
         if kind == "instance":
-            return _inherit(self.class_member(value.path, value.index, name, instance=True), value)
+            return _inherit(self.class_member(value.path, value.slot, name, instance=True), value)
         if kind == "super":
-            return self.class_member(value.path, value.index, name, instance=True, skip_first=True)
+            return self.class_member(value.path, value.slot, name, instance=True, skip_first=True)
         return UNKNOWN
 
     def eval_chain(self, f: _FileIndex, scope: int, chain: Chain, line: int | None = None) -> Value:
@@ -478,8 +497,8 @@ class Resolver:
             if value.kind == "def":
                 target = self._file(value.path)
                 assert target is not None
-                return target.ids[value.index], Resolution.INFERRED if value.inferred else Resolution.EXACT
-            if value.kind == "module" and value.index == 0:
+                return target.ids[value.slot], Resolution.INFERRED if value.inferred else Resolution.EXACT
+            if value.kind == "module" and value.slot == 0:
                 return value.path, Resolution.EXACT
             if not allow_symbol:
                 return None
@@ -499,7 +518,7 @@ class Resolver:
             source = source_of(use.scope)
             if use.kind == UseKind.CALL:
                 if value.kind == "instance":
-                    value = _inherit(self.class_member(value.path, value.index, "__call__", instance=True), value)
+                    value = _inherit(self.class_member(value.path, value.slot, "__call__", instance=True), value)
                 elif value.kind == "super":  # ``super(...)`` in a constructor: the parent class
                     value = self._parent_class(value)
                 if value.kind == "module":
@@ -529,11 +548,11 @@ class Resolver:
                 written = imp.module
             module = self._import_module(f, imp.module)
             if module.kind == "module":
-                if module.index == 0 and module.path != path:
+                if module.slot == 0 and module.path != path:
                     _add(edges, Edge(EdgeKind.IMPORTS, path, module.path, imp.line, Resolution.EXACT, imp.module))
                 if imp.name and imp.name != "*":
                     value = self.member(module, imp.name)
-                    if value.kind == "def" or (value.kind == "module" and value.index == 0):
+                    if value.kind == "def" or (value.kind == "module" and value.slot == 0):
                         found = target_of(value, written, allow_symbol=False)
                         if found is not None and found[0] != path:
                             _add(edges, Edge(EdgeKind.IMPORTS, path, found[0], imp.line, found[1],

@@ -18,7 +18,8 @@ from typing import Any
 
 import click
 
-from indexer.index import IndexNotReady, open_store, status as index_status
+from indexer.index import IndexNotReady, open_store
+from indexer.index import status as index_status
 from indexer.pipeline import IndexOptions, index_repository
 from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkError

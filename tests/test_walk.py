@@ -35,8 +35,8 @@ def make_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
 
 
 def paths(root: Path, languages: Mapping[str, str] = PY,
-          options: WalkOptions = WalkOptions()) -> list[str]:
-    return [f.path for f in walk_repository(root, languages, options)]
+          options: WalkOptions | None = None) -> list[str]:
+    return [f.path for f in walk_repository(root, languages, options or WalkOptions())]
 
 
 def walked(root: Path, rel: str) -> WalkedFile:
