@@ -10,20 +10,16 @@ The other tests here pin the file-level hard cases by name, so a failure says wh
 
 from __future__ import annotations
 
-import difflib
-import os
 import random
 from pathlib import Path
 
 import pytest
+from golden import check_golden
 
 from indexer.dump import dump_text, edge_line, node_line
 from indexer.model import Edge, EdgeKind, FileStatus, Graph, Node, NodeKind, Resolution
 from indexer.pipeline import IndexReport
 from indexer.store.kuzu_store import KuzuStore
-
-GOLDEN = Path(__file__).parent / "golden" / "pyrepo.graph.txt"
-UPDATE = os.environ.get("REPOLENS_UPDATE_GOLDEN") == "1"
 
 
 @pytest.fixture
@@ -32,16 +28,7 @@ def pyrepo_graph(pyrepo_indexed: tuple[IndexReport, str]) -> str:
 
 
 def test_pyrepo_graph_matches_golden(pyrepo_graph: str) -> None:
-    if UPDATE:
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(pyrepo_graph, encoding="utf-8")
-    expected = GOLDEN.read_text(encoding="utf-8")
-    if pyrepo_graph != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), pyrepo_graph.splitlines(keepends=True),
-            fromfile=str(GOLDEN), tofile="indexed now"))
-        pytest.fail("the graph differs from the golden dump; if the change is intended, rerun "
-                    f"with REPOLENS_UPDATE_GOLDEN=1 and review the diff:\n{diff}", pytrace=False)
+    check_golden(pyrepo_graph, "pyrepo.graph.txt")
 
 
 def test_indexing_leaves_the_source_tree_alone(pyrepo_graph: str) -> None:

@@ -10,12 +10,11 @@ The extraction tests at the end pin constructs the sample repository does not us
 
 from __future__ import annotations
 
-import difflib
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from golden import check_golden
 
 from indexer.dump import dump_text
 from indexer.extract import Extractor
@@ -27,8 +26,6 @@ from indexer.resolve import Resolver
 from indexer.store.kuzu_store import KuzuStore
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tsrepo"
-GOLDEN = Path(__file__).parent / "golden" / "tsrepo.graph.txt"
-UPDATE = os.environ.get("REPOLENS_UPDATE_GOLDEN") == "1"
 
 APP, ENGINE, FACTORY = "src/app.tsx", "src/lib/engine.ts", "src/factory.ts"
 HELPERS, INDEX, UTIL, LEGACY = "src/lib/helpers.js", "src/lib/index.ts", "src/util.js", "src/legacy.cjs"
@@ -65,16 +62,7 @@ def targets(graph: Graph, kind: EdgeKind, source: str) -> set[str]:
 
 def test_graph_matches_golden(graph: Graph) -> None:
     text = dump_text(graph)
-    if UPDATE:
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(text, encoding="utf-8")
-    expected = GOLDEN.read_text(encoding="utf-8")
-    if text != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), text.splitlines(keepends=True),
-            fromfile=str(GOLDEN), tofile="indexed now"))
-        pytest.fail("the graph differs from the golden dump; if the change is intended, rerun "
-                    f"with REPOLENS_UPDATE_GOLDEN=1 and review the diff:\n{diff}", pytrace=False)
+    check_golden(text, "tsrepo.graph.txt")
 
 
 # -- files ------------------------------------------------------------------------------------------
