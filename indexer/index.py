@@ -9,10 +9,10 @@ from pathlib import Path
 
 from indexer.languages import languages_by_extension
 from indexer.model import SCHEMA_VERSION
-from indexer.pipeline import GRAPH_FILE, STATE_FILE, index_dir
+from indexer.pipeline import index_dir
 from indexer.state import IndexState
-from indexer.store.base import StoreError
-from indexer.store.kuzu_store import KuzuStore
+from indexer.store.base import GraphStore, StoreError
+from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
 from indexer.walk import WalkOptions, read_source, walk_repository
 
 
@@ -25,33 +25,50 @@ def locate(repo: Path, db_dir: Path | None = None) -> tuple[Path, Path]:
     return root, index_dir(root, db_dir)
 
 
-def check_index(repo: Path, db_dir: Path | None = None) -> Path:
-    """The index directory of ``repo``, or IndexNotReady when it is missing or was made by an
-    incompatible version."""
+def _hint(root: Path, db_dir: Path | None, config: StoreConfig, rebuild: bool = False) -> str:
+    command = f"repolens index {root}"
+    if db_dir:
+        command += f" --db {db_dir}"
+    if config.backend != "kuzu":
+        command += f" --backend {config.backend}"
+    if rebuild:
+        command += " --rebuild"
+    return f"run `{command}`"
+
+
+def open_store(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = None) -> GraphStore:
+    """A read-only store on ``repo``'s graph; IndexNotReady when there is none, or one made by
+    an incompatible version."""
     root, directory = locate(repo, db_dir)
-    state_path = directory / STATE_FILE
-    hint = f"run `repolens index {root}" + (f" --db {directory}`" if db_dir else "`")
-    if not state_path.exists() or not (directory / GRAPH_FILE).exists():
-        raise IndexNotReady(f"no index at {directory}; {hint} to build one")
-    state = IndexState(state_path)
+    config = config or load_config(root)
+    if config.backend == "kuzu":
+        state_path = directory / config.state_name()
+        if not state_path.exists() or not (directory / GRAPH_FILE).exists():
+            raise IndexNotReady(f"no index at {directory}; {_hint(root, db_dir, config)} to build one")
+        state = IndexState(state_path)
+        try:
+            version = state.get_meta("schema_version")
+        finally:
+            state.close()
+        if version != SCHEMA_VERSION:
+            raise IndexNotReady(f"the index at {directory} was built with schema version {version}, this "
+                                f"repolens reads version {SCHEMA_VERSION}; {_hint(root, db_dir, config)} to rebuild it")
     try:
-        version = state.get_meta("schema_version")
-    finally:
-        state.close()
-    if version != SCHEMA_VERSION:
-        raise IndexNotReady(f"the index at {directory} was built with schema version {version}, "
-                            f"this repolens reads version {SCHEMA_VERSION}; {hint} to rebuild it")
-    return directory
-
-
-def open_store(repo: Path, db_dir: Path | None = None) -> KuzuStore:
-    """A read-only store on ``repo``'s index."""
-    directory = check_index(repo, db_dir)
-    try:
-        return KuzuStore(directory / GRAPH_FILE, read_only=True)
+        store = open_graph_store(config, directory, read_only=True)
     except StoreError as exc:
-        raise IndexNotReady(f"the index at {directory} cannot be opened ({exc}); "
-                            f"run `repolens index {repo} --rebuild`") from exc
+        if config.backend == "kuzu":
+            raise IndexNotReady(f"the index at {directory} cannot be opened ({exc}); "
+                                f"{_hint(root, db_dir, config, rebuild=True)}") from exc
+        raise
+    stored = store.get_meta("schema_version")
+    if stored != str(SCHEMA_VERSION):
+        store.close()
+        where = config.describe()
+        if stored is None:
+            raise IndexNotReady(f"no graph of {config.repo_id!r} in {where}; {_hint(root, db_dir, config)}")
+        raise IndexNotReady(f"the graph in {where} has schema version {stored}, this repolens reads "
+                            f"version {SCHEMA_VERSION}; {_hint(root, db_dir, config)} to rebuild it")
+    return store
 
 
 @dataclass(slots=True)
@@ -70,10 +87,16 @@ class IndexStatus:
         return not any(self.pending.values())
 
 
-def status(repo: Path, db_dir: Path | None = None) -> IndexStatus:
-    directory = check_index(repo, db_dir)
-    root = repo.resolve()
-    state = IndexState(directory / STATE_FILE)
+def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = None) -> IndexStatus:
+    """When and from which commit the index was made, and which files changed since; needs the
+    local index state (IndexNotReady without it)."""
+    root, directory = locate(repo, db_dir)
+    config = config or load_config(root)
+    state_path = directory / config.state_name()
+    if not state_path.exists():
+        raise IndexNotReady(f"no index state at {directory} for {config.describe()}; "
+                            f"{_hint(root, db_dir, config)} to build one")
+    state = IndexState(state_path)
     try:
         old = state.hashes()
         indexed_at = state.get_meta("indexed_at", 0.0)

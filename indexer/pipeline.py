@@ -40,8 +40,8 @@ from indexer.model import (
 )
 from indexer.resolve import FileGraph, Resolver
 from indexer.state import FileRecord, IndexState, decode_graph, encode_graph
-from indexer.store.base import GraphChange, StoreError
-from indexer.store.kuzu_store import KuzuStore
+from indexer.store.base import GraphChange, GraphStore, StoreError
+from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkedFile, WalkOptions, read_source, walk_repository
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (stages: read, parse, resolve, store)."""
 
 INDEX_DIRNAME = ".repolens"
-GRAPH_FILE = "graph.kuzu"
-STATE_FILE = "state.sqlite"
+STATE_FILE = StoreConfig().state_name()
+"""The state file of the default (embedded) store."""
 PARALLEL_THRESHOLD = 48
 """Fewer changed files than this are parsed in-process: a pool costs more than it saves."""
 
@@ -63,6 +63,8 @@ class IndexOptions:
     extra_ignores: tuple[str, ...] = ()
     workers: int | None = None
     rebuild: bool = False
+    store: StoreConfig | None = None
+    """Where the graph goes; None reads the repository's configuration (``load_config``)."""
 
 
 @dataclass(slots=True)
@@ -83,6 +85,7 @@ class IndexReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     partial: list[dict[str, str]] = field(default_factory=list)
     rebuild_reason: str | None = None
+    backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per stage: walk, read, parse, resolve, store."""
 
@@ -205,7 +208,9 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
                          timings=clock.laps)
     clock.lap("walk")
 
-    state, reason = _open_state(db_dir, options.rebuild)
+    config = options.store or load_config(root)
+    report.backend = config.describe()
+    state, reason = _open_state(db_dir, config, options.rebuild)
     if reason:
         report.rebuild_reason = reason
         log.warning("rebuilding the index in %s: %s", db_dir, reason)
@@ -305,7 +310,6 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
         elif file_status is FileStatus.PARTIAL:
             report.partial.append({"path": path, "error": error or ""})
 
-    graph_path = db_dir / GRAPH_FILE
     generation = int(state.get_meta("generation", 0)) + 1
     dir_nodes, dir_edges = _directories(sorted(current))
     repo_node = Node(REPOSITORY_ID, NodeKind.REPOSITORY, root.name, ".")
@@ -320,36 +324,32 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
         nodes = [repo_node, *dir_nodes, *(n for p in to_resolve for n in graphs[p].nodes),
                  *(_symbol_node(s) for s in symbols)]
         edges = [*dir_edges, *(e for p in to_resolve for e in graphs[p].edges)]
-        store = KuzuStore(graph_path)
-        try:
-            store.replace_all(nodes, edges)
-            store.set_meta("generation", str(generation))
-            store.set_meta("schema_version", str(SCHEMA_VERSION))
-        finally:
-            store.close()
+        change = None
     else:
         change = _diff(state, graphs, deleted, dir_nodes, dir_edges)
         if change.empty and not (deleted or changed):
             report.mode = "unchanged"
-        store = KuzuStore(graph_path)
-        try:
-            if not change.empty:
-                store.apply(change)
-            store.set_meta("generation", str(generation))
-        finally:
-            store.close()
+    store = open_graph_store(config, db_dir)
+    try:
+        if change is None:
+            store.replace_all(nodes, edges)
+            store.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif not change.empty:
+            store.apply(change)
+        store.set_meta("generation", str(generation))
+        clock.lap("store")
+        report.nodes, report.edges = _counts(store)
+    finally:
+        store.close()
     state.write(records, deleted, {
         "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
         "root": str(root), "directories": [n.id for n in dir_nodes],
         "indexed_at": time.time(), "commit": git_commit(root),
     })
     state.close()
-    clock.lap("store")
+    clock.lap("count")
     if progress:
         progress("store", 1, 1)
-    counts = _counts(graph_path)
-    report.nodes, report.edges = counts
-    clock.lap("count")
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -446,9 +446,9 @@ def _diff(state: IndexState, graphs: dict[str, FileGraph], deleted: list[str],
                        add_nodes=add_nodes, add_edges=add_edges)
 
 
-def _open_state(db_dir: Path, rebuild: bool) -> tuple[IndexState, str | None]:
+def _open_state(db_dir: Path, config: StoreConfig, rebuild: bool) -> tuple[IndexState, str | None]:
     """The index state, emptied (with the reason) when it cannot be trusted."""
-    state_path = db_dir / STATE_FILE
+    state_path = db_dir / config.state_name()
     graph_path = db_dir / GRAPH_FILE
     reason: str | None = "rebuild requested" if rebuild else None
     state: IndexState | None = None
@@ -460,7 +460,7 @@ def _open_state(db_dir: Path, rebuild: bool) -> tuple[IndexState, str | None]:
                 reason = (f"the index was built with schema version {version}; this repolens uses "
                           f"version {SCHEMA_VERSION}")
             elif version is not None:
-                stored = _store_generation(graph_path)
+                stored = _store_generation(config, db_dir)
                 if stored != state.get_meta("generation"):
                     reason = "the graph database does not match the index state (an earlier run was interrupted)"
         except Exception as exc:  # boundary: a damaged state file is rebuilt, not fatal
@@ -468,7 +468,10 @@ def _open_state(db_dir: Path, rebuild: bool) -> tuple[IndexState, str | None]:
     if reason is not None or state is None:
         if state is not None:
             state.close()
-        for p in (state_path, graph_path, db_dir / f"{GRAPH_FILE}.wal"):
+        stale = [state_path]
+        if config.backend == "kuzu":  # a server-side graph is replaced by replace_all instead
+            stale += [graph_path, db_dir / f"{GRAPH_FILE}.wal"]
+        for p in stale:
             if p.is_dir():
                 shutil.rmtree(p)
             elif p.exists():
@@ -477,12 +480,16 @@ def _open_state(db_dir: Path, rebuild: bool) -> tuple[IndexState, str | None]:
     return state, reason
 
 
-def _store_generation(graph_path: Path) -> int | None:
-    if not graph_path.exists():
+def _store_generation(config: StoreConfig, db_dir: Path) -> int | None:
+    """The generation the graph store last recorded; None when it has none (or, for the
+    embedded store, cannot be opened: it is rebuilt). An unreachable server is an error."""
+    if config.backend == "kuzu" and not (db_dir / GRAPH_FILE).exists():
         return None
     try:
-        store = KuzuStore(graph_path)
+        store = open_graph_store(config, db_dir)
     except StoreError:
+        if config.backend != "kuzu":
+            raise
         return None
     try:
         value = store.get_meta("generation")
@@ -500,15 +507,11 @@ _EDGE_COUNTS = {
 }
 
 
-def _counts(graph_path: Path) -> tuple[dict[str, int], dict[str, int]]:
-    store = KuzuStore(graph_path, read_only=True)
-    try:
-        rows = store.query("MATCH (n) WHERE n.kind IS NOT NULL RETURN n.kind AS kind, count(*) AS n").rows
-        nodes = {r[0]: r[1] for r in rows}
-        edges: Counter[str] = Counter()
-        for kind, cypher in _EDGE_COUNTS.items():
-            rows = store.query(cypher).rows
-            edges[kind] = int(rows[0][0]) if rows else 0
-        return dict(sorted(nodes.items())), dict(sorted(edges.items()))
-    finally:
-        store.close()
+def _counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
+    rows = store.query("MATCH (n) WHERE n.kind IS NOT NULL RETURN n.kind AS kind, count(*) AS n").rows
+    nodes = {r[0]: r[1] for r in rows}
+    edges: Counter[str] = Counter()
+    for kind, cypher in _EDGE_COUNTS.items():
+        rows = store.query(cypher).rows
+        edges[kind] = int(rows[0][0]) if rows else 0
+    return dict(sorted(nodes.items())), dict(sorted(edges.items()))

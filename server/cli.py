@@ -20,8 +20,10 @@ import click
 
 from indexer.index import IndexNotReady, open_store
 from indexer.index import status as index_status
-from indexer.pipeline import IndexOptions, index_repository
+from indexer.pipeline import IndexOptions, index_dir, index_repository
 from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
+from indexer.store.config import BACKENDS, StoreConfig, load_config, open_graph_store
+from indexer.transfer import export_graph, import_graph
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkError
 from queries.readonly import check_read_only
 from queries.registry import load_queries, run_named
@@ -35,6 +37,20 @@ repo_option = click.option("--repo", type=click.Path(path_type=Path), default=Pa
                            help="The indexed repository.")
 db_option = click.option("--db", "db_dir", type=click.Path(path_type=Path), default=None,
                          help="Index directory (default: REPO/.repolens).")
+
+
+def store_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--backend`` and ``--repo-id``: which graph store (see indexer.store.config)."""
+    command = click.option("--repo-id", default=None,
+                           help="Repository id in a shared Neo4j database (default: git origin or "
+                                "directory name).")(command)
+    return click.option("--backend", type=click.Choice(BACKENDS), default=None,
+                        help="Graph store: kuzu (embedded, default) or neo4j (REPOLENS_NEO4J_URI, _USER, "
+                             "_PASSWORD, _DATABASE).")(command)
+
+
+def _config(repo: Path, backend: str | None, repo_id: str | None) -> StoreConfig:
+    return load_config(repo.resolve(), backend=backend, repo_id=repo_id)
 
 
 def _emit(as_json: bool, payload: Any, human: Callable[[], None]) -> None:
@@ -74,20 +90,23 @@ def main(verbose: int) -> None:
 @click.option("--ignore", "ignores", multiple=True, help="Extra gitignore-style pattern (repeatable).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Parser processes (default: CPUs).")
 @click.option("--rebuild", is_flag=True, help="Discard the existing index and build from scratch.")
+@store_options
 @json_option
 def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[str, ...],
-          workers: int | None, rebuild: bool, as_json: bool) -> None:
+          workers: int | None, rebuild: bool, backend: str | None, repo_id: str | None, as_json: bool) -> None:
     """Index PATH (default: current directory) into its code graph; later runs are incremental."""
-    options = IndexOptions(db_dir=db_dir, max_file_bytes=max_file_bytes, extra_ignores=ignores,
-                           workers=workers, rebuild=rebuild)
     with _errors(as_json), _progress(enabled=not as_json) as progress:
+        options = IndexOptions(db_dir=db_dir, max_file_bytes=max_file_bytes, extra_ignores=ignores,
+                               workers=workers, rebuild=rebuild,
+                               store=_config(path, backend, repo_id) if path.is_dir() else None)
         report = index_repository(path, options, progress)
     payload = asdict(report)
 
     def human() -> None:
         if report.rebuild_reason:
             click.echo(f"rebuilt: {report.rebuild_reason}")
-        click.echo(f"{report.mode} index of {report.root} in {report.seconds:.2f}s -> {report.db_dir}")
+        click.echo(f"{report.mode} index of {report.root} in {report.seconds:.2f}s -> {report.backend}, "
+                   f"state in {report.db_dir}")
         click.echo(f"files: {report.files} (parsed {report.parsed}: {report.added} added, "
                    f"{report.modified} modified; {report.deleted} deleted; {report.resolved} re-resolved)")
         click.echo("nodes: " + ", ".join(f"{k} {v}" for k, v in report.nodes.items()))
@@ -122,13 +141,18 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 @main.command()
 @repo_option
 @db_option
+@store_options
 @json_option
-def status(repo: Path, db_dir: Path | None, as_json: bool) -> None:
+def status(repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None, as_json: bool) -> None:
     """Where the index is, when it was made, and which files changed since."""
     with _errors(as_json):
-        st = index_status(repo, db_dir)
-        with open_store(repo, db_dir) as store:
+        config = _config(repo, backend, repo_id)
+        st = index_status(repo, db_dir, config)
+        store = open_store(repo, db_dir, config)
+        try:
             stats = run_named(store, "stats", {}).records()
+        finally:
+            store.close()
     payload = {**asdict(st), "fresh": st.fresh, "counts": stats}
 
     def human() -> None:
@@ -187,12 +211,18 @@ def _print_result(result: QueryResult, as_json: bool) -> None:
 @click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
 @repo_option
 @db_option
+@store_options
 @json_option
-def query(name: str, pairs: tuple[str, ...], repo: Path, db_dir: Path | None, as_json: bool) -> None:
+def query(name: str, pairs: tuple[str, ...], repo: Path, db_dir: Path | None, backend: str | None,
+          repo_id: str | None, as_json: bool) -> None:
     """Run the named query NAME (see `repolens queries`)."""
     params = _parse_params(pairs)
-    with _errors(as_json), open_store(repo, db_dir) as store:
-        result = run_named(store, name, params)
+    with _errors(as_json):
+        store = open_store(repo, db_dir, _config(repo, backend, repo_id))
+        try:
+            result = run_named(store, name, params)
+        finally:
+            store.close()
     _print_result(result, as_json)
 
 
@@ -200,14 +230,64 @@ def query(name: str, pairs: tuple[str, ...], repo: Path, db_dir: Path | None, as
 @click.argument("cypher")
 @repo_option
 @db_option
+@store_options
 @json_option
-def cypher(cypher: str, repo: Path, db_dir: Path | None, as_json: bool) -> None:
+def cypher(cypher: str, repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
+           as_json: bool) -> None:
     """Run read-only Cypher against the graph; any write clause is refused."""
     with _errors(as_json):
         check_read_only(cypher)
-        with open_store(repo, db_dir) as store:
+        store = open_store(repo, db_dir, _config(repo, backend, repo_id))
+        try:
             result = store.query(cypher)
+        finally:
+            store.close()
     _print_result(result, as_json)
+
+
+@main.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="File to write (JSON lines).")
+@repo_option
+@db_option
+@store_options
+@json_option
+def export_command(output: Path, repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
+                   as_json: bool) -> None:
+    """Write the repository's graph as JSON lines, to load into another backend with `import`."""
+    with _errors(as_json):
+        store = open_store(repo, db_dir, _config(repo, backend, repo_id))
+        try:
+            with output.open("w", encoding="utf-8") as out:
+                report = export_graph(store, out)
+        finally:
+            store.close()
+    payload = {"output": str(output), "nodes": report.nodes, "edges": report.edges}
+    _emit(as_json, payload, lambda: click.echo(f"exported {report.nodes} nodes and {report.edges} edges to {output}"))
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@repo_option
+@db_option
+@store_options
+@json_option
+def import_command(source: Path, repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
+                   as_json: bool) -> None:
+    """Load an export into the chosen backend, replacing that repository's graph there."""
+    with _errors(as_json):
+        config = _config(repo, backend, repo_id)
+        directory = index_dir(repo.resolve(), db_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        store = open_graph_store(config, directory)
+        try:
+            with source.open(encoding="utf-8") as lines:
+                report = import_graph(store, lines)
+        finally:
+            store.close()
+    payload = {"source": str(source), "backend": config.describe(), "nodes": report.nodes, "edges": report.edges}
+    _emit(as_json, payload, lambda: click.echo(
+        f"imported {report.nodes} nodes and {report.edges} edges into {config.describe()}"))
 
 
 if __name__ == "__main__":

@@ -67,4 +67,9 @@ class GraphStore(Protocol):
     def dump(self) -> Graph:
         """Every node and edge, sorted (nodes by id, edges by key): for golden files and export."""
 
+    def get_meta(self, key: str) -> str | None:
+        """A value the indexer recorded with ``set_meta`` (schema version, generation)."""
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
     def close(self) -> None: ...
