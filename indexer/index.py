@@ -41,18 +41,8 @@ def open_store(repo: Path, db_dir: Path | None = None, config: StoreConfig | Non
     an incompatible version."""
     root, directory = locate(repo, db_dir)
     config = config or load_config(root)
-    if config.backend == "kuzu":
-        state_path = directory / config.state_name()
-        if not state_path.exists() or not (directory / GRAPH_FILE).exists():
-            raise IndexNotReady(f"no index at {directory}; {_hint(root, db_dir, config)} to build one")
-        state = IndexState(state_path)
-        try:
-            version = state.get_meta("schema_version")
-        finally:
-            state.close()
-        if version != SCHEMA_VERSION:
-            raise IndexNotReady(f"the index at {directory} was built with schema version {version}, this "
-                                f"repolens reads version {SCHEMA_VERSION}; {_hint(root, db_dir, config)} to rebuild it")
+    if config.backend == "kuzu" and not (directory / GRAPH_FILE).exists():
+        raise IndexNotReady(f"no index at {directory}; {_hint(root, db_dir, config)} to build one")
     try:
         store = open_graph_store(config, directory, read_only=True)
     except StoreError as exc:
