@@ -1,0 +1,86 @@
+"""Code units: the pieces of a repository that retrieval ranks.
+
+A unit is a class, a function or method, or a file summary (its path, module docstring and
+the names it defines). Units are built from the stored graph plus the source lines their
+spans cover, so every retriever (BM25, embeddings, graph) ranks the same ids as the graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.model import Graph, Node, NodeKind
+
+MAX_UNIT_CHARS = 4000
+"""Source beyond this is cut from a unit's text: signatures and the start of a body carry the
+meaning, and embedding models truncate long inputs anyway."""
+
+UNIT_KINDS = (NodeKind.FILE, NodeKind.CLASS, NodeKind.FUNCTION, NodeKind.METHOD)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUnit:
+    id: str
+    """The graph node id (a file's id is its path)."""
+    kind: NodeKind
+    path: str
+    qualname: str
+    start_line: int
+    end_line: int
+    text: str
+    """Header (path, qualified name, signature, doc) and then the source."""
+
+    @property
+    def digest(self) -> str:
+        """Content address of the text: equal texts share cached embeddings across indexes
+        and checkouts."""
+        return hashlib.blake2b(self.text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def build_units(root: Path, graph: Graph) -> list[CodeUnit]:
+    """Every file, class and function of ``graph`` as a unit, sorted by id. Files that cannot
+    be read contribute their header only."""
+    by_file: dict[str, list[Node]] = {}
+    files: dict[str, Node] = {}
+    for node in graph.nodes:
+        if node.kind == NodeKind.FILE:
+            files[node.id] = node
+        elif node.kind in UNIT_KINDS:
+            by_file.setdefault(node.path, []).append(node)
+    units: list[CodeUnit] = []
+    for path, file_node in sorted(files.items()):
+        lines = _read_lines(root / path)
+        members = sorted(by_file.get(path, []), key=lambda n: (n.start_line or 0, n.id))
+        summary = [f"file {path}"]
+        if file_node.doc:
+            summary.append(file_node.doc)
+        summary.extend(f"{m.kind.value} {m.qualname}" + (f": {m.doc}" if m.doc else "") for m in members
+                       if m.kind == NodeKind.CLASS or "." not in m.qualname)
+        units.append(CodeUnit(path, NodeKind.FILE, path, "", 1, file_node.end_line or 1,
+                              "\n".join(summary)[:MAX_UNIT_CHARS]))
+        for m in members:
+            start, end = m.start_line or 1, m.end_line or m.start_line or 1
+            header = [f"{m.kind.value} {m.qualname} in {path}"]
+            if m.signature:
+                header.append(m.signature)
+            if m.doc:
+                header.append(m.doc)
+            body = "".join(lines[start - 1:end]) if lines else ""
+            text = ("\n".join(header) + "\n" + body)[:MAX_UNIT_CHARS]
+            units.append(CodeUnit(m.id, m.kind, path, m.qualname, start, end, text))
+    units.sort(key=lambda u: u.id)
+    return units
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_bytes().decode("utf-8", "replace").splitlines(keepends=True)
+    except OSError:
+        return []
+
+
+def unit_ids(units: Iterable[CodeUnit]) -> list[str]:
+    return [u.id for u in units]
