@@ -1,12 +1,14 @@
-"""Shared fixtures: copies of the sample repositories and a one-call index-and-dump."""
+"""Shared fixtures: copies of the sample repositories, a one-call index-and-dump, and a Bolt
+server for the Neo4j store."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from neo4j_server import ArcadeDBProcess, BoltTarget, ServerUnavailable, target_from_environment
 
 from indexer.dump import dump_text
 from indexer.pipeline import GRAPH_FILE, IndexOptions, IndexReport, index_repository
@@ -61,3 +63,23 @@ def pyrepo_indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[IndexRepor
     """The Python sample repository indexed once per session: ``(report, dump text)``."""
     base = tmp_path_factory.mktemp("pyrepo_indexed")
     return index_and_dump(copy_fixture("pyrepo", base / "pyrepo"), base / "db")
+
+
+@pytest.fixture(scope="session")
+def bolt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltTarget]:
+    """A Bolt server for the Neo4j store's tests, shared by the session: the Neo4j named by
+    ``REPOLENS_TEST_NEO4J_URI`` (``_USER``, ``_PASSWORD``, ``_DATABASE``) if set, otherwise
+    ArcadeDB started from ``arcadedb-embedded`` and stopped at the end. Tests using it are
+    skipped, with the reason, when neither can be had."""
+    target = target_from_environment()
+    if target is not None:
+        yield target
+        return
+    try:
+        server = ArcadeDBProcess(tmp_path_factory.mktemp("arcadedb"))
+    except ServerUnavailable as exc:
+        pytest.skip(f"no Bolt server for the Neo4j tests: {exc}")
+    try:
+        yield server.target
+    finally:
+        server.stop()

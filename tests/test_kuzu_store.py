@@ -4,11 +4,20 @@ query results, read-only mode and unreadable files."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sample_graph import (
+    A,
+    B,
+    apply_in_memory,
+    described_code,
+    file_b_edited,
+    small_graph,
+    sorted_graph,
+)
 
 from indexer.model import (
     EDGE_COLUMNS,
@@ -25,72 +34,6 @@ from indexer.model import (
 )
 from indexer.store.base import GraphChange, GraphStore, ReadOnlyViolation, StoreError
 from indexer.store.kuzu_store import KuzuStore
-
-A, B = "pkg/a.py", "pkg/b.py"
-
-
-def _code(path: str, qualname: str, kind: NodeKind, start: int, end: int) -> Node:
-    return Node(id=f"{path}::{qualname}", kind=kind, name=qualname.rsplit(".", 1)[-1],
-                path=path, qualname=qualname, start_line=start, end_line=end,
-                signature=f"{kind} {qualname}", doc=f"About {qualname}.")
-
-
-def small_graph() -> Graph:
-    """Two files, Shape <- Circle, methods calling each other, an external symbol, every
-    node field and edge kind used at least once."""
-    nodes = (
-        Node(".", NodeKind.REPOSITORY, ".", ""),
-        Node("pkg", NodeKind.DIRECTORY, "pkg", "pkg"),
-        Node(A, NodeKind.FILE, "a.py", A, language="python", status=FileStatus.OK),
-        Node(B, NodeKind.FILE, "b.py", B, language="python", status=FileStatus.PARTIAL,
-             error="syntax error at 9:1"),
-        _code(A, "Shape", NodeKind.CLASS, 1, 8),
-        _code(A, "Shape.area", NodeKind.METHOD, 2, 4),
-        _code(A, "Shape.describe", NodeKind.METHOD, 5, 8),
-        _code(B, "Circle", NodeKind.CLASS, 3, 12),
-        _code(B, "Circle.area", NodeKind.METHOD, 4, 6),
-        _code(B, "Circle.area.square", NodeKind.FUNCTION, 5, 5),
-        _code(B, "make", NodeKind.FUNCTION, 14, 16),
-        Node("extern::math.pi", NodeKind.EXTERNAL, "pi", "", "math.pi"),
-    )
-    contains = [(".", "pkg"), ("pkg", A), ("pkg", B), (A, f"{A}::Shape"),
-                (f"{A}::Shape", f"{A}::Shape.area"), (f"{A}::Shape", f"{A}::Shape.describe"),
-                (B, f"{B}::Circle"), (f"{B}::Circle", f"{B}::Circle.area"),
-                (f"{B}::Circle.area", f"{B}::Circle.area.square"), (B, f"{B}::make")]
-    edges = [Edge(EdgeKind.CONTAINS, s, t) for s, t in contains]
-    edges += [
-        Edge(EdgeKind.INHERITS, f"{B}::Circle", f"{A}::Shape", 3, Resolution.EXACT, "Shape"),
-        Edge(EdgeKind.IMPORTS, B, f"{A}::Shape", 1, Resolution.EXACT, "Shape"),
-        Edge(EdgeKind.IMPORTS, B, "extern::math.pi", 2, Resolution.EXTERNAL, "math.pi"),
-        Edge(EdgeKind.CALLS, f"{A}::Shape.describe", f"{A}::Shape.area", 6, Resolution.EXACT,
-             "self.area"),
-        Edge(EdgeKind.CALLS, f"{B}::Circle.area", f"{B}::Circle.area.square", 6,
-             Resolution.EXACT, "square"),
-        Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle", 15, Resolution.EXACT, "Circle"),
-        Edge(EdgeKind.CALLS, f"{B}::make", f"{A}::Shape.describe", 16, Resolution.INFERRED,
-             "c.describe"),
-        Edge(EdgeKind.REFERENCES, f"{B}::make", f"{A}::Shape", 14, Resolution.EXACT, "Shape"),
-    ]
-    return Graph(nodes=nodes, edges=tuple(edges))
-
-
-def sorted_graph(nodes: Iterable[Node], edges: Iterable[Edge]) -> Graph:
-    return Graph(nodes=tuple(sorted(nodes, key=lambda n: n.id)),
-                 edges=tuple(sorted(edges, key=lambda e: e.key)))
-
-
-def apply_in_memory(graph: Graph, change: GraphChange) -> Graph:
-    """What the store should hold after ``change``, computed without a database."""
-    nodes = {n.id: n for n in graph.nodes}
-    edges = {e.key: e for e in graph.edges}
-    for key in change.remove_edges:
-        edges.pop(key, None)
-    for node_id in change.remove_nodes:
-        nodes.pop(node_id, None)
-        edges = {k: e for k, e in edges.items() if node_id not in (e.source, e.target)}
-    nodes.update((n.id, n) for n in (*change.update_nodes, *change.add_nodes))
-    edges.update((e.key, e) for e in change.add_edges)
-    return sorted_graph(nodes.values(), edges.values())
 
 
 @pytest.fixture
@@ -198,7 +141,7 @@ def test_replace_all_refuses_duplicate_node_ids(loaded: KuzuStore) -> None:
 
 def test_bulk_load_is_batched(store: KuzuStore) -> None:
     files = [Node(f"m{i}.py", NodeKind.FILE, f"m{i}.py", f"m{i}.py") for i in range(200)]
-    funcs = [_code(f"m{i}.py", f"f{j}", NodeKind.FUNCTION, j, j)
+    funcs = [described_code(f"m{i}.py", f"f{j}", NodeKind.FUNCTION, j, j)
              for i in range(200) for j in range(50)]
     edges = [Edge(EdgeKind.CONTAINS, f.path, f.id) for f in funcs]
     edges += [Edge(EdgeKind.CALLS, a.id, b.id, 1, Resolution.EXACT, b.name)
@@ -213,35 +156,9 @@ def test_bulk_load_is_batched(store: KuzuStore) -> None:
 
 # -- incremental changes --------------------------------------------------------------------
 
-def _file_b_edited() -> GraphChange:
-    """b.py edited: make() renamed build(), Circle.area changed, a new helper calling pi."""
-    make, circle_area = f"{B}::make", f"{B}::Circle.area"
-    build = _code(B, "build", NodeKind.FUNCTION, 14, 17)
-    helper = _code(B, "helper", NodeKind.FUNCTION, 20, 21)
-    return GraphChange(
-        remove_edges=[(EdgeKind.CALLS, circle_area, f"{B}::Circle.area.square"),
-                      ("IMPORTS", B, "extern::math.pi")],
-        remove_nodes=[make],
-        update_nodes=[replace(small_graph().nodes[8], end_line=9, doc=None, signature=None),
-                      replace(small_graph().nodes[3], status=FileStatus.OK, error=None)],
-        add_nodes=[build, helper, Node("extern::math.tau", NodeKind.EXTERNAL, "tau", "",
-                                       "math.tau")],
-        add_edges=[
-            Edge(EdgeKind.CONTAINS, B, build.id), Edge(EdgeKind.CONTAINS, B, helper.id),
-            Edge(EdgeKind.CALLS, build.id, f"{B}::Circle", 15, Resolution.EXACT, "Circle"),
-            Edge(EdgeKind.CALLS, build.id, f"{A}::Shape.area", 16, Resolution.INFERRED,
-                 "c.area"),
-            Edge(EdgeKind.CALLS, helper.id, "extern::math.tau", 21, Resolution.EXTERNAL,
-                 "math.tau"),
-            Edge(EdgeKind.CALLS, circle_area, helper.id, 5, Resolution.EXACT, "helper"),
-            Edge(EdgeKind.IMPORTS, B, "extern::math.tau", 2, Resolution.EXTERNAL, "math.tau"),
-        ],
-    )
-
-
 def test_apply_matches_a_fresh_load_of_the_final_graph(loaded: KuzuStore,
                                                        tmp_path: Path) -> None:
-    change = _file_b_edited()
+    change = file_b_edited()
     expected = apply_in_memory(small_graph(), change)
     loaded.apply(change)
     follow_up = GraphChange(remove_nodes=[f"{B}::Circle.area.square", "extern::math.pi"],
@@ -269,7 +186,7 @@ def test_update_keeps_edges_and_remove_detaches_them(loaded: KuzuStore) -> None:
 
 def test_a_node_can_be_removed_and_added_again_in_one_change(loaded: KuzuStore) -> None:
     make = f"{B}::make"
-    renamed = _code(B, "make", NodeKind.CLASS, 14, 16)  # same id, now a class
+    renamed = described_code(B, "make", NodeKind.CLASS, 14, 16)  # same id, now a class
     loaded.apply(GraphChange(remove_nodes=[make], add_nodes=[renamed],
                              add_edges=[Edge(EdgeKind.CONTAINS, B, make)]))
     dumped = loaded.dump()
@@ -289,7 +206,7 @@ def test_removing_what_is_not_stored_is_a_no_op(loaded: KuzuStore) -> None:
 @pytest.mark.parametrize(("change", "message"), [
     (GraphChange(update_nodes=[Node("new.py", NodeKind.FILE, "new.py", "new.py")]),
      "cannot update node 'new.py': it is not stored"),
-    (GraphChange(update_nodes=[_code(B, "make", NodeKind.CLASS, 1, 2)]),
+    (GraphChange(update_nodes=[described_code(B, "make", NodeKind.CLASS, 1, 2)]),
      "from Function to Class: remove it and add it instead"),
     (GraphChange(add_nodes=[Node(A, NodeKind.FILE, "a.py", A)]), "'pkg/a.py': it exists"),
     (GraphChange(add_edges=[Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle")]),
@@ -310,7 +227,7 @@ def test_bad_changes_raise_and_change_nothing(loaded: KuzuStore, change: GraphCh
 
 def test_a_failure_in_a_late_step_rolls_back_earlier_steps(loaded: KuzuStore) -> None:
     before = loaded.dump()
-    huge = _code("x.py", "f", NodeKind.FUNCTION, 2**64, 2**64)  # fails in the COPY step
+    huge = described_code("x.py", "f", NodeKind.FUNCTION, 2**64, 2**64)  # fails in the COPY step
     change = GraphChange(remove_edges=[("CALLS", f"{B}::make", f"{B}::Circle")],
                          remove_nodes=[f"{B}::Circle.area.square"],
                          update_nodes=[replace(small_graph().nodes[2], doc="changed")],

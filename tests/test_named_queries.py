@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_graph import APP, BASE, CORE, UTIL, sample_graph
 
-from indexer.model import Edge, EdgeKind, FileStatus, Graph, Node, NodeKind, Resolution
+from indexer.model import EdgeKind
 from indexer.store.kuzu_store import KuzuStore
 from queries.registry import (
     NamedQuery,
@@ -18,89 +19,6 @@ from queries.registry import (
     parse_query,
     run_named,
 )
-
-F, C, M, X, U = NodeKind.FUNCTION, NodeKind.CLASS, NodeKind.METHOD, NodeKind.EXTERNAL, \
-    NodeKind.UNRESOLVED
-EXACT, INFERRED, EXTERNAL, UNRESOLVED = (Resolution.EXACT, Resolution.INFERRED,
-                                         Resolution.EXTERNAL, Resolution.UNRESOLVED)
-BASE, CORE, UTIL, APP = "pkg/base.py", "pkg/core.py", "pkg/util.py", "app.py"
-
-
-def _code(path: str, qualname: str, kind: NodeKind, start: int, end: int,
-          signature: str | None = None, doc: str | None = None) -> Node:
-    return Node(id=f"{path}::{qualname}", kind=kind, name=qualname.rsplit(".", 1)[-1],
-                path=path, qualname=qualname, start_line=start, end_line=end,
-                signature=signature, doc=doc)
-
-
-def _file(path: str) -> Node:
-    return Node(id=path, kind=NodeKind.FILE, name=path.rsplit("/", 1)[-1], path=path,
-                language="python", status=FileStatus.OK)
-
-
-def sample_graph() -> Graph:
-    """Three modules and an app: Base <- Engine <- TurboEngine, a nested function, a
-    recursive function, calls of every resolution, an external base class."""
-    nodes = [
-        Node(".", NodeKind.REPOSITORY, ".", ""),
-        Node("pkg", NodeKind.DIRECTORY, "pkg", "pkg"),
-        _file(BASE), _file(CORE), _file(UTIL), _file(APP),
-        _code(BASE, "Base", C, 1, 10, "class Base", "The base."),
-        _code(BASE, "Base.run", M, 3, 5, "def run(self)"),
-        _code(BASE, "Base._log", M, 7, 9, "def _log(self, msg)"),
-        _code(BASE, "helper", F, 12, 16, "def helper(n)", "Help."),
-        _code(CORE, "Engine", C, 3, 18, "class Engine(Base)"),
-        _code(CORE, "Engine.__init__", M, 4, 5, "def __init__(self)"),
-        _code(CORE, "Engine.run", M, 6, 14, "def run(self)"),
-        _code(CORE, "Engine.run.inner", F, 7, 8, "def inner()"),
-        _code(CORE, "TurboEngine", C, 20, 26, "class TurboEngine(Engine)"),
-        _code(CORE, "TurboEngine.run", M, 21, 26, "def run(self)"),
-        _code(CORE, "CustomError", C, 30, 31, "class CustomError(Exception)"),
-        _code(UTIL, "helper2", F, 1, 3, "def helper2()"),
-        _code(APP, "main", F, 4, 12, "def main()", "Entry point."),
-        Node("extern::os.path.join", X, "join", "", "os.path.join"),
-        Node("extern::os.path", X, "path", "", "os.path"),
-        Node("extern::Exception", X, "Exception", "", "Exception"),
-        Node("unresolved::frobnicate", U, "frobnicate", "", "frobnicate"),
-    ]
-    contains = [
-        (".", "pkg"), (".", APP), ("pkg", BASE), ("pkg", CORE), ("pkg", UTIL),
-        (BASE, f"{BASE}::Base"), (f"{BASE}::Base", f"{BASE}::Base.run"),
-        (f"{BASE}::Base", f"{BASE}::Base._log"), (BASE, f"{BASE}::helper"),
-        (CORE, f"{CORE}::Engine"), (f"{CORE}::Engine", f"{CORE}::Engine.__init__"),
-        (f"{CORE}::Engine", f"{CORE}::Engine.run"),
-        (f"{CORE}::Engine.run", f"{CORE}::Engine.run.inner"),
-        (CORE, f"{CORE}::TurboEngine"), (f"{CORE}::TurboEngine", f"{CORE}::TurboEngine.run"),
-        (CORE, f"{CORE}::CustomError"), (UTIL, f"{UTIL}::helper2"), (APP, f"{APP}::main"),
-    ]
-    edges = [Edge(EdgeKind.CONTAINS, s, t) for s, t in contains]
-    edges += [
-        Edge(EdgeKind.CALLS, f"{APP}::main", f"{CORE}::TurboEngine", 5, EXACT, "TurboEngine"),
-        Edge(EdgeKind.CALLS, f"{APP}::main", f"{CORE}::TurboEngine.run", 6, INFERRED, "e.run"),
-        Edge(EdgeKind.CALLS, f"{CORE}::TurboEngine.run", f"{CORE}::Engine.run", 22, EXACT,
-             "super().run"),
-        Edge(EdgeKind.CALLS, f"{CORE}::Engine.run", f"{BASE}::Base._log", 9, EXACT,
-             "self._log"),
-        Edge(EdgeKind.CALLS, f"{CORE}::Engine.run", f"{BASE}::helper", 10, EXACT, "helper"),
-        Edge(EdgeKind.CALLS, f"{CORE}::Engine.run", "extern::os.path.join", 11, EXTERNAL,
-             "os.path.join"),
-        Edge(EdgeKind.CALLS, f"{BASE}::Base.run", f"{BASE}::Base._log", 4, EXACT, "self._log"),
-        Edge(EdgeKind.CALLS, f"{BASE}::helper", f"{BASE}::helper", 14, EXACT, "helper"),
-        Edge(EdgeKind.CALLS, f"{BASE}::helper", "unresolved::frobnicate", 15, UNRESOLVED,
-             "frobnicate"),
-        Edge(EdgeKind.INHERITS, f"{CORE}::Engine", f"{BASE}::Base", 3, EXACT, "Base"),
-        Edge(EdgeKind.INHERITS, f"{CORE}::TurboEngine", f"{CORE}::Engine", 20, EXACT, "Engine"),
-        Edge(EdgeKind.INHERITS, f"{CORE}::CustomError", "extern::Exception", 30, EXTERNAL,
-             "Exception"),
-        Edge(EdgeKind.IMPORTS, CORE, f"{BASE}::Base", 1, EXACT, "Base"),
-        Edge(EdgeKind.IMPORTS, CORE, f"{BASE}::helper", 1, EXACT, "helper"),
-        Edge(EdgeKind.IMPORTS, CORE, "extern::os.path", 2, EXTERNAL, "os.path"),
-        Edge(EdgeKind.IMPORTS, APP, f"{CORE}::TurboEngine", 1, EXACT, "TurboEngine"),
-        Edge(EdgeKind.IMPORTS, APP, UTIL, 2, EXACT, "pkg.util"),
-        Edge(EdgeKind.REFERENCES, f"{APP}::main", f"{CORE}::CustomError", 9, EXACT,
-             "CustomError"),
-    ]
-    return Graph(nodes=tuple(nodes), edges=tuple(edges))
 
 
 @pytest.fixture(scope="module")
