@@ -9,14 +9,17 @@
 // note: Cypher cannot take a parameter as a variable-length bound, so the pattern is fixed at
 //   *1..5 and filtered with length(p) <= $depth; raise both together. The weakest resolution
 //   is ranked 0..3 and folded into one min() with the depth (depth * 10 + rank). The all()
-//   tests are bound in a WITH first: Kùzu 0.11 mis-evaluates all() inside CASE WHEN.
+//   tests are bound in a WITH first and compared with = true: Kùzu 0.11.3 mis-evaluates
+//   all() inside CASE WHEN, and a bare boolean variable as a WHEN condition (wrong ranks
+//   on graphs of a few hundred calls).
 MATCH p = (s {id: $id})-[:CALLS*1..5]->(c)
 WHERE length(p) <= $depth
 WITH c, length(p) AS hops,
      all(r IN relationships(p) WHERE r.resolution = 'exact') AS exact,
      all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred']) AS inferred,
      all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred', 'external']) AS external
-WITH c, hops, CASE WHEN exact THEN 0 WHEN inferred THEN 1 WHEN external THEN 2 ELSE 3 END AS rank
+WITH c, hops, CASE WHEN exact = true THEN 0 WHEN inferred = true THEN 1
+                   WHEN external = true THEN 2 ELSE 3 END AS rank
 WITH c, min(hops * 10 + rank) AS best
 RETURN c.id AS id, c.kind AS kind, c.name AS name, c.path AS path,
        c.start_line AS start_line, best / 10 AS depth,

@@ -5,8 +5,9 @@
 //   depth (int, default 5, min 1, max 5) how many inheritance steps to follow
 // returns: id, name, path, start_line, depth
 // note: the pattern is fixed at *1..5 and filtered with length(p) <= $depth, as Cypher
-//   cannot take a parameter as a variable-length bound.
-MATCH p = (s:Class)-[:INHERITS*1..5]->(b {id: $id})
+//   cannot take a parameter as a variable-length bound. The pattern starts at the given node,
+//   as servers with simpler planners (ArcadeDB) expand from the first node written.
+MATCH p = (b {id: $id})<-[:INHERITS*1..5]-(s:Class)
 WHERE length(p) <= $depth
 RETURN s.id AS id, s.name AS name, s.path AS path, s.start_line AS start_line,
        min(length(p)) AS depth

@@ -71,6 +71,10 @@ def bolt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltTarget
     ``REPOLENS_TEST_NEO4J_URI`` (``_USER``, ``_PASSWORD``, ``_DATABASE``) if set, otherwise
     ArcadeDB started from ``arcadedb-embedded`` and stopped at the end. Tests using it are
     skipped, with the reason, when neither can be had."""
+    try:
+        import neo4j  # noqa: F401  (only to know the driver is there)
+    except ImportError:
+        pytest.skip("the neo4j driver is not installed (pip install 'repolens[neo4j]')")
     target = target_from_environment()
     if target is not None:
         yield target

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sample_graph import APP, BASE, CORE, UTIL, sample_graph
+from sample_graph import APP, BASE, CORE, EXAMPLE_PARAMS, UTIL, sample_graph
 
 from indexer.model import EdgeKind
 from indexer.store.kuzu_store import KuzuStore
@@ -43,20 +43,6 @@ def ids(rows: list[dict[str, Any]]) -> list[str]:
 
 REQUIRED = {"file_outline", "find_symbol", "callers", "callees", "call_path", "imports",
             "importers", "subclasses", "superclasses", "neighbours", "stats"}
-
-EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
-    "file_outline": {"path": CORE},
-    "find_symbol": {"name": "run"},
-    "callers": {"id": f"{BASE}::helper", "depth": 5},
-    "callees": {"id": f"{APP}::main", "depth": 5},
-    "call_path": {"source": f"{APP}::main", "target": f"{BASE}::Base._log"},
-    "imports": {"path": CORE},
-    "importers": {"path": BASE},
-    "subclasses": {"id": f"{BASE}::Base"},
-    "superclasses": {"id": f"{CORE}::TurboEngine"},
-    "neighbours": {"id": f"{CORE}::Engine.run"},
-    "stats": {},
-}
 
 
 def test_catalogue_has_every_required_query_documented() -> None:
