@@ -3,6 +3,7 @@
 //   external and unresolved symbols. depth is the fewest calls between them; resolution is
 //   the weakest edge resolution on the best such shortest chain (exact > inferred >
 //   external > unresolved).
+//   The node itself is never listed, even when it is recursive.
 // params: id (string) the caller's id; depth (int, default 1, min 1, max 5) how many calls
 //   to follow
 // returns: id, kind, name, path, start_line, depth, resolution
@@ -13,7 +14,7 @@
 //   all() inside CASE WHEN, and a bare boolean variable as a WHEN condition (wrong ranks
 //   on graphs of a few hundred calls).
 MATCH p = (s {id: $id})-[:CALLS*1..5]->(c)
-WHERE length(p) <= $depth
+WHERE length(p) <= $depth AND c.id <> $id
 WITH c, length(p) AS hops,
      all(r IN relationships(p) WHERE r.resolution = 'exact') AS exact,
      all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred']) AS inferred,

@@ -2,6 +2,7 @@
 // purpose: Functions, classes and files that call the given node, directly or through up to
 //   depth calls. depth is the fewest calls between them; resolution is the weakest edge
 //   resolution on the best such shortest chain (exact > inferred > external > unresolved).
+//   The node itself is never listed, even when it is recursive.
 // params: id (string) the callee's id; depth (int, default 1, min 1, max 5) how many calls
 //   to follow back
 // returns: id, kind, name, path, start_line, depth, resolution
@@ -13,7 +14,7 @@
 //   on graphs of a few hundred calls). The pattern starts at the given node, as servers
 //   with simpler planners (ArcadeDB) expand from the first node written.
 MATCH p = (t {id: $id})<-[:CALLS*1..5]-(c)
-WHERE length(p) <= $depth
+WHERE length(p) <= $depth AND c.id <> $id
 WITH c, length(p) AS hops,
      all(r IN relationships(p) WHERE r.resolution = 'exact') AS exact,
      all(r IN relationships(p) WHERE r.resolution IN ['exact', 'inferred']) AS inferred,

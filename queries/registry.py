@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.store.base import GraphStore, QueryResult, ReadOnlyViolation
@@ -91,6 +91,12 @@ class NamedQuery:
     text: str
     """The whole file, header included (it is only comments)."""
     note: str = ""
+    variants: Mapping[str, str] = field(default_factory=dict)
+    """Backend name → text, from ``<name>.<backend>.cypher`` files: used where that backend
+    cannot run the common text (each variant's header says why)."""
+
+    def text_for(self, backend: str) -> str:
+        return self.variants.get(backend, self.text)
 
     def signature(self) -> str:
         """The query's parameters as one line, e.g. ``id (string), depth (int, default 1)``."""
@@ -104,11 +110,23 @@ def load_queries(directory: Path = QUERY_DIR) -> dict[str, NamedQuery]:
     an undeclared parameter or leaves a declared one unused, or the text writes.
     """
     found: dict[str, NamedQuery] = {}
+    variants: list[tuple[str, NamedQuery, str]] = []
     for file in sorted(directory.glob("*.cypher")):
         query = parse_query(file.read_text(encoding="utf-8"), source=file.name)
+        stem = file.name[: -len(".cypher")]
+        if "." in stem:
+            variants.append((stem.split(".", 1)[1], query, file.name))
+            continue
         if query.name in found:
             raise QueryFileError(f"{file.name}: query name {query.name!r} is used twice")
         found[query.name] = query
+    for backend, variant, source in variants:
+        base = found.get(variant.name)
+        if base is None:
+            raise QueryFileError(f"{source}: a variant of {variant.name!r}, which has no common file")
+        if (variant.params, variant.returns) != (base.params, base.returns):
+            raise QueryFileError(f"{source}: parameters and columns must equal those of {variant.name}.cypher")
+        found[variant.name] = replace(base, variants={**base.variants, backend: variant.text})
     return found
 
 
@@ -130,7 +148,7 @@ def run_named(store: GraphStore, name: str, params: Mapping[str, ParamValue | No
     query = catalogue.get(name)
     if query is None:
         raise ValueError(f"Unknown query {name!r}; known queries: {', '.join(sorted(catalogue))}")
-    return store.query(query.text, bind_params(query, params))
+    return store.query(query.text_for(store.backend), bind_params(query, params))
 
 
 def bind_params(query: NamedQuery,

@@ -311,7 +311,8 @@ def _reachable(graph: Graph, start: str, depth: int, forward: bool) -> dict[str,
             for other, edge_rank in step[node]:
                 following[other] = min(following.get(other, 9), max(worst, edge_rank))
         for node, worst in following.items():
-            best.setdefault(node, (hops, list(Resolution)[worst].value))
+            if node != start:  # the node itself is never its own caller or callee
+                best.setdefault(node, (hops, list(Resolution)[worst].value))
         layer = following
     return best
 

