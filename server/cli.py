@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -25,12 +26,17 @@ from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from indexer.store.config import BACKENDS, StoreConfig, load_config, open_graph_store
 from indexer.transfer import export_graph, import_graph
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkError
+from queries.localize import localize as run_localize
+from queries.localize import options_from
 from queries.readonly import check_read_only
 from queries.registry import load_queries, run_named
+from queries.repomap import file_schematic, repo_map
+from queries.retrieval.context import RetrievalContext, build_context, load_context
 
 log = logging.getLogger("repolens")
 
 EXPECTED_ERRORS = (IndexNotReady, WalkError, StoreError, ReadOnlyViolation, ValueError, OSError)
+"""OSError covers FileNotFoundError, which says a search index is missing and how to build it."""
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
 repo_option = click.option("--repo", type=click.Path(path_type=Path), default=Path("."), show_default=True,
@@ -90,17 +96,25 @@ def main(verbose: int) -> None:
 @click.option("--ignore", "ignores", multiple=True, help="Extra gitignore-style pattern (repeatable).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Parser processes (default: CPUs).")
 @click.option("--rebuild", is_flag=True, help="Discard the existing index and build from scratch.")
+@click.option("--retrieval/--no-retrieval", default=True, show_default=True,
+              help="After the graph, build the search indexes used by localize, map and search.")
+@click.option("--embed/--no-embed", default=True, show_default=True,
+              help="Include semantic (embedding) search when torch and sentence-transformers are installed.")
 @store_options
 @json_option
 def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[str, ...],
-          workers: int | None, rebuild: bool, backend: str | None, repo_id: str | None, as_json: bool) -> None:
+          workers: int | None, rebuild: bool, retrieval: bool, embed: bool, backend: str | None,
+          repo_id: str | None, as_json: bool) -> None:
     """Index PATH (default: current directory) into its code graph; later runs are incremental."""
+    retrieval_info: dict[str, Any] = {}
     with _errors(as_json), _progress(enabled=not as_json) as progress:
+        config = _config(path, backend, repo_id) if path.is_dir() else None
         options = IndexOptions(db_dir=db_dir, max_file_bytes=max_file_bytes, extra_ignores=ignores,
-                               workers=workers, rebuild=rebuild,
-                               store=_config(path, backend, repo_id) if path.is_dir() else None)
+                               workers=workers, rebuild=rebuild, store=config)
         report = index_repository(path, options, progress)
-    payload = asdict(report)
+        if retrieval and config is not None:
+            retrieval_info = _build_retrieval(Path(report.root), Path(report.db_dir), config, embed, progress)
+    payload = {**asdict(report), "retrieval": retrieval_info}
 
     def human() -> None:
         if report.rebuild_reason:
@@ -115,8 +129,24 @@ def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[s
             click.echo(f"partial: {item['path']}: {item['error']}")
         for item in report.skipped:
             click.echo(f"skipped: {item['path']}: {item['reason']}")
+        if retrieval_info:
+            click.echo(f"search indexes: {retrieval_info['units']} units in {retrieval_info['seconds']:.2f}s"
+                       + "".join(f"; {note}" for note in retrieval_info["notes"]))
 
     _emit(as_json, payload, human)
+
+
+def _build_retrieval(root: Path, directory: Path, config: StoreConfig, embed: bool,
+                     progress: Callable[[str, int, int], None] | None) -> dict[str, Any]:
+    started = time.perf_counter()
+    store = open_graph_store(config, directory, read_only=True)
+    try:
+        graph = store.dump()
+    finally:
+        store.close()
+    ctx = build_context(root, directory, graph, dense=embed, progress=progress)
+    return {"units": len(ctx.meta.ids), "dense": ctx.dense is not None, "notes": ctx.notes,
+            "seconds": round(time.perf_counter() - started, 3)}
 
 
 @contextmanager
@@ -292,3 +322,103 @@ def import_command(source: Path, repo: Path, db_dir: Path | None, backend: str |
 
 if __name__ == "__main__":
     main()
+
+
+# -- localization and search ----------------------------------------------------------------
+def _context(repo: Path, db_dir: Path | None) -> RetrievalContext:
+    root = repo.resolve()
+    return load_context(root, index_dir(root, db_dir))
+
+
+def _hit(h: Any) -> dict[str, Any]:
+    return {"id": h.id, "path": h.path, "name": h.name, "kind": h.kind, "score": h.score,
+            "start_line": h.start_line, "end_line": h.end_line, "evidence": list(h.evidence)}
+
+
+@main.command()
+@click.argument("text")
+@repo_option
+@db_option
+@click.option("-k", "--top", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="How many files, modules and functions to return.")
+@click.option("--opt", "opts", multiple=True, metavar="KEY=VALUE",
+              help="Tuning and ablation, e.g. no=dense or w.lexical=2 (see queries/localize.py).")
+@json_option
+def localize(text: str, repo: Path, db_dir: Path | None, top: int, opts: tuple[str, ...], as_json: bool) -> None:
+    """Where must the change for an issue go? TEXT is the issue (- reads it from stdin).
+
+    Ranks files, then top-level classes and functions (modules), then functions and methods
+    with line spans, each with the evidence that put it there."""
+    issue = sys.stdin.read() if text == "-" else text
+    with _errors(as_json):
+        ctx = _context(repo, db_dir)
+        options = options_from([*_parse_params(opts).items(), ("files", str(top)), ("modules", str(top)),
+                                ("functions", str(top))])
+        result = run_localize(ctx, issue, options)
+    payload = {"files": [_hit(h) for h in result.files], "modules": [_hit(h) for h in result.modules],
+               "functions": [_hit(h) for h in result.functions], "notes": result.notes,
+               "seconds": result.seconds, "found_files": result.found_files,
+               "found_modules": result.found_modules, "found_entities": result.found_entities}
+
+    def human() -> None:
+        for note in result.notes:
+            click.echo(f"note: {note}")
+        for title, hits in (("files", result.files), ("modules", result.modules), ("functions", result.functions)):
+            click.echo(f"{title}:")
+            for h in hits:
+                where = h.path if title == "files" else f"{h.path}:{h.name} [{h.start_line}-{h.end_line}]"
+                click.echo(f"  {h.score:.4f}  {where}  ({'; '.join(h.evidence[:3])})")
+
+    _emit(as_json, payload, human)
+
+
+@main.command("search")
+@click.argument("query_text", metavar="QUERY")
+@repo_option
+@db_option
+@click.option("-k", "--top", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="How many results.")
+@json_option
+def search_command(query_text: str, repo: Path, db_dir: Path | None, top: int, as_json: bool) -> None:
+    """Hybrid code search (names, BM25, embeddings, graph) for a free-text question."""
+    with _errors(as_json):
+        ctx = _context(repo, db_dir)
+        result = run_localize(ctx, query_text, options_from([("functions", str(top)), ("test_penalty", "1")]))
+    hits = [_hit(h) for h in result.functions]
+
+    def human() -> None:
+        for h in hits:
+            click.echo(f"{h['score']:.4f}  {h['path']}:{h['name']} [{h['start_line']}-{h['end_line']}]")
+
+    _emit(as_json, {"results": hits, "notes": result.notes}, human)
+
+
+@main.command("map")
+@repo_option
+@db_option
+@click.option("--budget", type=click.IntRange(64, 100_000), default=1024, show_default=True,
+              help="Upper bound on the map's size in tokens.")
+@click.option("--focus", default=None, help="A path, symbol or text to centre the map on.")
+@json_option
+def map_command(repo: Path, db_dir: Path | None, budget: int, focus: str | None, as_json: bool) -> None:
+    """The repository's most important files and symbols, with signatures, within a token budget."""
+    with _errors(as_json):
+        result = repo_map(_context(repo, db_dir), budget, focus)
+    _emit(as_json, asdict(result), lambda: click.echo(result.text))
+
+
+@main.command()
+@click.argument("path")
+@repo_option
+@db_option
+@json_option
+def schematic(path: str, repo: Path, db_dir: Path | None, as_json: bool) -> None:
+    """Every class and function of the file PATH with signature, line span and docstring line."""
+    with _errors(as_json):
+        result = file_schematic(_context(repo, db_dir), path)
+    def human() -> None:
+        for s in result.symbols:
+            click.echo(f"{s.start_line:>5}-{s.end_line:<5} {'  ' * s.qualname.count('.')}"
+                       f"{s.signature or s.kind + ' ' + s.qualname}" + (f"  # {s.doc}" if s.doc else ""))
+
+    _emit(as_json, asdict(result), human)

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 RETRIEVAL_DIR = "retrieval"
 CONTEXT_FILE = "context.pkl"
-CONTEXT_VERSION = 1
+CONTEXT_VERSION = 2
 
 EDGE_WEIGHTS: dict[EdgeKind, float] = {
     EdgeKind.CALLS: 1.0,
@@ -52,6 +52,8 @@ class UnitMeta:
     qualnames: list[str]
     starts: list[int]
     ends: list[int]
+    signatures: list[str]
+    docs: list[str]
     file_of: np.ndarray
     """Position of each unit's file unit."""
     top_of: np.ndarray
@@ -108,8 +110,11 @@ def _meta_and_adjacency(graph: Graph, units: list[CodeUnit]) -> tuple[UnitMeta, 
             node = parent[node]
             top = node
         top_of[i] = index.get(top, i)
+    nodes = {n.id: n for n in graph.nodes}
     meta = UnitMeta(ids, [u.kind for u in units], [u.path for u in units], [u.qualname for u in units],
-                    [u.start_line for u in units], [u.end_line for u in units], file_of, top_of)
+                    [u.start_line for u in units], [u.end_line for u in units],
+                    [nodes[u.id].signature or "" if u.id in nodes else "" for u in units],
+                    [nodes[u.id].doc or "" if u.id in nodes else "" for u in units], file_of, top_of)
     return meta, transition.tocsr()
 
 

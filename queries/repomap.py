@@ -1,0 +1,147 @@
+"""The repository map and the file schematic: what an agent reads before it reads code.
+
+``repo_map`` lists the files and key symbols of a repository with their signatures, ranked
+by graph importance (PageRank over calls, containment, inheritance and imports), personalised
+by ``focus`` (a path, a symbol, or free text) when given, and trimmed to a token budget by
+dropping the least important entries, never by cutting a line. ``file_schematic`` lists every
+class and function of one file with signature, line span and first docstring line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.model import NodeKind
+from queries.retrieval.context import RetrievalContext
+from queries.retrieval.mentions import find_mentions
+
+CHARS_PER_TOKEN = 4
+"""A conservative estimate for code; the budget is an upper bound, not a target."""
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    id: str
+    kind: str
+    qualname: str
+    signature: str
+    start_line: int
+    end_line: int
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepoMap:
+    text: str
+    files: list[str]
+    tokens: int
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Schematic:
+    path: str
+    symbols: list[Symbol]
+
+
+def _pagerank(ctx: RetrievalContext, personal: np.ndarray, alpha: float = 0.15, iterations: int = 30) -> np.ndarray:
+    walk = ctx.adjacency.T.tocsr()
+    rank = personal.copy()
+    for _ in range(iterations):
+        rank = alpha * personal + (1 - alpha) * (walk @ rank)
+    return rank
+
+
+def _focus_vector(ctx: RetrievalContext, focus: str) -> np.ndarray:
+    n = len(ctx.meta.ids)
+    personal = np.zeros(n)
+    for node_id, mention in find_mentions(focus, ctx.table).items():
+        i = ctx.index_of.get(node_id)
+        if i is not None:
+            personal[i] += mention.score
+    # a path prefix ("src/pkg/") focuses on everything below it
+    for i, path in enumerate(ctx.meta.paths):
+        if focus.strip() and path.startswith(focus.strip().rstrip("/") + "/"):
+            personal[i] += 1.0
+    if not personal.any():
+        lexical = ctx.lexical.scores(focus)
+        top = np.argsort(-lexical, kind="stable")[:50]
+        personal[top] = np.clip(lexical[top], 0.0, None)
+    return personal
+
+
+def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None = None) -> RepoMap:
+    """The most important files and their symbols, within ``budget_tokens``."""
+    meta = ctx.meta
+    n = len(meta.ids)
+    personal = _focus_vector(ctx, focus) if focus else np.ones(n)
+    if not personal.any():
+        personal = np.ones(n)
+    personal = personal / personal.sum()
+    rank = _pagerank(ctx, personal)
+    file_rank = np.zeros(n)
+    np.add.at(file_rank, meta.file_of, rank)
+    files = [i for i in np.lexsort((np.arange(n), -file_rank)).tolist() if meta.kinds[i] == NodeKind.FILE]
+    members: dict[int, list[int]] = {}
+    for i in range(n):
+        if meta.kinds[i] != NodeKind.FILE:
+            members.setdefault(int(meta.file_of[i]), []).append(i)
+    budget = budget_tokens * CHARS_PER_TOKEN
+    lines: list[str] = []
+    used = 0
+    shown: list[str] = []
+    truncated = False
+    for f in files:
+        header = meta.paths[f]
+        if used + len(header) + 1 > budget:
+            truncated = True
+            break
+        block = [header]
+        size = len(header) + 1
+        ranked = sorted(members.get(f, []), key=lambda i: (-rank[i], meta.starts[i], meta.ids[i]))
+        chosen = []
+        for i in ranked:
+            line = _symbol_line(ctx, i)
+            if used + size + len(line) + 1 > budget:
+                truncated = True
+                break
+            chosen.append(i)
+            size += len(line) + 1
+        block += [_symbol_line(ctx, i) for i in sorted(chosen, key=lambda i: (meta.starts[i], meta.ids[i]))]
+        if len(chosen) < len(ranked):
+            block.append(f"  … {len(ranked) - len(chosen)} more")
+            size += 12
+        lines += block
+        used += size
+        shown.append(meta.paths[f])
+    if len(shown) < len(files):
+        truncated = True
+    text = "\n".join(lines)
+    return RepoMap(text, shown, (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, truncated)
+
+
+def _symbol_line(ctx: RetrievalContext, i: int) -> str:
+    meta = ctx.meta
+    depth = meta.qualnames[i].count(".")
+    signature = meta.signatures[i] or f"{meta.kinds[i].value} {meta.qualnames[i]}"
+    return f"{'  ' * (depth + 1)}{signature}  [{meta.starts[i]}-{meta.ends[i]}]"
+
+
+def file_schematic(ctx: RetrievalContext, path: str) -> Schematic:
+    """Every class and function of ``path``; ValueError naming similar paths when it is not an
+    indexed file."""
+    meta = ctx.meta
+    file_index = ctx.index_of.get(path)
+    if file_index is None or meta.kinds[file_index] != NodeKind.FILE:
+        name = path.rsplit("/", 1)[-1]
+        similar = sorted(p for p, k in zip(meta.paths, meta.kinds, strict=True)
+                         if k == NodeKind.FILE and p.endswith(name))[:5]
+        hint = f"; did you mean: {', '.join(similar)}" if similar else ""
+        raise ValueError(f"{path!r} is not an indexed file of this repository{hint}")
+    symbols = [Symbol(meta.ids[i], meta.kinds[i].value, meta.qualnames[i], meta.signatures[i], meta.starts[i],
+                      meta.ends[i], meta.docs[i])
+               for i in range(len(meta.ids)) if meta.paths[i] == path and i != file_index]
+    symbols.sort(key=lambda s: (s.start_line, s.id))
+    return Schematic(path, symbols)
