@@ -434,14 +434,19 @@ def _diff(state: IndexState, graphs: dict[str, FileGraph], deleted: list[str],
         if sid in keep or sid in old_symbols:
             old_nodes[sid] = _symbol_node(sid)
 
-    remove_nodes = sorted(set(old_nodes) - set(new_nodes))
-    add_nodes = [new_nodes[i] for i in sorted(set(new_nodes) - set(old_nodes))]
-    update_nodes = [new_nodes[i] for i in sorted(set(new_nodes) & set(old_nodes))
+    # a definition that changed label (a function became a class) is replaced, not updated; its
+    # kind is part of its file's interface, so every file with an edge to it was re-resolved
+    # and all its edges are in new_edges, to be added again
+    relabelled = {i for i in set(new_nodes) & set(old_nodes) if new_nodes[i].label != old_nodes[i].label}
+    remove_nodes = sorted((set(old_nodes) - set(new_nodes)) | relabelled)
+    add_nodes = [new_nodes[i] for i in sorted((set(new_nodes) - set(old_nodes)) | relabelled)]
+    update_nodes = [new_nodes[i] for i in sorted(set(new_nodes) & set(old_nodes) - relabelled)
                     if new_nodes[i] != old_nodes[i]]
     gone = set(remove_nodes)
     remove_edges = sorted(k for k, e in old_edges.items()
                           if (k not in new_edges or new_edges[k] != e) and k[1] not in gone and k[2] not in gone)
-    add_edges = [new_edges[k] for k in sorted(new_edges) if old_edges.get(k) != new_edges[k]]
+    add_edges = [new_edges[k] for k in sorted(new_edges)
+                 if old_edges.get(k) != new_edges[k] or k[1] in relabelled or k[2] in relabelled]
     return GraphChange(remove_edges=remove_edges, remove_nodes=remove_nodes, update_nodes=update_nodes,
                        add_nodes=add_nodes, add_edges=add_edges)
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.pipeline import IndexReport
+from indexer.dump import dump_text
+from indexer.pipeline import GRAPH_FILE, IndexOptions, IndexReport, index_repository
+from indexer.store.kuzu_store import KuzuStore
 
 IndexDump = Callable[..., tuple[IndexReport, str]]
 
@@ -205,3 +207,19 @@ def test_touch_without_change_parses_nothing(pyrepo: Path, tmp_path: Path,
     path.write_bytes(path.read_bytes())  # new mtime, same content
     report, _ = index_dump(pyrepo, tmp_path / "db")
     assert (report.mode, report.parsed) == ("unchanged", 0)
+
+
+def test_a_function_that_becomes_a_class_is_replaced(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "special.py").write_text("def digamma(x):\n    return x\n")
+    (repo / "use.py").write_text("from special import digamma\n\n\ndef f():\n    return digamma(1)\n")
+    index_repository(repo, IndexOptions(db_dir=tmp_path / "db"))
+    (repo / "special.py").write_text("class digamma:\n    def __init__(self, x):\n        self.x = x\n")
+    report = index_repository(repo, IndexOptions(db_dir=tmp_path / "db"))
+    assert report.mode == "incremental"
+    index_repository(repo, IndexOptions(db_dir=tmp_path / "fresh"))
+    with KuzuStore(tmp_path / "db" / GRAPH_FILE, read_only=True) as a, \
+            KuzuStore(tmp_path / "fresh" / GRAPH_FILE, read_only=True) as b:
+        assert dump_text(a.dump()) == dump_text(b.dump())
+        assert any(e.target == "special.py::digamma" and e.source == "use.py::f" for e in a.dump().edges)
