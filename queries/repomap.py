@@ -90,32 +90,35 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
             members.setdefault(int(meta.file_of[i]), []).append(i)
     budget = budget_tokens * CHARS_PER_TOKEN
     lines: list[str] = []
-    used = 0
+    used = 0  # characters, newlines included
     shown: list[str] = []
     truncated = False
+    reserve = len("  … 99999 more") + 1
     for f in files:
         header = meta.paths[f]
-        if used + len(header) + 1 > budget:
+        if used + len(header) + 1 + reserve > budget:
             truncated = True
             break
-        block = [header]
         size = len(header) + 1
         ranked = sorted(members.get(f, []), key=lambda i: (-rank[i], meta.starts[i], meta.ids[i]))
         chosen = []
         for i in ranked:
             line = _symbol_line(ctx, i)
-            if used + size + len(line) + 1 > budget:
+            if used + size + len(line) + 1 + reserve > budget:
                 truncated = True
                 break
             chosen.append(i)
             size += len(line) + 1
-        block += [_symbol_line(ctx, i) for i in sorted(chosen, key=lambda i: (meta.starts[i], meta.ids[i]))]
+        block = [header] + [_symbol_line(ctx, i) for i in sorted(chosen, key=lambda i: (meta.starts[i], meta.ids[i]))]
         if len(chosen) < len(ranked):
-            block.append(f"  … {len(ranked) - len(chosen)} more")
-            size += 12
+            more = f"  … {len(ranked) - len(chosen)} more"
+            block.append(more)
+            size += len(more) + 1
         lines += block
         used += size
         shown.append(meta.paths[f])
+        if truncated:
+            break
     if len(shown) < len(files):
         truncated = True
     text = "\n".join(lines)
