@@ -90,7 +90,7 @@ def test_file_schematic_lists_every_definition(ctx: RetrievalContext) -> None:
     assert "Engine._log.fmt" in names
     run = next(s for s in schematic.symbols if s.qualname == "Engine.run")
     assert run.signature == "def run(self)" and run.doc == "Run once."
-    with pytest.raises(ValueError, match="did you mean: pkg/core.py"):
+    with pytest.raises(ValueError, match=r"did you mean: pkg/core\.py"):
         file_schematic(ctx, "core.py")
 
 
