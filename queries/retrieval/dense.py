@@ -63,6 +63,7 @@ VECTORS_FILE = "vectors.faiss"
 META_FILE = "dense.json"
 CACHE_ENV = "REPOLENS_CACHE_DIR"
 CACHE_FILE = "embeddings.sqlite"
+_TEST_DIRS = frozenset({"tests", "test", "__tests__"})
 _BACKEND_MODULES = ("numpy", "faiss", "torch", "sentence_transformers")
 _INSTALL_HINT = "pip install torch==2.13.0 && pip install 'repolens[embeddings]'"
 
@@ -213,6 +214,8 @@ class Embedder:
                  batch_size: int = 32, device: str = "cpu") -> None:
         if max_seq_length < 8:
             raise ValueError("max_seq_length must be at least 8")
+        if model is not None and Path(model).is_dir():
+            model = Path(model).resolve()  # saved with the index: must not depend on the cwd
         self.model = None if model is None else str(model)
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
@@ -315,10 +318,21 @@ def _directory_hash(directory: Path) -> str:
 
 
 # -- the index -----------------------------------------------------------------------------------
+def is_test_path(path: str) -> bool:
+    """Whether ``path`` is test code by the usual conventions: inside a ``tests``, ``test`` or
+    ``__tests__`` directory, or named ``test_*.py``, ``*_test.py``, ``conftest.py``,
+    ``*.test.*`` or ``*.spec.*``."""
+    *folders, name = path.split("/")
+    return (any(f in _TEST_DIRS for f in folders) or name == "conftest.py"
+            or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py")
+            or ".test." in name or ".spec." in name)
+
+
 @dataclass(frozen=True, slots=True)
 class DenseStats:
-    """What a build did: ``embedded`` texts went through the model, ``cached`` came from the
-    cache (``reused``: the saved index already matched the units, nothing was read)."""
+    """What a build did: ``units`` indexed, of which ``embedded`` texts went through the model
+    and ``cached`` came from the cache; ``skipped`` test units left out (``reused``: the saved
+    index already matched the units, nothing was read)."""
 
     units: int
     embedded: int
@@ -326,6 +340,7 @@ class DenseStats:
     seconds: float
     model_id: str
     dimension: int
+    skipped: int = 0
     reused: bool = False
 
 
@@ -349,16 +364,22 @@ class DenseIndex:
     # -- building and persisting -----------------------------------------------------------
     @classmethod
     def build(cls, units: Iterable[CodeUnit], *, embedder: Embedder | None = None,
-              cache: EmbeddingCache | None = None,
-              progress: DenseProgress | None = None) -> tuple[DenseIndex, DenseStats]:
+              cache: EmbeddingCache | None = None, progress: DenseProgress | None = None,
+              include_tests: bool = False) -> tuple[DenseIndex, DenseStats]:
         """The index of ``units`` and what building it cost. Only texts missing from ``cache``
         are embedded (None: the user's cache at ``default_cache_path()``), and they are stored
-        there chunk by chunk, so an interrupted build loses little. Raises ``DenseUnavailable``."""
+        there chunk by chunk, so an interrupted build loses little.
+
+        Test code (``is_test_path``) is left out unless ``include_tests``: issues are fixed in
+        the code under test (no gold file of the dev set is a test), and tests are about a third
+        of a repository's units, so leaving them out cuts the embedding time by as much.
+        Raises ``DenseUnavailable``."""
         started = time.perf_counter()
         backend = _backend()
         np_, faiss = backend["numpy"], backend["faiss"]
         embedder = embedder if embedder is not None else Embedder()
-        ordered = sorted(units, key=lambda u: u.id)
+        every = list(units)
+        ordered = sorted((u for u in every if include_tests or not is_test_path(u.path)), key=lambda u: u.id)
         ids = [u.id for u in ordered]
         if len(set(ids)) != len(ids):
             raise ValueError("unit ids must be unique")
@@ -387,7 +408,7 @@ class DenseIndex:
             index.add(np_.ascontiguousarray(matrix))
         dense = cls(ids, [u.kind for u in ordered], [u.digest for u in ordered], index, model_id, embedder)
         stats = DenseStats(len(ordered), len(todo), cached, round(time.perf_counter() - started, 3),
-                           model_id, dimension)
+                           model_id, dimension, skipped=len(every) - len(ordered))
         return dense, stats
 
     def save(self, directory: Path) -> None:
@@ -507,14 +528,15 @@ def fingerprint(ids: Sequence[str], digests: Sequence[str], model_id: str) -> st
 
 
 def load_or_build(directory: Path, units: Sequence[CodeUnit], *, embedder: Embedder | None = None,
-                  cache: EmbeddingCache | None = None,
-                  progress: DenseProgress | None = None) -> tuple[DenseIndex, DenseStats]:
-    """The dense index saved in ``directory`` when it was built from exactly ``units`` with
-    ``embedder``'s model; otherwise a new one, built (see ``DenseIndex.build``) and saved there.
-    This is the indexing step to run after the graph; raises ``DenseUnavailable``."""
+                  cache: EmbeddingCache | None = None, progress: DenseProgress | None = None,
+                  include_tests: bool = False) -> tuple[DenseIndex, DenseStats]:
+    """The dense index saved in ``directory`` when it was built from exactly ``units`` (less
+    tests unless ``include_tests``) with ``embedder``'s model; otherwise a new one, built (see
+    ``DenseIndex.build``) and saved there. This is the indexing step to run after the graph;
+    raises ``DenseUnavailable``."""
     started = time.perf_counter()
     embedder = embedder if embedder is not None else Embedder()
-    ordered = sorted(units, key=lambda u: u.id)
+    ordered = sorted((u for u in units if include_tests or not is_test_path(u.path)), key=lambda u: u.id)
     try:
         saved: DenseIndex | None = DenseIndex.load(directory, embedder)
     except DenseIndexError as exc:
@@ -523,8 +545,9 @@ def load_or_build(directory: Path, units: Sequence[CodeUnit], *, embedder: Embed
     wanted = fingerprint([u.id for u in ordered], [u.digest for u in ordered], embedder.model_id)
     if saved is not None and saved.fingerprint == wanted:
         return saved, DenseStats(len(saved), 0, len(saved), round(time.perf_counter() - started, 3),
-                                 saved.model_id, saved.dimension, reused=True)
-    dense, stats = DenseIndex.build(ordered, embedder=embedder, cache=cache, progress=progress)
+                                 saved.model_id, saved.dimension, skipped=len(units) - len(ordered), reused=True)
+    dense, stats = DenseIndex.build(units, embedder=embedder, cache=cache, progress=progress,
+                                    include_tests=include_tests)
     dense.save(directory)
     return dense, stats
 

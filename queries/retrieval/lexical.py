@@ -226,6 +226,12 @@ class LexicalIndex:
         return cls(ids, kinds, vocabulary, counts, meta["fingerprint"],
                    params if params is not None else BM25Params(**meta["params"]))
 
+    def with_params(self, params: BM25Params) -> LexicalIndex:
+        """The same index weighted with other BM25 parameters (no re-tokenizing)."""
+        if params == self.params:
+            return self
+        return LexicalIndex(self.ids, self.kinds, self.vocabulary, self._counts, self.fingerprint, params)
+
     # -- querying --------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.ids)

@@ -1,0 +1,61 @@
+"""The repolens localizer for the bench: ``--localizer bench.repolens_localizer:localize``.
+
+``prepare`` builds (or reuses) the retrieval context beside the graph, which is work that
+``repolens index`` does, so the bench times it apart from localizing. Options (``--opt``):
+``dense=0`` skips embeddings; ``ablate=SIGNAL`` drops one signal; everything else goes to
+``queries.localize.options_from`` (``w.lexical=2``, ``file_share=0.3``, ...).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bm25_baseline import Localization, UnitTable
+
+from indexer.store.config import GRAPH_FILE
+from indexer.store.kuzu_store import KuzuStore
+from queries.localize import localize as run_localize
+from queries.localize import options_from
+from queries.retrieval.context import RetrievalContext, build_context
+from queries.retrieval.units import build_units
+
+LIMIT = 50
+
+
+class RepolensLocalizer:
+    def __init__(self) -> None:
+        self._db_dir: Path | None = None
+        self._ctx: RetrievalContext | None = None
+        self._table: UnitTable | None = None
+
+    def prepare(self, root: Path, db_dir: Path, options: Mapping[str, str]) -> None:
+        if self._db_dir == db_dir:
+            return
+        with KuzuStore(db_dir / GRAPH_FILE, read_only=True) as store:
+            graph = store.dump()
+        self._ctx = build_context(root, db_dir, graph, dense=options.get("dense", "1") != "0")
+        self._table = UnitTable(build_units(root, graph))
+        self._db_dir = db_dir
+
+    def __call__(self, root: Path, db_dir: Path, issue_text: str, options: Mapping[str, str]) -> Localization:
+        self.prepare(root, db_dir, options)
+        assert self._ctx is not None and self._table is not None
+        passed = {k: v for k, v in options.items() if k not in ("dense", "ablate")}
+        if options.get("ablate"):
+            passed["no"] = options["ablate"]
+        passed.update(files=str(LIMIT), modules=str(LIMIT), functions=str(LIMIT))
+        result = run_localize(self._ctx, issue_text, options_from(passed))
+        entities: list[str] = []
+        for hit in result.functions:
+            entity = self._table.entity(hit.id) if hit.id in self._table.by_id else None
+            if entity is not None and entity not in entities:
+                entities.append(entity)
+        return Localization(found_files=result.found_files, found_modules=result.found_modules,
+                            found_entities=entities)
+
+
+localize = RepolensLocalizer()
