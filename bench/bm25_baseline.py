@@ -9,8 +9,9 @@ ranks files and modules by aggregating the scores of their entities.
 Options (``--opt key=value``):
 
 * ``depth`` (300): how many units BM25 returns before aggregation;
-* ``agg`` (``max``): file and module score from their entities' scores: ``max``, ``sum``, or
-  ``sum3`` (the sum of the best three);
+* ``agg`` (``sum3``): file and module score from their entities' scores: ``max`` (the order
+  of first appearance), ``sum``, or ``sum3``, the sum of the best three (a file with several
+  matching functions ranks higher without long files winning by size);
 * ``kinds`` (``function,method``): unit kinds ranked (add ``class`` for class units);
 * ``tests`` (``include``): ``exclude`` drops units in test files;
 * ``limit`` (50): the length of each returned list;
@@ -116,6 +117,8 @@ class Prepared:
     index: LexicalIndex
     tests: np.ndarray
     """True for the index rows in test files."""
+    weighted: dict[BM25Params, LexicalIndex] = field(default_factory=dict)
+    """The index under other BM25 parameters, as options asked."""
 
 
 class BM25Localizer:
@@ -144,16 +147,18 @@ class BM25Localizer:
         index, table = self._prepared.index, self._prepared.table
         if {"k1", "b", "k3"} & options.keys():
             defaults = BM25Params()
-            index = index.with_params(BM25Params(
-                k1=float(options.get("k1", defaults.k1)), b=float(options.get("b", defaults.b)),
-                k3=float(options["k3"]) if "k3" in options else defaults.k3))
+            params = BM25Params(k1=float(options.get("k1", defaults.k1)), b=float(options.get("b", defaults.b)),
+                                k3=float(options["k3"]) if "k3" in options else defaults.k3)
+            if params not in self._prepared.weighted:
+                self._prepared.weighted[params] = index.with_params(params)
+            index = self._prepared.weighted[params]
         kinds = [NodeKind(k) for k in options.get("kinds", "function,method").split(",")]
         depth = int(options.get("depth", "300"))
         scores = index.scores(issue_text)
         if options.get("tests", "include") == "exclude":
             scores[self._prepared.tests] = 0.0
         scored = index.top(scores, depth, kinds)
-        return rank_locations(scored, table, options.get("agg", "max"), int(options.get("limit", "50")))
+        return rank_locations(scored, table, options.get("agg", "sum3"), int(options.get("limit", "50")))
 
 
 localize = BM25Localizer()

@@ -1,16 +1,16 @@
 """Dense-index benchmark: embedding throughput, cold and warm build time, and query latency.
 
     python bench/dense_bench.py PATH [--db DIR] [--sample N] [--max-seq-length 256]
-                                [--include-tests] [--json]
+                                [--skip-tests] [--json]
 
-Indexes PATH (graph only, incrementally, into ``--db``), builds its code units (less tests,
-as the dense index has them, unless ``--include-tests``), then embeds ``--sample`` of them (a
-seeded random sample, so the length mix is the repository's; all of them when 0) into a fresh
-cache in a temporary directory: that is the cold build. The warm build is the same build again
-(all cache hits). The full cold time is extrapolated from the sample's
-throughput when it is a sample. Query latency is measured on the saved index: loading it, the
-first query (which loads the model) and the median of later ones; faiss search alone is also
-timed over as many random unit vectors as the repository has units.
+Indexes PATH (graph only, incrementally, into ``--db``), builds its code units (less tests with
+``--skip-tests``, as ``include_tests=False`` builds the index), then embeds ``--sample`` of
+them (a seeded random sample, so the length mix is the repository's; all of them when 0) into a
+fresh cache in a temporary directory: that is the cold build. The warm build is the same build
+again (all cache hits). The full cold time is extrapolated from the sample's throughput when it
+is a sample. Query latency is measured on the saved index: loading it, the first query (which
+loads the model) and the median of later ones; faiss search alone is also timed over as many
+random unit vectors as the repository has units.
 """
 
 from __future__ import annotations
@@ -37,12 +37,20 @@ QUERIES = (
 )
 
 
-def measure(repo: Path, db: Path, sample: int, max_seq_length: int, include_tests: bool) -> dict[str, object]:
+def measure(repo: Path, db: Path, sample: int, max_seq_length: int, skip_tests: bool) -> dict[str, object]:
     import numpy as np
 
     from indexer.pipeline import GRAPH_FILE, IndexOptions, index_repository
     from indexer.store.kuzu_store import KuzuStore
-    from queries.retrieval.dense import DenseIndex, Embedder, EmbeddingCache, dense_available, is_test_path
+    from queries.retrieval.dense import (
+        QUERY_THREADS,
+        DenseIndex,
+        Embedder,
+        EmbeddingCache,
+        compute_threads,
+        dense_available,
+        is_test_path,
+    )
     from queries.retrieval.units import build_units
 
     ok, why = dense_available()
@@ -52,7 +60,7 @@ def measure(repo: Path, db: Path, sample: int, max_seq_length: int, include_test
     with KuzuStore(db / GRAPH_FILE, read_only=True) as store:
         graph = store.dump()
     every = build_units(repo, graph)
-    units = [u for u in every if include_tests or not is_test_path(u.path)]
+    units = [u for u in every if not (skip_tests and is_test_path(u.path))]
     chosen = random.Random(0).sample(units, sample) if 0 < sample < len(units) else units
     embedder = Embedder(max_seq_length=max_seq_length)
     started = time.perf_counter()
@@ -65,8 +73,8 @@ def measure(repo: Path, db: Path, sample: int, max_seq_length: int, include_test
                               "model_load_s": round(load_model, 2), "load_average": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="repolens-dense-") as tmp:
         with EmbeddingCache(Path(tmp) / "cache.sqlite") as cache:
-            cold_index, cold = DenseIndex.build(chosen, embedder=embedder, cache=cache, include_tests=True)
-            _, warm = DenseIndex.build(chosen, embedder=embedder, cache=cache, include_tests=True)
+            cold_index, cold = DenseIndex.build(chosen, embedder=embedder, cache=cache)
+            _, warm = DenseIndex.build(chosen, embedder=embedder, cache=cache)
         rate = cold.embedded / cold.seconds
         out.update(cold_s=cold.seconds, embedded=cold.embedded, units_per_s=round(rate, 1),
                    warm_s=warm.seconds, warm_cached=warm.cached)
@@ -97,10 +105,11 @@ def measure(repo: Path, db: Path, sample: int, max_seq_length: int, include_test
     flat.add(vectors)
     query = vectors[:1].copy()
     times = []
-    for _ in range(20):
-        started = time.perf_counter()
-        flat.search(query, 10)
-        times.append(time.perf_counter() - started)
+    with compute_threads(QUERY_THREADS):  # as DenseIndex.search runs
+        for _ in range(20):
+            started = time.perf_counter()
+            flat.search(query, 10)
+            times.append(time.perf_counter() - started)
     out["faiss_search_ms_full_size"] = round(statistics.median(times) * 1000, 2)
     return out
 
@@ -111,12 +120,12 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="index directory (default: a temporary one)")
     parser.add_argument("--sample", type=int, default=2000, help="units to embed; 0 for all")
     parser.add_argument("--max-seq-length", type=int, default=256)
-    parser.add_argument("--include-tests", action="store_true")
+    parser.add_argument("--skip-tests", action="store_true", help="leave test code out, as include_tests=False")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="repolens-dense-db-") as tmp:
         result = measure(args.repo.resolve(), args.db or Path(tmp), args.sample, args.max_seq_length,
-                         args.include_tests)
+                         args.skip_tests)
     if args.json:
         print(json.dumps(result))
     else:

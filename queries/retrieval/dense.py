@@ -19,6 +19,7 @@ so once and rank with lexical and graph signals alone.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -56,6 +57,10 @@ sample of sympy units a cut at 6 already left every token sequence unchanged."""
 TEXT_VERSION = 1
 """Bumped when the text handed to the model changes, so cached vectors of the old text are not
 reused."""
+QUERY_THREADS = 1
+"""Threads for embedding and searching one query. More do not make a short text faster, and on
+a busy machine they wait for each other: with two cores shared with other work, one query took
+300-600 ms on two threads and under 20 ms on one."""
 CHUNK = 256
 """Texts per model call: the unit of progress reports and of cache commits."""
 FORMAT_VERSION = 1
@@ -91,8 +96,10 @@ def dense_available(model: str | None = None) -> tuple[bool, str]:
     return True, ""
 
 
-def _backend() -> dict[str, ModuleType]:
-    """The imported backend modules by name; raises ``DenseUnavailable`` naming the first that
+def _backend(model: bool = True) -> dict[str, ModuleType]:
+    """The imported backend modules by name (without torch and sentence-transformers unless
+    ``model``: a build from the cache alone, saving, loading and searching by vector need
+    neither, and importing them takes seconds); raises ``DenseUnavailable`` naming those that
     cannot be imported."""
     # huggingface_hub reads these when first imported: the default model is a local path and
     # a model name must already be in the local cache unless the user allows downloads.
@@ -100,7 +107,7 @@ def _backend() -> dict[str, ModuleType]:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     modules: dict[str, ModuleType] = {}
     failed: dict[str, Exception] = {}
-    for name in _BACKEND_MODULES:
+    for name in _BACKEND_MODULES if model else _BACKEND_MODULES[:2]:
         try:
             modules[name] = importlib.import_module(name)
         except Exception as exc:  # boundary: a broken install is a reason, not a crash
@@ -156,8 +163,10 @@ class EmbeddingCache:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            # a rowid table: WITHOUT ROWID would move every 1.5 KB vector to an overflow page of
+            # its own and double the file
             db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, digest TEXT NOT NULL, "
-                       "vector BLOB NOT NULL, PRIMARY KEY (model, digest)) WITHOUT ROWID")
+                       "vector BLOB NOT NULL, PRIMARY KEY (model, digest))")
             db.commit()
         except sqlite3.DatabaseError:
             db.close()
@@ -236,6 +245,11 @@ class Embedder:
         return f"{base}|seq={self.max_seq_length}|text={TEXT_VERSION}"
 
     @property
+    def loaded(self) -> bool:
+        """Whether the model has been loaded (a build from the cache alone never loads it)."""
+        return self._model is not None
+
+    @property
     def dimension(self) -> int:
         """Length of the vectors (loads the model)."""
         model = self._load()
@@ -247,34 +261,34 @@ class Embedder:
         """What the model is given for ``text``: cut to what ``max_seq_length`` tokens can hold."""
         return text[: self.max_seq_length * CHARS_PER_TOKEN]
 
-    def embed(self, texts: Sequence[str], progress: DenseProgress | None = None) -> np.ndarray:
-        """Normalised float32 vectors of ``texts`` (one row each, in order). Texts are batched
-        longest first, so a batch pads little; ``progress(done, len(texts))`` after each chunk."""
-        backend = _backend()
-        np_ = backend["numpy"]
+    def embed(self, texts: Sequence[str], progress: DenseProgress | None = None, *,
+              threads: int | None = None) -> np.ndarray:
+        """Normalised float32 vectors of ``texts`` (one row each, in order), computed on
+        ``threads`` (None: every CPU this process may use). Texts are batched longest first, so
+        a batch pads little; ``progress(done, len(texts))`` after each chunk."""
+        np_ = _backend()["numpy"]
         model = self._load()
         out = np_.zeros((len(texts), self.dimension), dtype=np_.float32)
         order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
         done = 0
-        for start in range(0, len(order), CHUNK):
-            rows = order[start:start + CHUNK]
-            vectors = model.encode([self.prepare(texts[i]) for i in rows], batch_size=self.batch_size,
-                                   normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-            out[rows] = vectors
-            done += len(rows)
-            if progress:
-                progress(done, len(texts))
+        with compute_threads(threads if threads is not None else _cpu_count()):
+            for start in range(0, len(order), CHUNK):
+                rows = order[start:start + CHUNK]
+                vectors = model.encode([self.prepare(texts[i]) for i in rows], batch_size=self.batch_size,
+                                       normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+                out[rows] = vectors
+                done += len(rows)
+                if progress:
+                    progress(done, len(texts))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         """The normalised vector of one query text, shape ``(1, dimension)``."""
-        return self.embed([text])
+        return self.embed([text], threads=QUERY_THREADS)
 
     def _load(self) -> Any:
         if self._model is None:
             backend = _backend()
-            torch = backend["torch"]
-            torch.set_num_threads(_cpu_count())
             path = str(_default_model_path()) if self.model is None else self.model
             started = time.perf_counter()
             _quiet_transformers()
@@ -286,9 +300,24 @@ class Embedder:
             model.max_seq_length = self.max_seq_length
             model.eval()
             self._model = model
-            log.info("loaded embedding model %s in %.1fs (%d threads)", path,
-                     time.perf_counter() - started, torch.get_num_threads())
+            log.info("loaded embedding model %s in %.1fs", path, time.perf_counter() - started)
         return self._model
+
+
+@contextlib.contextmanager
+def compute_threads(count: int) -> Iterator[None]:
+    """Run torch and faiss on ``count`` threads inside the block (process-wide settings, restored
+    after it)."""
+    backend = _backend()
+    torch, faiss = backend["torch"], backend["faiss"]
+    before = torch.get_num_threads(), faiss.omp_get_max_threads()
+    torch.set_num_threads(count)
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        faiss.omp_set_num_threads(before[1])
 
 
 def _cpu_count() -> int:
@@ -360,22 +389,24 @@ class DenseIndex:
         self.model_id = model_id
         self.embedder = embedder
         self._index = index
+        self._rows: dict[str, int] | None = None
 
     # -- building and persisting -----------------------------------------------------------
     @classmethod
     def build(cls, units: Iterable[CodeUnit], *, embedder: Embedder | None = None,
               cache: EmbeddingCache | None = None, progress: DenseProgress | None = None,
-              include_tests: bool = False) -> tuple[DenseIndex, DenseStats]:
+              include_tests: bool = True) -> tuple[DenseIndex, DenseStats]:
         """The index of ``units`` and what building it cost. Only texts missing from ``cache``
         are embedded (None: the user's cache at ``default_cache_path()``), and they are stored
         there chunk by chunk, so an interrupted build loses little.
 
-        Test code (``is_test_path``) is left out unless ``include_tests``: issues are fixed in
-        the code under test (no gold file of the dev set is a test), and tests are about a third
-        of a repository's units, so leaving them out cuts the embedding time by as much.
-        Raises ``DenseUnavailable``."""
+        Without ``include_tests``, test code (``is_test_path``) is left out: issues are fixed in
+        the code under test (no gold file of the dev set is a test) and tests are about a third
+        of a repository's units (sympy: 14,976 of 41,973), so the first build takes a third less
+        time. The index's ``ids`` are then a subset of the units'; ``scores(text, ids)`` aligns
+        with all of them. Raises ``DenseUnavailable``."""
         started = time.perf_counter()
-        backend = _backend()
+        backend = _backend(model=False)
         np_, faiss = backend["numpy"], backend["faiss"]
         embedder = embedder if embedder is not None else Embedder()
         every = list(units)
@@ -414,7 +445,7 @@ class DenseIndex:
     def save(self, directory: Path) -> None:
         """Write ``vectors.faiss`` and ``dense.json`` into ``directory``. The json goes last and
         is removed first, so a present json always describes a complete vectors file."""
-        faiss = _backend()["faiss"]
+        faiss = _backend(model=False)["faiss"]
         directory.mkdir(parents=True, exist_ok=True)
         vectors, meta = directory / VECTORS_FILE, directory / META_FILE
         meta.unlink(missing_ok=True)
@@ -435,7 +466,7 @@ class DenseIndex:
         """The index saved in ``directory``, searched with ``embedder`` (None: one for the model
         it was built with). Raises ``DenseIndexError`` when there is none, it is damaged, or
         ``embedder`` makes other vectors; ``DenseUnavailable`` without the backend."""
-        faiss = _backend()["faiss"]
+        faiss = _backend(model=False)["faiss"]
         vectors, meta_path = directory / VECTORS_FILE, directory / META_FILE
         if not meta_path.is_file() or not vectors.is_file():
             raise DenseIndexError(f"no dense index in {directory}")
@@ -479,12 +510,13 @@ class DenseIndex:
         the first call: about a second)."""
         if k <= 0 or not self.ids:
             return []
-        return self.search_vector(self.embedder.embed_query(text), k, kinds)
+        with compute_threads(QUERY_THREADS):
+            return self.search_vector(self.embedder.embed_query(text), k, kinds)
 
     def search_vector(self, query: np.ndarray, k: int = 10,
                       kinds: Iterable[NodeKind | str] | None = None) -> list[tuple[str, float]]:
         """``search`` for an already embedded, normalised query of shape ``(1, dimension)``."""
-        backend = _backend()
+        backend = _backend(model=False)
         np_, faiss = backend["numpy"], backend["faiss"]
         params = None
         available = len(self.ids)
@@ -508,14 +540,25 @@ class DenseIndex:
         hits.sort(key=lambda h: (-h[0], self.ids[h[1]]))
         return [(self.ids[r], s) for s, r in hits[:k]]
 
-    def scores(self, text: str) -> np.ndarray:
-        """The cosine of ``text`` with every unit, aligned with ``ids`` (for fusion)."""
+    def scores(self, text: str, ids: Sequence[str] | None = None) -> np.ndarray:
+        """The cosine of ``text`` with every unit, aligned with ``ids`` (None: this index's
+        ``ids``), 0 for an id this index does not hold (for fusion)."""
         np_ = _backend()["numpy"]
-        out = np_.zeros(len(self.ids), dtype=np_.float32)
+        mine = np_.zeros(len(self.ids), dtype=np_.float32)
         if self.ids:
-            scores, rows = self._index.search(self.embedder.embed_query(text), len(self.ids))
-            out[rows[0]] = scores[0]
-        return out
+            with compute_threads(QUERY_THREADS):
+                scores, rows = self._index.search(self.embedder.embed_query(text), len(self.ids))
+            mine[rows[0]] = scores[0]
+        if ids is None:
+            return mine
+        row_of = self._row_of()
+        at = np_.array([row_of.get(i, -1) for i in ids], dtype=np_.int64)
+        return np_.where(at >= 0, mine[np_.maximum(at, 0)], np_.float32(0.0)).astype(np_.float32)
+
+    def _row_of(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = {unit_id: row for row, unit_id in enumerate(self.ids)}
+        return self._rows
 
 
 def fingerprint(ids: Sequence[str], digests: Sequence[str], model_id: str) -> str:
@@ -529,9 +572,9 @@ def fingerprint(ids: Sequence[str], digests: Sequence[str], model_id: str) -> st
 
 def load_or_build(directory: Path, units: Sequence[CodeUnit], *, embedder: Embedder | None = None,
                   cache: EmbeddingCache | None = None, progress: DenseProgress | None = None,
-                  include_tests: bool = False) -> tuple[DenseIndex, DenseStats]:
+                  include_tests: bool = True) -> tuple[DenseIndex, DenseStats]:
     """The dense index saved in ``directory`` when it was built from exactly ``units`` (less
-    tests unless ``include_tests``) with ``embedder``'s model; otherwise a new one, built (see
+    tests without ``include_tests``) with ``embedder``'s model; otherwise a new one, built (see
     ``DenseIndex.build``) and saved there. This is the indexing step to run after the graph;
     raises ``DenseUnavailable``."""
     started = time.perf_counter()
