@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.extract import Extractor
@@ -327,6 +327,9 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
         change = None
     else:
         change = _diff(state, graphs, deleted, dir_nodes, dir_edges)
+        if Path(str(state.get_meta("root", root))).name != root.name:
+            # the index was copied from another checkout: the repository node takes this name
+            change = replace(change, update_nodes=[*change.update_nodes, repo_node])
         if change.empty and not (deleted or changed):
             report.mode = "unchanged"
     store = open_graph_store(config, db_dir)

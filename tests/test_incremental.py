@@ -223,3 +223,20 @@ def test_a_function_that_becomes_a_class_is_replaced(tmp_path: Path) -> None:
             KuzuStore(tmp_path / "fresh" / GRAPH_FILE, read_only=True) as b:
         assert dump_text(a.dump()) == dump_text(b.dump())
         assert any(e.target == "special.py::digamma" and e.source == "use.py::f" for e in a.dump().edges)
+
+
+def test_an_index_copied_from_another_checkout_takes_the_new_name(tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "a.py").write_text("def f():\n    return 1\n")
+    index_repository(first, IndexOptions(db_dir=tmp_path / "db"))
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "a.py").write_text("def f():\n    return 2\n")
+    index_repository(second, IndexOptions(db_dir=tmp_path / "db"))
+    index_repository(second, IndexOptions(db_dir=tmp_path / "fresh"))
+    with KuzuStore(tmp_path / "db" / GRAPH_FILE, read_only=True) as a, \
+            KuzuStore(tmp_path / "fresh" / GRAPH_FILE, read_only=True) as b:
+        repo = next(n for n in a.dump().nodes if n.id == ".")
+        assert repo.name == "second"
+        assert a.dump() == b.dump()
