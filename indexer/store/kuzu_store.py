@@ -34,7 +34,7 @@ from indexer.model import (
     Resolution,
 )
 from indexer.store.base import GraphChange, QueryResult, ReadOnlyViolation, StoreError
-from indexer.store.checks import group_edges
+from indexer.store.checks import group_edges, ids_referenced
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ class KuzuStore:
             log.debug("rollback: %s", exc)
 
     def _apply(self, change: GraphChange) -> None:
-        known = self._labels_of(_ids_referenced(change))
+        known = self._labels_of(ids_referenced(change))
         self._remove_edges(change.remove_edges, known)
         self._remove_nodes(change.remove_nodes, known)
         for node_id in change.remove_nodes:
@@ -390,15 +390,6 @@ class KuzuStore:
         for (kind, src, dst), edges in groups.items():
             self._execute(f"COPY {kind.value} FROM $data (from='{src.value}', to='{dst.value}')",
                           {"data": _edge_table(edges)})
-
-
-def _ids_referenced(change: GraphChange) -> set[str]:
-    ids = {end for _, source, target in change.remove_edges for end in (source, target)}
-    ids.update(change.remove_nodes)
-    ids.update(node.id for node in change.update_nodes)
-    ids.update(node.id for node in change.add_nodes)
-    ids.update(end for edge in change.add_edges for end in (edge.source, edge.target))
-    return ids
 
 
 def _node_from_row(row: Sequence[Any]) -> Node:
