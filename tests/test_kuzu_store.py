@@ -195,46 +195,8 @@ def test_a_node_can_be_removed_and_added_again_in_one_change(loaded: KuzuStore) 
         EdgeKind.CONTAINS]
 
 
-def test_removing_what_is_not_stored_is_a_no_op(loaded: KuzuStore) -> None:
-    before = loaded.dump()
-    loaded.apply(GraphChange(remove_edges=[("CALLS", "x", "y"), ("CALLS", A, B)],
-                             remove_nodes=["gone.py"]))
-    loaded.apply(GraphChange())
-    assert loaded.dump() == before
-
-
-@pytest.mark.parametrize(("change", "message"), [
-    (GraphChange(update_nodes=[Node("new.py", NodeKind.FILE, "new.py", "new.py")]),
-     "cannot update node 'new.py': it is not stored"),
-    (GraphChange(update_nodes=[described_code(B, "make", NodeKind.CLASS, 1, 2)]),
-     "from Function to Class: remove it and add it instead"),
-    (GraphChange(add_nodes=[Node(A, NodeKind.FILE, "a.py", A)]), "'pkg/a.py': it exists"),
-    (GraphChange(add_edges=[Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle")]),
-     "cannot add edge ('CALLS', 'pkg/b.py::make', 'pkg/b.py::Circle'): it exists"),
-    (GraphChange(remove_nodes=[f"{B}::make"],
-                 add_edges=[Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle")]),
-     "unknown node 'pkg/b.py::make'"),
-    (GraphChange(add_edges=[Edge(EdgeKind.INHERITS, f"{B}::make", f"{A}::Shape")]),
-     "INHERITS cannot go from Function to Class"),
-])
-def test_bad_changes_raise_and_change_nothing(loaded: KuzuStore, change: GraphChange,
-                                              message: str) -> None:
-    before = loaded.dump()
-    with pytest.raises(StoreError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        loaded.apply(change)
-    assert loaded.dump() == before
-
-
-def test_a_failure_in_a_late_step_rolls_back_earlier_steps(loaded: KuzuStore) -> None:
-    before = loaded.dump()
-    huge = described_code("x.py", "f", NodeKind.FUNCTION, 2**64, 2**64)  # fails in the COPY step
-    change = GraphChange(remove_edges=[("CALLS", f"{B}::make", f"{B}::Circle")],
-                         remove_nodes=[f"{B}::Circle.area.square"],
-                         update_nodes=[replace(small_graph().nodes[2], doc="changed")],
-                         add_nodes=[huge])
-    with pytest.raises(StoreError, match="apply failed and was rolled back"):
-        loaded.apply(change)
-    assert loaded.dump() == before
+# No-op removals, refused changes and rollback are in the contract suite
+# (tests/test_store_contract.py), which runs them on this store too.
 
 
 # -- queries --------------------------------------------------------------------------------

@@ -178,13 +178,15 @@ def test_removing_what_is_not_stored_is_a_no_op(loaded: ContractStore) -> None:
     (GraphChange(update_nodes=[Node("ghost.py", NodeKind.FILE, "ghost.py", "ghost.py")]),
      "cannot update node 'ghost.py': it is not stored"),
     (GraphChange(update_nodes=[described_code(B, "make", NodeKind.CLASS, 1, 2)]),
-     "from Function to Class"),
-    (GraphChange(add_nodes=[Node(A, NodeKind.FILE, "a.py", A)]), "cannot add node 'pkg/a.py'"),
+     "from Function to Class: remove it and add it instead"),
+    (GraphChange(add_nodes=[Node(A, NodeKind.FILE, "a.py", A)]), "cannot add node 'pkg/a.py': it exists"),
     (GraphChange(add_edges=[Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle")]),
      "cannot add edge ('CALLS', 'pkg/b.py::make', 'pkg/b.py::Circle'): it exists"),
     (GraphChange(remove_nodes=[f"{B}::make"],
                  add_edges=[Edge(EdgeKind.CALLS, f"{B}::make", f"{B}::Circle")]),
      "unknown node 'pkg/b.py::make'"),
+    (GraphChange(add_edges=[Edge(EdgeKind.INHERITS, f"{B}::make", f"{A}::Shape")]),
+     "INHERITS cannot go from Function to Class"),
 ])
 def test_bad_changes_raise_and_change_nothing(loaded: ContractStore, change: GraphChange,
                                               message: str) -> None:
