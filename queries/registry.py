@@ -10,7 +10,8 @@ after ``//`` continues the previous key::
     // note: optional free text (backend caveats, why the query looks the way it does)
 
 ``params`` is ``none`` or ``;``-separated ``name (type[, option]...) description`` with type
-``string`` or ``int`` and options ``default X`` (``default ""`` for the empty string),
+``string``, ``int`` or ``strings`` (a list of strings; a CLI string is split at commas) and
+options ``default X`` (``default ""`` for the empty string),
 ``min N``, ``max N`` and ``one of a|b|c``. A parameter without a default is required.
 The query text must use exactly the declared ``$parameters`` and be read-only.
 
@@ -32,13 +33,13 @@ from indexer.store.base import GraphStore, QueryResult, ReadOnlyViolation
 from queries.readonly import check_read_only, strip_literals_and_comments
 
 QUERY_DIR = Path(__file__).parent
-ParamValue = str | int
+ParamValue = str | int | list[str]
 
 _HEADER_LINE = re.compile(r"^//\s?(?P<key>[a-z_]+):\s*(?P<value>.*)$")
 _CONTINUATION = re.compile(r"^//\s{2,}(?P<value>\S.*)$")
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*\((?P<spec>[^)]*)\)\s*(?P<description>.*)$")
 _PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
-_TYPES = frozenset({"string", "int"})
+_TYPES = frozenset({"string", "int", "strings"})
 _REQUIRED_KEYS = ("name", "purpose", "params", "returns")
 
 
@@ -185,6 +186,12 @@ def _convert(param: QueryParam, value: object, usage: str) -> ParamValue:
         if param.maximum is not None and number > param.maximum:
             raise ValueError(f"{problem}: {number} is above the maximum {param.maximum}")
         return number
+    if param.type == "strings":
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise ValueError(f"{problem}: expected a list of strings, got {value!r}")
+        return list(value)
     if not isinstance(value, str):
         raise ValueError(f"{problem}: expected a string, got {value!r}")
     if param.choices and value not in param.choices and value != param.default:

@@ -18,24 +18,33 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import BaseModel
 
 from indexer.index import IndexNotReady, open_store
-from indexer.index import status as index_status
 from indexer.pipeline import IndexOptions, index_dir, index_repository
-from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from indexer.store.config import BACKENDS, StoreConfig, load_config, open_graph_store
 from indexer.transfer import export_graph, import_graph
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkError
-from queries.localize import localize as run_localize
-from queries.localize import options_from
-from queries.readonly import check_read_only
-from queries.registry import load_queries, run_named
-from queries.repomap import file_schematic, repo_map
-from queries.retrieval.context import RetrievalContext, build_context, load_context
+from queries.retrieval.context import build_context
+from server.cli_tools import AliasedGroup, render, tool_command, workspace_for
+from server.http import (
+    DEFAULT_MAX_BODY_BYTES,
+    MCP_PATH,
+    TOKEN_ENV,
+    HttpOptions,
+    check_options,
+    parse_address,
+    serve_http,
+)
+from server.mcp_app import build_server
+from server.tools import EXPECTED_ERRORS as TOOL_ERRORS
+from server.tools import RepolensTools
+from server.watch import Watcher, warm_up
+from server.workspace import Repo, Workspace
 
 log = logging.getLogger("repolens")
 
-EXPECTED_ERRORS = (IndexNotReady, WalkError, StoreError, ReadOnlyViolation, ValueError, OSError)
+EXPECTED_ERRORS = (*TOOL_ERRORS, WalkError, OSError)
 """OSError covers FileNotFoundError, which says a search index is missing and how to build it."""
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
@@ -79,7 +88,7 @@ def _errors(as_json: bool) -> Iterator[None]:
         raise click.ClickException(message) from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.version_option(package_name="repolens")
 def main(verbose: int) -> None:
@@ -168,113 +177,6 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
         yield update
 
 
-@main.command()
-@repo_option
-@db_option
-@store_options
-@json_option
-def status(repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None, as_json: bool) -> None:
-    """Where the index is, when it was made, and which files changed since."""
-    with _errors(as_json):
-        config = _config(repo, backend, repo_id)
-        st = index_status(repo, db_dir, config)
-        store = open_store(repo, db_dir, config)
-        try:
-            stats = run_named(store, "stats", {}).records()
-        finally:
-            store.close()
-    payload = {**asdict(st), "fresh": st.fresh, "counts": stats}
-
-    def human() -> None:
-        click.echo(f"repository: {st.root}\nindex: {st.db_dir} (schema {st.schema_version})")
-        click.echo(f"indexed at: {st.indexed_at}" + (f" (commit {st.commit[:12]})" if st.commit else ""))
-        click.echo(f"files: {st.files}; " + ("up to date" if st.fresh else ", ".join(
-            f"{len(v)} {k}" for k, v in st.pending.items() if v) + " since; run `repolens index`"))
-        for row in stats:
-            click.echo("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
-
-    _emit(as_json, payload, human)
-
-
-@main.command("queries")
-@json_option
-def list_queries(as_json: bool) -> None:
-    """List the named queries with their parameters."""
-    catalogue = load_queries()
-    payload = [{"name": q.name, "purpose": q.purpose, "returns": list(q.returns),
-                "params": [{"name": p.name, "type": p.type, "required": p.required, "default": p.default,
-                            "description": p.description} for p in q.params]}
-               for q in catalogue.values()]
-
-    def human() -> None:
-        for q in catalogue.values():
-            click.echo(f"{q.name}({q.signature()})\n    {q.purpose}\n    returns: {', '.join(q.returns)}")
-
-    _emit(as_json, payload, human)
-
-
-def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected key=value, got {pair!r}", param_hint="-p")
-        params[key.strip()] = value
-    return params
-
-
-def _print_result(result: QueryResult, as_json: bool) -> None:
-    def human() -> None:
-        if not result.rows:
-            click.echo("(no rows)")
-            return
-        click.echo("\t".join(result.columns))
-        for row in result.rows:
-            click.echo("\t".join("" if v is None else json.dumps(v) if isinstance(v, (dict, list)) else str(v)
-                                 for v in row))
-
-    _emit(as_json, result.records(), human)
-
-
-@main.command()
-@click.argument("name")
-@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
-@repo_option
-@db_option
-@store_options
-@json_option
-def query(name: str, pairs: tuple[str, ...], repo: Path, db_dir: Path | None, backend: str | None,
-          repo_id: str | None, as_json: bool) -> None:
-    """Run the named query NAME (see `repolens queries`)."""
-    params = _parse_params(pairs)
-    with _errors(as_json):
-        store = open_store(repo, db_dir, _config(repo, backend, repo_id))
-        try:
-            result = run_named(store, name, params)
-        finally:
-            store.close()
-    _print_result(result, as_json)
-
-
-@main.command()
-@click.argument("cypher")
-@repo_option
-@db_option
-@store_options
-@json_option
-def cypher(cypher: str, repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
-           as_json: bool) -> None:
-    """Run read-only Cypher against the graph; any write clause is refused."""
-    with _errors(as_json):
-        check_read_only(cypher)
-        store = open_store(repo, db_dir, _config(repo, backend, repo_id))
-        try:
-            result = store.query(cypher)
-        finally:
-            store.close()
-    _print_result(result, as_json)
-
-
 @main.command("export")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="File to write (JSON lines).")
@@ -320,105 +222,85 @@ def import_command(source: Path, repo: Path, db_dir: Path | None, backend: str |
         f"imported {report.nodes} nodes and {report.edges} edges into {config.describe()}"))
 
 
+# -- the tools (the same as the MCP server's) ----------------------------------------------
+def _run_tool(call: Callable[[RepolensTools], BaseModel], repo_options: dict[str, Any], as_json: bool) -> None:
+    with _errors(as_json):
+        workspace = workspace_for(**repo_options)
+        try:
+            result = call(RepolensTools(workspace))
+        finally:
+            workspace.close()
+    _emit(as_json, result.model_dump(mode="json"), lambda: click.echo(render(result)))
+
+
+for _tool in RepolensTools.READ_ONLY + RepolensTools.WRITING:
+    main.add_command(tool_command(_tool, _run_tool))
+
+
+# -- the MCP server --------------------------------------------------------------------------
+@main.command()
+@click.option("--repo", "repos", type=click.Path(path_type=Path, file_okay=False), multiple=True,
+              help="A repository to serve (repeatable; default: the current directory).")
+@db_option
+@click.option("--http", "address", default=None, metavar="HOST:PORT",
+              help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (host defaults to 127.0.0.1).")
+@click.option("--token", envvar=TOKEN_ENV, default=None,
+              help=f"Bearer token HTTP clients must send (or {TOKEN_ENV}); required to bind beyond loopback.")
+@click.option("--allow-origin", "origins", multiple=True,
+              help="An extra Origin allowed to call over HTTP, e.g. https://ide.example (repeatable).")
+@click.option("--max-body-bytes", type=click.IntRange(1024), default=DEFAULT_MAX_BODY_BYTES, show_default=True,
+              help="Largest HTTP request body accepted.")
+@click.option("--watch", is_flag=True, help="Re-index changed files incrementally while serving.")
+@click.option("--interval", type=click.FloatRange(0.1, 60), default=1.0, show_default=True,
+              help="Seconds between checks for changed files (with --watch).")
+@click.option("--index/--no-index", "build", default=True, show_default=True,
+              help="Build a missing index before serving.")
+@click.option("--embed/--no-embed", default=True, show_default=True,
+              help="Use semantic search when torch and sentence-transformers are installed.")
+@store_options
+@json_option
+def serve(repos: tuple[Path, ...], db_dir: Path | None, address: str | None, token: str | None,
+          origins: tuple[str, ...], max_body_bytes: int, watch: bool, interval: float, build: bool, embed: bool,
+          backend: str | None, repo_id: str | None, as_json: bool) -> None:
+    """Serve the repositories to agents over MCP: stdio by default (for Claude Code, VS Code,
+    Cursor, ...), or streamable HTTP with --http. Logs go to stderr; under stdio, stdout carries
+    only protocol messages. --json only changes the startup errors to JSON."""
+    with _errors(as_json):
+        if db_dir is not None and len(repos) > 1:
+            raise ValueError("--db names one index directory; serve several repositories with their default "
+                             "indexes (REPO/.repolens)")
+        workspace = Workspace.of([Repo.open(r, db_dir, backend=backend, repo_id=repo_id, embed=embed)
+                                  for r in repos or (Path("."),)])
+        options = None
+        if address:
+            host, port = parse_address(address)
+            options = HttpOptions(host=host, port=port, token=token, allowed_origins=origins,
+                                  max_body_bytes=max_body_bytes)
+            check_options(options)
+        for repo in workspace.repos.values():
+            if not (repo.db_dir / repo.config.state_name()).exists():
+                if not build:
+                    raise IndexNotReady(f"{repo.root} has no index; run `repolens index {repo.root}` or drop "
+                                        "--no-index")
+                log.warning("indexing %s before serving", repo.root)
+                repo.reindex()
+    watchers = [Watcher(repo, interval) for repo in workspace.repos.values()] if watch else []
+    for watcher in watchers:
+        watcher.start()
+    warm_up(list(workspace.repos.values()))
+    server = build_server(workspace)
+    try:
+        if options is None:
+            server.run("stdio")
+        else:
+            log.warning("serving %s at http://%s:%d%s", ", ".join(workspace.repos), options.host, options.port,
+                        MCP_PATH)
+            serve_http(server, options)
+    finally:
+        for watcher in watchers:
+            watcher.stop()
+        workspace.close()
+
+
 if __name__ == "__main__":
     main()
-
-
-# -- localization and search ----------------------------------------------------------------
-def _context(repo: Path, db_dir: Path | None) -> RetrievalContext:
-    root = repo.resolve()
-    return load_context(root, index_dir(root, db_dir))
-
-
-def _hit(h: Any) -> dict[str, Any]:
-    return {"id": h.id, "path": h.path, "name": h.name, "kind": h.kind, "score": h.score,
-            "start_line": h.start_line, "end_line": h.end_line, "evidence": list(h.evidence)}
-
-
-@main.command()
-@click.argument("text")
-@repo_option
-@db_option
-@click.option("-k", "--top", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="How many files, modules and functions to return.")
-@click.option("--opt", "opts", multiple=True, metavar="KEY=VALUE",
-              help="Tuning and ablation, e.g. no=dense or w.lexical=2 (see queries/localize.py).")
-@json_option
-def localize(text: str, repo: Path, db_dir: Path | None, top: int, opts: tuple[str, ...], as_json: bool) -> None:
-    """Where must the change for an issue go? TEXT is the issue (- reads it from stdin).
-
-    Ranks files, then top-level classes and functions (modules), then functions and methods
-    with line spans, each with the evidence that put it there."""
-    issue = sys.stdin.read() if text == "-" else text
-    with _errors(as_json):
-        ctx = _context(repo, db_dir)
-        options = options_from([*_parse_params(opts).items(), ("files", str(top)), ("modules", str(top)),
-                                ("functions", str(top))])
-        result = run_localize(ctx, issue, options)
-    payload = {"files": [_hit(h) for h in result.files], "modules": [_hit(h) for h in result.modules],
-               "functions": [_hit(h) for h in result.functions], "notes": result.notes,
-               "seconds": result.seconds, "found_files": result.found_files,
-               "found_modules": result.found_modules, "found_entities": result.found_entities}
-
-    def human() -> None:
-        for note in result.notes:
-            click.echo(f"note: {note}")
-        for title, hits in (("files", result.files), ("modules", result.modules), ("functions", result.functions)):
-            click.echo(f"{title}:")
-            for h in hits:
-                where = h.path if title == "files" else f"{h.path}:{h.name} [{h.start_line}-{h.end_line}]"
-                click.echo(f"  {h.score:.4f}  {where}  ({'; '.join(h.evidence[:3])})")
-
-    _emit(as_json, payload, human)
-
-
-@main.command("search")
-@click.argument("query_text", metavar="QUERY")
-@repo_option
-@db_option
-@click.option("-k", "--top", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="How many results.")
-@json_option
-def search_command(query_text: str, repo: Path, db_dir: Path | None, top: int, as_json: bool) -> None:
-    """Hybrid code search (names, BM25, embeddings, graph) for a free-text question."""
-    with _errors(as_json):
-        ctx = _context(repo, db_dir)
-        result = run_localize(ctx, query_text, options_from([("functions", str(top)), ("test_penalty", "1")]))
-    hits = [_hit(h) for h in result.functions]
-
-    def human() -> None:
-        for h in hits:
-            click.echo(f"{h['score']:.4f}  {h['path']}:{h['name']} [{h['start_line']}-{h['end_line']}]")
-
-    _emit(as_json, {"results": hits, "notes": result.notes}, human)
-
-
-@main.command("map")
-@repo_option
-@db_option
-@click.option("--budget", type=click.IntRange(64, 100_000), default=1024, show_default=True,
-              help="Upper bound on the map's size in tokens.")
-@click.option("--focus", default=None, help="A path, symbol or text to centre the map on.")
-@json_option
-def map_command(repo: Path, db_dir: Path | None, budget: int, focus: str | None, as_json: bool) -> None:
-    """The repository's most important files and symbols, with signatures, within a token budget."""
-    with _errors(as_json):
-        result = repo_map(_context(repo, db_dir), budget, focus)
-    _emit(as_json, asdict(result), lambda: click.echo(result.text))
-
-
-@main.command()
-@click.argument("path")
-@repo_option
-@db_option
-@json_option
-def schematic(path: str, repo: Path, db_dir: Path | None, as_json: bool) -> None:
-    """Every class and function of the file PATH with signature, line span and docstring line."""
-    with _errors(as_json):
-        result = file_schematic(_context(repo, db_dir), path)
-    def human() -> None:
-        for s in result.symbols:
-            click.echo(f"{s.start_line:>5}-{s.end_line:<5} {'  ' * s.qualname.count('.')}"
-                       f"{s.signature or s.kind + ' ' + s.qualname}" + (f"  # {s.doc}" if s.doc else ""))
-
-    _emit(as_json, asdict(result), human)

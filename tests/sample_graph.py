@@ -195,7 +195,6 @@ def sample_graph() -> Graph:
     return Graph(nodes=tuple(nodes), edges=tuple(edges))
 
 
-
 # Parameters for each named query that find something in the sample graph.
 EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "file_outline": {"path": CORE},
@@ -209,4 +208,6 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "superclasses": {"id": f"{CORE}::TurboEngine"},
     "neighbours": {"id": f"{CORE}::Engine.run"},
     "stats": {},
+    "dependents": {"ids": [f"{BASE}::helper", f"{CORE}::CustomError"]},
+    "nodes": {"ids": [CORE, f"{CORE}::Engine.run", "no/such.py::thing"]},
 }

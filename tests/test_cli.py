@@ -61,7 +61,7 @@ def test_index_then_query_json(repo: Path) -> None:
     assert report["files"] == 3
     assert report["nodes"]["class"] == 1 and report["nodes"]["method"] == 2
 
-    rows = run_json("query", "callers", "-p", "id=app/core.py::Engine.run", "--repo", str(repo), "--json")
+    rows = run_json("query", "callers", "-p", "id=app/core.py::Engine.run", "--repo", str(repo), "--json")["rows"]
     assert rows == [{"id": "app/cli.py::main", "kind": "function", "name": "main", "path": "app/cli.py",
                      "start_line": 4, "depth": 1, "resolution": "inferred"}]
 
@@ -73,7 +73,7 @@ def test_cypher_returns_rows_keyed_by_column(repo: Path) -> None:
     run_json("index", str(repo), "--json")
     rows = run_json("cypher", "--repo", str(repo), "--json",
                     "MATCH (f:Function)-[c:CALLS]->(s:Symbol) RETURN f.qualname AS caller, s.qualname AS callee, "
-                    "c.resolution AS how")
+                    "c.resolution AS how")["rows"]
     assert rows == [{"caller": "Engine._join", "callee": "os.path.join", "how": "external"}]
 
 
@@ -90,7 +90,7 @@ def test_cypher_refuses_writes(repo: Path, query: str) -> None:
     error = json.loads(out)
     assert error["type"] == "ReadOnlyViolation" and "read" in error["error"]
     count = run_json("cypher", "--repo", str(repo), "--json", "MATCH (n:File) RETURN count(*) AS n")
-    assert count == [{"n": 3}]
+    assert count["rows"] == [{"n": 3}]
 
 
 def test_status_reports_pending_changes(repo: Path) -> None:
@@ -121,8 +121,8 @@ def test_missing_index_and_missing_path(tmp_path: Path) -> None:
 
 def test_queries_lists_parameters() -> None:
     listing = run_json("queries", "--json")
-    assert isinstance(listing, list)
-    by_name = {q["name"]: q for q in listing}
+    assert isinstance(listing, dict)
+    by_name = {q["name"]: q for q in listing["queries"]}
     assert {"callers", "callees", "file_outline", "find_symbol", "call_path", "stats"} <= set(by_name)
     assert any(p["name"] == "id" and p["required"] for p in by_name["callers"]["params"])
 

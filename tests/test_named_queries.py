@@ -361,3 +361,22 @@ def test_a_custom_catalogue_can_be_run(store: KuzuStore, tmp_path: Path) -> None
     (tmp_path / "demo.cypher").write_text(GOOD)
     result = run_named(store, "demo", {"id": APP}, queries=load_queries(tmp_path))
     assert result.records() == [{"id": APP}]
+
+
+def test_dependents_lists_every_incoming_use_with_its_edge(store: KuzuStore) -> None:
+    rows = run_named(store, "dependents", {"ids": f"{BASE}::helper,{CORE}::CustomError"}).records()
+    uses = {(r["edge"], r["target"], r["id"]) for r in rows}
+    assert (EdgeKind.IMPORTS.value, f"{BASE}::helper", CORE) in uses
+    assert (EdgeKind.REFERENCES.value, f"{CORE}::CustomError", f"{APP}::main") in uses
+    assert all(r["target"] in (f"{BASE}::helper", f"{CORE}::CustomError") for r in rows)
+
+
+def test_nodes_returns_the_known_ids_only(store: KuzuStore) -> None:
+    rows = run_named(store, "nodes", {"ids": [f"{CORE}::Engine.run", "no/such.py::thing"]}).records()
+    assert [r["id"] for r in rows] == [f"{CORE}::Engine.run"]
+    assert rows[0]["kind"] == "method" and rows[0]["path"] == CORE
+
+
+def test_a_strings_parameter_takes_a_list_or_a_comma_separated_string(store: KuzuStore) -> None:
+    with pytest.raises(ValueError, match="expected a list of strings"):
+        run_named(store, "nodes", {"ids": 3})

@@ -38,6 +38,8 @@ class GraphChange:
 class QueryResult:
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
+    truncated: bool = False
+    """True when ``max_rows`` cut the rows short."""
 
     def records(self) -> list[dict[str, Any]]:
         """Rows as objects keyed by column name (the CLI's ``--json`` shape)."""
@@ -52,6 +54,10 @@ class ReadOnlyViolation(StoreError):
     """A write was attempted through a read-only path."""
 
 
+class QueryTimeout(StoreError):
+    """A query ran past its time limit and was stopped."""
+
+
 class GraphStore(Protocol):
     backend: str
 
@@ -61,8 +67,11 @@ class GraphStore(Protocol):
     def apply(self, change: GraphChange) -> None:
         """Apply an incremental change atomically."""
 
-    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
-        """Run parameterised Cypher and return all rows."""
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+              max_rows: int | None = None, timeout_ms: int | None = None) -> QueryResult:
+        """Run parameterised Cypher and return its rows: all of them, or the first
+        ``max_rows`` (then ``truncated``); past ``timeout_ms`` the query is stopped and
+        :class:`QueryTimeout` raised."""
 
     def dump(self) -> Graph:
         """Every node and edge, sorted (nodes by id, edges by key): for golden files and export."""

@@ -33,7 +33,7 @@ from indexer.model import (
     NodeKind,
     Resolution,
 )
-from indexer.store.base import GraphChange, QueryResult, ReadOnlyViolation, StoreError
+from indexer.store.base import GraphChange, QueryResult, QueryTimeout, ReadOnlyViolation, StoreError
 from indexer.store.checks import group_edges, ids_referenced
 
 log = logging.getLogger(__name__)
@@ -198,13 +198,35 @@ class KuzuStore:
             return
         self._in_transaction(lambda: self._apply(change), what="apply")
 
-    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+              max_rows: int | None = None, timeout_ms: int | None = None) -> QueryResult:
         """Run one Cypher statement; columns are its RETURN aliases, values plain Python
-        (nodes and relationships as property dicts with ``label``, paths as lists)."""
-        result = self._execute(cypher, params)
-        rows = cast(list[list[Any]], result.get_all())
-        return QueryResult(columns=list(result.get_column_names()),
-                           rows=[[_plain(v) for v in row] for row in rows])
+        (nodes and relationships as property dicts with ``label``, paths as lists). At most
+        ``max_rows`` rows are read (``truncated`` says more were there); a query running past
+        ``timeout_ms`` is interrupted by Kùzu and raises :class:`QueryTimeout`."""
+        if timeout_ms:
+            self._conn.set_query_timeout(timeout_ms)
+        try:
+            result = self._execute(cypher, params)
+        except StoreError as exc:
+            if timeout_ms and "interrupted" in str(exc).lower():
+                raise QueryTimeout(f"the query ran longer than {timeout_ms} ms and was stopped; "
+                                   "narrow it (a LIMIT, a shorter path bound) and try again") from exc
+            raise
+        finally:
+            if timeout_ms:
+                self._conn.set_query_timeout(0)
+        if max_rows is None:
+            rows = cast(list[list[Any]], result.get_all())
+            truncated = False
+        else:
+            rows = []
+            while len(rows) < max_rows and result.has_next():
+                rows.append(cast(list[Any], result.get_next()))
+            truncated = result.has_next()
+        columns = list(result.get_column_names())
+        result.close()
+        return QueryResult(columns=columns, rows=[[_plain(v) for v in row] for row in rows], truncated=truncated)
 
     def dump(self) -> Graph:
         """Every node and edge, nodes sorted by id, edges by (kind, source, target)."""

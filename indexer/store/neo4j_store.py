@@ -24,6 +24,7 @@ part-way leaves a partial graph (callers record completion in meta, as the pipel
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -51,7 +52,7 @@ from indexer.model import (
     NodeKind,
     Resolution,
 )
-from indexer.store.base import GraphChange, QueryResult, ReadOnlyViolation, StoreError
+from indexer.store.base import GraphChange, QueryResult, QueryTimeout, ReadOnlyViolation, StoreError
 from indexer.store.checks import (
     check_additions,
     check_updates,
@@ -189,7 +190,8 @@ class Neo4jStore:
         except StoreError as exc:
             raise StoreError(f"apply failed and was rolled back: {exc}") from exc
 
-    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+              max_rows: int | None = None, timeout_ms: int | None = None) -> QueryResult:
         """Run one Cypher statement on this repository's graph (scoped as the module
         docstring says); columns are its RETURN aliases, values plain Python (nodes and
         relationships as property dicts with ``label``, paths as lists), as KuzuStore gives.
@@ -206,16 +208,30 @@ class Neo4jStore:
         def work(tx: neo4j.ManagedTransaction) -> QueryResult:
             result = tx.run(scoped, bound)
             columns = list(result.keys())
-            rows = [[_plain(v) for v in record.values()] for record in result]
+            rows: list[list[Any]] = []
+            truncated = False
+            for record in result:
+                if max_rows is not None and len(rows) >= max_rows:
+                    truncated = True
+                    break
+                rows.append([_plain(v) for v in record.values()])
             counters = result.consume().counters
             if self.read_only and (counters.contains_updates or counters.contains_system_updates):
                 # Neo4j refuses writes in a read transaction itself; servers that do not
                 # (ArcadeDB) report what was written, and raising here rolls it back.
                 raise ReadOnlyViolation(f"Query refused and rolled back: it wrote ({counters}) "
                                         f"but the store for {self.repo!r} is read-only")
-            return QueryResult(columns=columns, rows=rows)
+            return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
-        return self._read(work) if self.read_only else self._write(work, "query")
+        if timeout_ms:
+            work = neo4j.unit_of_work(timeout=timeout_ms / 1000)(work)
+        try:
+            return self._read(work) if self.read_only else self._write(work, "query")
+        except StoreError as exc:
+            if timeout_ms and re.search(r"timed? ?out|terminated|TransactionTimedOut", str(exc), re.IGNORECASE):
+                raise QueryTimeout(f"the query ran longer than {timeout_ms} ms and was stopped; "
+                                   "narrow it (a LIMIT, a shorter path bound) and try again") from exc
+            raise
 
     def dump(self) -> Graph:
         """This repository's nodes and edges, nodes sorted by id, edges by (kind, source,

@@ -1,0 +1,244 @@
+"""Navigation over the code graph: which node a name means, what uses it, what it would
+break, its class hierarchy, and its source.
+
+Built on the named queries (no Cypher here), so it runs on every backend. Paths are
+repository-relative with ``/``; lines are 1-based and inclusive, as everywhere in repolens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer.store.base import GraphStore
+from queries.registry import run_named
+
+SYMBOL_KINDS = ("class", "function", "method")
+USE_EDGES = ("CALLS", "REFERENCES", "INHERITS", "IMPORTS")
+MAX_IMPACT_DEPTH = 5
+MAX_FRONTIER = 5000
+"""Impact analysis stops widening a level beyond this many nodes (and says so)."""
+
+
+class NotFoundError(ValueError):
+    """A path or symbol names nothing in the graph; the message says what exists instead."""
+
+
+class AmbiguousSymbolError(ValueError):
+    """A name means several symbols; the message lists their ids to choose from."""
+
+
+class PathOutsideRepositoryError(ValueError):
+    """A path resolves outside the repository (``..``, an absolute path, a symlink)."""
+
+
+# -- paths ---------------------------------------------------------------------------------
+def safe_path(root: Path, path: str) -> tuple[Path, str]:
+    """``path`` (relative to ``root``, or absolute inside it) as an absolute path and as the
+    repository-relative form the graph uses. Refuses anything that resolves outside ``root``,
+    following symlinks, so ``../x``, ``/etc/passwd`` and a link out of the tree all fail."""
+    root = root.resolve()
+    text = path.strip().replace("\\", "/")
+    if not text or "\x00" in text:
+        raise PathOutsideRepositoryError(f"path {path!r} is empty or invalid; give a path relative to the "
+                                         "repository root, e.g. src/pkg/module.py")
+    candidate = Path(text)
+    absolute = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        relative = absolute.relative_to(root)
+    except ValueError:
+        raise PathOutsideRepositoryError(
+            f"path {path!r} is outside the repository {root}; give a path relative to the repository "
+            "root, without '..' and not through a symlink that leaves it") from None
+    return absolute, relative.as_posix() if relative.parts else "."
+
+
+# -- symbols -------------------------------------------------------------------------------
+def nodes_by_id(store: GraphStore, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    return {row["id"]: row for row in run_named(store, "nodes", {"ids": list(ids)}).records()}
+
+
+def _module_path(path: str) -> str:
+    """``src/pkg/mod.py`` → ``src.pkg.mod``; a package's ``__init__`` is the package."""
+    stem = re.sub(r"\.[A-Za-z0-9]+$", "", path)
+    stem = re.sub(r"/(__init__|index)$", "", stem)
+    return stem.replace("/", ".")
+
+
+def resolve_symbol(store: GraphStore, ref: str, kinds: Iterable[str] = ()) -> dict[str, Any]:
+    """The node ``ref`` means, as a ``nodes`` row. ``ref`` may be a node id
+    (``pkg/core.py::Engine.run``), the bench form ``pkg/core.py:Engine.run``, a file path,
+    a qualified name (``Engine.run``), a dotted module path (``pkg.core.Engine.run``) or a
+    bare name when only one symbol has it.
+
+    Raises NotFoundError (with similar names) or AmbiguousSymbolError (with candidate ids).
+    """
+    text = ref.strip()
+    if not text:
+        raise NotFoundError("empty symbol; give a name such as Engine.run or an id such as pkg/core.py::Engine.run")
+    wanted = set(kinds)
+    direct = [text]
+    if "::" not in text and ":" in text:
+        direct.append(text.replace(":", "::", 1))
+    found = [row for row in nodes_by_id(store, direct).values() if not wanted or row["kind"] in wanted]
+    if found:
+        return found[0]
+    name = re.split(r"[.:/]", text)[-1]
+    rows = run_named(store, "find_symbol", {"name": name, "mode": "exact", "limit": 500}).records()
+    rows = [r for r in rows if r["kind"] in SYMBOL_KINDS and (not wanted or r["kind"] in wanted)]
+    matches = [r for r in rows if text in (r["name"], r["qualname"])]
+    if not matches and "." in text:
+        dotted = "." + text
+        matches = [r for r in rows if f".{_module_path(r['path'])}.{r['qualname']}".endswith(dotted)]
+    if len(matches) == 1:
+        return nodes_by_id(store, [matches[0]["id"]])[matches[0]["id"]]
+    if len(matches) > 1:
+        listed = ", ".join(r["id"] for r in matches[:12])
+        more = f" and {len(matches) - 12} more" if len(matches) > 12 else ""
+        raise AmbiguousSymbolError(f"{text!r} names {len(matches)} symbols: {listed}{more}; "
+                                   "pass one of these ids instead")
+    similar = run_named(store, "find_symbol", {"name": name, "mode": "contains", "limit": 8}).records()
+    hint = ", ".join(f"{r['qualname'] or r['name']} ({r['id']})" for r in similar
+                     if r["kind"] in SYMBOL_KINDS)
+    raise NotFoundError(f"no symbol {text!r} in the graph" + (f"; similar: {hint}" if hint else "")
+                        + "; try find_symbol with mode=contains, or search_code for a description")
+
+
+# -- references and impact -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Use:
+    edge: str
+    target: str
+    id: str
+    kind: str
+    name: str
+    path: str
+    line: int | None
+    resolution: str | None
+
+
+def uses_of(store: GraphStore, ids: Sequence[str], edges: Iterable[str] = USE_EDGES) -> list[Use]:
+    """Every direct use of the nodes ``ids`` (by the given edge kinds), sorted by
+    (path, line, id, edge) so that pages are stable."""
+    allowed = set(edges)
+    rows = run_named(store, "dependents", {"ids": list(ids)}).records() if ids else []
+    uses = {(r["edge"], r["target"], r["id"]): Use(r["edge"], r["target"], r["id"], r["kind"], r["name"] or "",
+                                                   r["path"] or "", r["line"], r["resolution"])
+            for r in rows if r["edge"] in allowed}
+    return sorted(uses.values(), key=lambda u: (u.path, u.line or 0, u.id, u.edge, u.target))
+
+
+def file_members(store: GraphStore, path: str) -> list[str]:
+    """Ids of the file ``path`` and of everything defined in it."""
+    return [path] + [r["id"] for r in run_named(store, "file_outline", {"path": path}).records()]
+
+
+@dataclass(frozen=True, slots=True)
+class Impacted:
+    id: str
+    kind: str
+    name: str
+    path: str
+    depth: int
+    via: str
+    """The edge kind that reached it and the node it uses, e.g. ``CALLS pkg/a.py::f``."""
+
+
+@dataclass(slots=True)
+class Impact:
+    nodes: list[Impacted] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    capped: bool = False
+    """True when a level had more than MAX_FRONTIER nodes and was cut."""
+
+
+def impact(store: GraphStore, start: Sequence[str], depth: int = 2, edges: Iterable[str] = USE_EDGES) -> Impact:
+    """What transitively depends on the nodes ``start`` (through uses by calls, references,
+    inheritance and imports), breadth first to ``depth``; each node once, at its smallest
+    depth. A file is reached through the definitions inside it, so its importers count."""
+    if not 1 <= depth <= MAX_IMPACT_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_IMPACT_DEPTH}, got {depth}")
+    edge_kinds = tuple(edges)
+    seen = set(start)
+    frontier = list(start)
+    result = Impact()
+    for level in range(1, depth + 1):
+        found: dict[str, Impacted] = {}
+        for use in uses_of(store, frontier, edge_kinds):
+            if use.id in seen or use.id in found:
+                continue
+            found[use.id] = Impacted(use.id, use.kind, use.name, use.path, level, f"{use.edge} {use.target}")
+        if not found:
+            break
+        ordered = sorted(found.values(), key=lambda n: (n.path, n.id))
+        if len(ordered) > MAX_FRONTIER:
+            ordered, result.capped = ordered[:MAX_FRONTIER], True
+        result.nodes.extend(ordered)
+        seen.update(n.id for n in ordered)
+        frontier = [n.id for n in ordered]
+    result.files = sorted({n.path for n in result.nodes if n.path})
+    return result
+
+
+# -- class hierarchy -----------------------------------------------------------------------
+def class_hierarchy(store: GraphStore, class_id: str, direction: str = "both", depth: int = 5
+                    ) -> dict[str, list[dict[str, Any]]]:
+    """``superclasses`` (bases, nearest first, including external ones such as Exception)
+    and ``subclasses`` of a class, to ``depth`` inheritance steps."""
+    out: dict[str, list[dict[str, Any]]] = {"superclasses": [], "subclasses": []}
+    if direction in ("up", "both"):
+        out["superclasses"] = run_named(store, "superclasses", {"id": class_id, "depth": depth}).records()
+    if direction in ("down", "both"):
+        out["subclasses"] = run_named(store, "subclasses", {"id": class_id, "depth": depth}).records()
+    return out
+
+
+# -- source --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SourcePage:
+    path: str
+    start_line: int
+    end_line: int
+    total_lines: int
+    text: str
+    """The lines, each prefixed with its number and a tab."""
+    next_start_line: int | None
+    """Where the next page starts, or None at the end of the range asked for."""
+
+
+def read_lines(root: Path, path: str, start_line: int = 1, end_line: int | None = None,
+               max_lines: int = 200, max_bytes: int = 2_000_000) -> SourcePage:
+    """Lines ``start_line``..``end_line`` of a text file in the repository, numbered, at most
+    ``max_lines`` of them (then ``next_start_line`` says where to go on). Refuses paths outside
+    the repository, directories, binary files and files larger than ``max_bytes``."""
+    absolute, relative = safe_path(root, path)
+    if not absolute.exists():
+        raise NotFoundError(f"no file {relative!r} in the repository; find files with repo_map or "
+                            "search_code, or symbols with find_symbol")
+    if absolute.is_dir():
+        raise NotFoundError(f"{relative!r} is a directory; give a file path (repo_map lists files)")
+    size = absolute.stat().st_size
+    if size > max_bytes:
+        raise ValueError(f"{relative!r} is {size} bytes, more than the {max_bytes} this reads; "
+                         "read a symbol with read_symbol instead")
+    data = absolute.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise ValueError(f"{relative!r} is a binary file; only text files can be read")
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    total = len(lines)
+    if start_line < 1:
+        raise ValueError(f"start_line must be 1 or more, got {start_line}")
+    if total and start_line > total:
+        raise ValueError(f"{relative!r} has {total} lines; start_line {start_line} is past the end")
+    last = total if end_line is None else min(end_line, total)
+    if last < start_line and total:
+        raise ValueError(f"end_line {end_line} is before start_line {start_line}")
+    stop = min(last, start_line + max_lines - 1)
+    width = len(str(stop))
+    text = "\n".join(f"{n:>{width}}\t{lines[n - 1]}" for n in range(start_line, stop + 1))
+    return SourcePage(relative, start_line, stop, total, text, stop + 1 if stop < last else None)

@@ -1,0 +1,220 @@
+"""One ``repolens`` subcommand per MCP tool, made from the tool's own signature, so the CLI
+and the server take the same parameters with the same descriptions and bounds.
+
+Required parameters (and a leading text parameter) are positional; the others are options
+named after the parameter (``budget_tokens`` → ``--budget-tokens``). ``repo`` becomes the
+CLI's ``--repo PATH`` (with ``--db``, ``--backend`` and ``--repo-id``), and every command
+takes ``--json``. The answer is the tool's model: JSON with ``--json``, else readable text.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import annotated_types
+import click
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from indexer.store.config import BACKENDS
+from server.tools import RepolensTools
+from server.workspace import Repo, Workspace
+
+ALIASES = {"search": "search-code", "map": "repo-map", "schematic": "file-schematic", "status": "index-status",
+           "query": "named-query", "queries": "named-query"}
+"""Short names kept for the commands that had them before the MCP server existed."""
+
+
+def command_name(tool: str) -> str:
+    return tool.replace("_", "-")
+
+
+def _unwrap(annotation: Any) -> tuple[Any, FieldInfo | None]:
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        info = next((e for e in extras if isinstance(e, FieldInfo)), None)
+        return base, info
+    return annotation, None
+
+
+def _optional(base: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(base)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(base) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return base, False
+
+
+def _bounds(info: FieldInfo | None) -> tuple[int | None, int | None]:
+    low = high = None
+    for item in info.metadata if info else ():
+        if isinstance(item, annotated_types.Ge):
+            low = int(item.ge)  # type: ignore[call-overload]
+        elif isinstance(item, annotated_types.Le):
+            high = int(item.le)  # type: ignore[call-overload]
+    return low, high
+
+
+def _parse_pairs(pairs: tuple[str, ...]) -> dict[str, Any] | None:
+    if not pairs:
+        return None
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+def click_params(method: Callable[..., Any]) -> tuple[list[click.Parameter], dict[str, Callable[[Any], Any]]]:
+    """Click arguments and options for a tool method's parameters (``repo`` excluded), and the
+    converters from click values to tool arguments."""
+    hints = typing.get_type_hints(method, include_extras=True)
+    params: list[click.Parameter] = []
+    convert: dict[str, Callable[[Any], Any]] = {}
+    signature = inspect.signature(method)
+    for position, (name, parameter) in enumerate(signature.parameters.items()):
+        if name in ("self", "repo"):
+            continue
+        base, info = _unwrap(hints[name])
+        base, optional = _optional(base)
+        help_text = (info.description if info else None) or ""
+        required = parameter.default is inspect.Parameter.empty
+        default = None if required else parameter.default
+        flag = "--" + name.replace("_", "-")
+        origin = typing.get_origin(base)
+        if base is str and (required or position == 1):
+            params.append(click.Argument([name], required=required, default=default))
+            continue
+        if base is bool:
+            params.append(click.Option([f"{flag}/--no-{name.replace('_', '-')}"], default=default, help=help_text,
+                                       show_default=True))
+        elif base is int:
+            low, high = _bounds(info)
+            params.append(click.Option([flag], type=click.IntRange(low, high), default=default, required=required,
+                                       help=help_text, show_default=default is not None))
+        elif origin is Literal:
+            params.append(click.Option([flag], type=click.Choice([str(c) for c in typing.get_args(base)]),
+                                       default=default, required=required, help=help_text, show_default=True))
+        elif origin is list:
+            (item,) = typing.get_args(base)
+            choices = typing.get_args(item) if typing.get_origin(item) is Literal else None
+            params.append(click.Option([flag], multiple=True, type=click.Choice(choices) if choices else str,
+                                       help=help_text + " (repeatable)"))
+            convert[name] = lambda values: list(values) or None
+        elif origin is dict:
+            params.append(click.Option(["-p", flag], multiple=True, metavar="KEY=VALUE",
+                                       help=help_text + " (repeatable; values are read as JSON when they parse)"))
+            convert[name] = _parse_pairs
+        else:
+            params.append(click.Option([flag], default=default, required=required and not optional, help=help_text,
+                                       show_default=default is not None))
+    return params, convert
+
+
+def render(model: BaseModel) -> str:
+    """A model as readable text: a ``text`` field as is, lists as one line per item."""
+    data = model.model_dump()
+    out: list[str] = []
+    if isinstance(data.get("text"), str):
+        out.append(data["text"])
+    for key, value in data.items():
+        if key in ("text", "index", "page") or value in (None, [], {}):
+            continue
+        if isinstance(value, list):
+            out.append(f"{key}:")
+            out += [f"  {_line(item)}" for item in value]
+        elif isinstance(value, dict) and key != "symbol":
+            out.append(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items()))
+        elif isinstance(value, dict):
+            out.append(f"{key}: {_line(value)}")
+        elif not isinstance(data.get("text"), str):
+            out.append(f"{key}: {value}")
+    page = data.get("page")
+    if page and page.get("truncated"):
+        following = page.get("next_offset")
+        out.append(f"… {page['total']} in all; more with --offset {following}" if following is not None
+                   else "… truncated")
+    return "\n".join(out)
+
+
+def _line(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    where = item.get("path") or ""
+    if item.get("name") and item.get("kind") != "file":
+        where = f"{where}:{item.get('qualname') or item['name']}" if where else str(item["name"])
+    line = item.get("line") or item.get("start_line")
+    if line:
+        where += f" [{line}" + (f"-{item['end_line']}" if item.get("end_line") else "") + "]"
+    parts = [f"{item['score']:.4f}" if isinstance(item.get("score"), float) else "", where or item.get("id", "")]
+    for key in ("edge", "depth", "resolution", "via", "signature"):
+        if item.get(key) not in (None, ""):
+            parts.append(f"{key}={item[key]}")
+    if item.get("evidence"):
+        parts.append("(" + "; ".join(item["evidence"][:3]) + ")")
+    if not where and not item.get("id"):
+        parts.append(", ".join(f"{k}={v}" for k, v in item.items()))
+    return "  ".join(p for p in parts if p)
+
+
+def common_params() -> list[click.Parameter]:
+    """Which repository and index, and the output form: the same on every tool command."""
+    return [
+        click.Option(["--repo"], type=click.Path(path_type=Path), default=Path("."), show_default=True,
+                     help="The indexed repository."),
+        click.Option(["--db", "db_dir"], type=click.Path(path_type=Path), default=None,
+                     help="Index directory (default: REPO/.repolens)."),
+        click.Option(["--backend"], type=click.Choice(BACKENDS), default=None,
+                     help="Graph store: kuzu (embedded, default) or neo4j (REPOLENS_NEO4J_URI, _USER, _PASSWORD, "
+                          "_DATABASE)."),
+        click.Option(["--repo-id"], default=None,
+                     help="Repository id in a shared Neo4j database (default: git origin or directory name)."),
+        click.Option(["--json", "as_json"], is_flag=True, help="Print machine-readable JSON only."),
+    ]
+
+
+def tool_command(name: str, run: Callable[[Callable[[RepolensTools], BaseModel], dict[str, Any], bool], None]
+                 ) -> click.Command:
+    """The click command for tool ``name``; ``run(call, repo_options, as_json)`` runs it on
+    the chosen repository and prints the answer (with error handling)."""
+    method = getattr(RepolensTools, name)
+    params, convert = click_params(method)
+    doc = inspect.getdoc(method) or ""
+
+    def callback(**values: Any) -> None:
+        repo_options = {k: values.pop(k) for k in ("repo", "db_dir", "backend", "repo_id")}
+        as_json = values.pop("as_json")
+        arguments = {k: convert[k](v) if k in convert else v for k, v in values.items()}
+        run(lambda tools: getattr(tools, name)(**arguments), repo_options, as_json)
+
+    first_sentence = doc.replace("\n", " ").split(". ")[0]
+    return click.Command(command_name(name), callback=callback, params=[*params, *common_params()], help=doc,
+                         short_help=first_sentence if len(first_sentence) <= 90 else first_sentence[:87] + "...")
+
+
+def workspace_for(repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None) -> Workspace:
+    return Workspace.of([Repo.open(repo, db_dir, backend=backend, repo_id=repo_id)])
+
+
+class AliasedGroup(click.Group):
+    """A group that also answers to the short names in ALIASES."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, ALIASES.get(cmd_name, cmd_name))
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        return (command.name if command else name), command, rest

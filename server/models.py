@@ -1,0 +1,181 @@
+"""Typed answers of the tools: the structured output an MCP client receives and the JSON the
+CLI prints. Lines are 1-based and inclusive; paths are repository-relative."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class IndexInfo(BaseModel):
+    """How fresh the index behind an answer is."""
+
+    repo: str = Field(description="The served repository's name.")
+    indexed_at: str | None = Field(description="When the index was last updated (local time, ISO 8601).")
+    commit: str | None = Field(description="The commit the index was built from (git checkouts only).")
+    head: str | None = Field(description="The commit checked out now.")
+    watching: bool = Field(description="True when the server re-indexes changed files as they change.")
+    pending_files: int | None = Field(description="Files changed since the index was made, when known.")
+    stale: bool | None = Field(description="True when the index is known to lag the files; None when unknown "
+                                           "(call index_status to check).")
+
+
+class Page(BaseModel):
+    """Where a list stands: lists are cut to ``limit`` and continue at ``next_offset``."""
+
+    total: int = Field(description="How many items there are in all.")
+    offset: int = Field(description="The position of the first item returned.")
+    truncated: bool = Field(description="True when more items follow.")
+    next_offset: int | None = Field(description="Pass as offset to get the next page; None at the end.")
+
+
+class Hit(BaseModel):
+    id: str = Field(description="Graph node id: path::Qualified.name (a file's id is its path).")
+    path: str
+    name: str = Field(description="Qualified name; empty for a file.")
+    kind: str = Field(description="file, class, function or method.")
+    score: float
+    start_line: int
+    end_line: int
+    evidence: list[str] = Field(description="Why it was ranked: matched names, stack frames, lexical or "
+                                            "semantic hits, graph neighbours.")
+
+
+class LocalizeResult(BaseModel):
+    files: list[Hit]
+    modules: list[Hit] = Field(description="Top-level classes and functions.")
+    functions: list[Hit] = Field(description="Functions, methods and classes with line spans; read them with "
+                                             "read_symbol.")
+    notes: list[str] = Field(description="Caveats, e.g. a signal that is unavailable.")
+    seconds: float
+    index: IndexInfo
+
+
+class SearchResult(BaseModel):
+    results: list[Hit]
+    page: Page
+    notes: list[str]
+    index: IndexInfo
+
+
+class RepoMapResult(BaseModel):
+    text: str = Field(description="One line per file, then its key symbols with signature and [start-end] lines.")
+    files: list[str]
+    tokens: int = Field(description="Estimated size of text in tokens (at most the budget).")
+    truncated: bool = Field(description="True when less important files or symbols were left out; raise "
+                                        "budget_tokens or set focus.")
+    index: IndexInfo
+
+
+class SymbolInfo(BaseModel):
+    id: str
+    kind: str
+    name: str
+    qualname: str | None = None
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    signature: str | None = None
+    doc: str | None = None
+
+
+class SchematicResult(BaseModel):
+    path: str
+    symbols: list[SymbolInfo]
+    index: IndexInfo
+
+
+class SymbolList(BaseModel):
+    symbols: list[SymbolInfo]
+    page: Page
+    index: IndexInfo
+
+
+class SourceResult(BaseModel):
+    path: str
+    start_line: int
+    end_line: int
+    total_lines: int = Field(description="Lines in the whole file.")
+    text: str = Field(description="The lines, each prefixed by its number and a tab.")
+    next_start_line: int | None = Field(description="Pass as start_line to read on; None when the range is done.")
+    symbol: SymbolInfo | None = Field(default=None, description="The symbol read (read_symbol only).")
+    index: IndexInfo | None = None
+
+
+class Related(BaseModel):
+    """A node reached from the one asked about."""
+
+    id: str
+    kind: str | None = None
+    name: str | None = None
+    path: str | None = None
+    line: int | None = Field(default=None, description="Line of the use (references) or of the definition.")
+    depth: int | None = Field(default=None, description="Steps from the node asked about.")
+    edge: str | None = Field(default=None, description="CALLS, REFERENCES, INHERITS or IMPORTS.")
+    resolution: str | None = Field(default=None, description="exact, inferred, external or unresolved: how "
+                                                             "sure the graph is of the link.")
+    via: str | None = Field(default=None, description="What it uses on the way (impact).")
+
+
+class RelatedList(BaseModel):
+    symbol: SymbolInfo | None = Field(description="The node asked about.")
+    items: list[Related]
+    files: list[str] = Field(default_factory=list, description="Distinct files of all items (impact).")
+    page: Page
+    index: IndexInfo
+
+
+class HierarchyResult(BaseModel):
+    symbol: SymbolInfo
+    superclasses: list[Related]
+    subclasses: list[Related]
+    truncated: bool
+    index: IndexInfo
+
+
+class CallPathResult(BaseModel):
+    found: bool
+    path: list[SymbolInfo] = Field(description="The chain from source to target, when found.")
+    index: IndexInfo
+
+
+class Rows(BaseModel):
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    page: Page
+    index: IndexInfo
+
+
+class QueryInfo(BaseModel):
+    name: str
+    purpose: str
+    params: list[dict[str, Any]]
+    returns: list[str]
+
+
+class QueryCatalogue(BaseModel):
+    queries: list[QueryInfo]
+
+
+class StatusResult(BaseModel):
+    root: str
+    db_dir: str
+    backend: str
+    files: int
+    fresh: bool
+    pending: dict[str, list[str]] = Field(description="added, modified and deleted files since the index was made "
+                                                      "(at most 50 each).")
+    pending_counts: dict[str, int]
+    counts: list[dict[str, Any]] = Field(description="Nodes per kind and edges per type.")
+    index: IndexInfo
+
+
+class ReindexResult(BaseModel):
+    mode: str = Field(description="full, incremental or unchanged.")
+    seconds: float
+    files: int
+    parsed: int
+    added: int
+    modified: int
+    deleted: int
+    skipped: int
+    index: IndexInfo

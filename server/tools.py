@@ -1,0 +1,475 @@
+"""The tools: one typed method per capability, shared by the MCP server and the CLI.
+
+Each method checks its input, calls the library (``queries``), and returns a pydantic model
+from :mod:`server.models`. Parameters are ``Annotated`` with a description and bounds: the MCP
+SDK turns them into the schema a model reads, and :mod:`server.cli` into command options, so
+both surfaces take the same parameters. Docstrings are read by models: they say what comes
+back, when to use the tool, and what it costs. Errors are ValueError (or IndexNotReady, a
+StoreError) with a message that says what exists and what to try.
+"""
+
+import fnmatch
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import Field
+
+from indexer.index import IndexNotReady
+from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
+from queries import navigation as nav
+from queries.localize import is_test_path, options_from
+from queries.localize import localize as run_localize
+from queries.readonly import check_read_only
+from queries.registry import load_queries, run_named
+from queries.repomap import file_schematic as build_schematic
+from queries.repomap import repo_map as build_repo_map
+from server.models import (
+    CallPathResult,
+    HierarchyResult,
+    Hit,
+    IndexInfo,
+    LocalizeResult,
+    Page,
+    QueryCatalogue,
+    QueryInfo,
+    ReindexResult,
+    Related,
+    RelatedList,
+    RepoMapResult,
+    Rows,
+    SchematicResult,
+    SearchResult,
+    SourceResult,
+    StatusResult,
+    SymbolInfo,
+    SymbolList,
+)
+from server.workspace import Repo, Workspace
+
+EXPECTED_ERRORS = (ValueError, IndexNotReady, StoreError, ReadOnlyViolation, FileNotFoundError, PermissionError)
+"""What a tool may raise on bad input or a missing index: reported to the caller as an error
+with its message. Anything else is a bug."""
+
+CYPHER_TIMEOUT_MS = 10_000
+MAX_LIMIT = 500
+
+Repository = Annotated[str | None, Field(
+    description="Which served repository: its name (see index_status) or path. Optional when one is served.")]
+SymbolRef = Annotated[str, Field(
+    min_length=1, max_length=500,
+    description="A symbol: an id such as pkg/core.py::Engine.run (as other tools return), pkg/core.py:Engine.run, "
+                "a qualified name Engine.run, a dotted path pkg.core.Engine.run, or a bare name if unique.")]
+FilePath = Annotated[str, Field(min_length=1, max_length=1000,
+                                description="A file path relative to the repository root, e.g. src/pkg/core.py.")]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="At most this many items in the answer.")]
+Offset = Annotated[int, Field(ge=0, description="Skip this many items (from a previous answer's next_offset).")]
+Depth = Annotated[int, Field(ge=1, le=5, description="How many steps to follow (1 = direct only).")]
+
+T = TypeVar("T")
+
+
+def page(items: list[T], offset: int, limit: int) -> tuple[list[T], Page]:
+    chosen = items[offset: offset + limit]
+    end = offset + len(chosen)
+    more = end < len(items)
+    return chosen, Page(total=len(items), offset=offset, truncated=more, next_offset=end if more else None)
+
+
+def _symbol(row: dict[str, Any]) -> SymbolInfo:
+    return SymbolInfo.model_validate({k: row[k] for k in SymbolInfo.model_fields if k in row})
+
+
+def _hit(h: Any) -> Hit:
+    return Hit(id=h.id, path=h.path, name=h.name, kind=h.kind, score=h.score, start_line=h.start_line,
+               end_line=h.end_line, evidence=list(h.evidence))
+
+
+class RepolensTools:
+    """The tool methods, bound to the served repositories."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def _repo(self, repo: str | None) -> Repo:
+        return self.workspace.get(repo)
+
+    def _info(self, repo: Repo) -> IndexInfo:
+        f = repo.freshness()
+        return IndexInfo(repo=repo.name, indexed_at=f.indexed_at, commit=f.commit, head=f.head,
+                         watching=f.watching, pending_files=f.pending_files, stale=f.stale)
+
+    def _resolve(self, repo: Repo, symbol: str, kinds: tuple[str, ...] = ()) -> dict[str, Any]:
+        with repo.store() as store:
+            return nav.resolve_symbol(store, symbol, kinds)
+
+    # -- localization ----------------------------------------------------------------------
+    def localize(
+        self,
+        text: Annotated[str, Field(min_length=1, max_length=100_000,
+                                   description="The issue: title, description, stack traces, error messages.")],
+        limit: Annotated[int, Field(ge=1, le=50, description="How many files, modules and functions to return.")] = 10,
+        repo: Repository = None,
+    ) -> LocalizeResult:
+        """Where in the repository must the change for an issue go? Start here for a bug report or a
+        feature request. Ranks files, then top-level classes/functions (modules), then functions and
+        methods with line spans, each with the evidence that put it there (names and stack frames found
+        in the text, lexical and semantic similarity, graph neighbours). Deterministic, no LLM inside;
+        typically 10-300 ms. Then read the top functions with read_symbol."""
+        r = self._repo(repo)
+        options = options_from({"files": str(limit), "modules": str(limit), "functions": str(limit)})
+        result = run_localize(r.context(), text, options)
+        return LocalizeResult(files=[_hit(h) for h in result.files], modules=[_hit(h) for h in result.modules],
+                              functions=[_hit(h) for h in result.functions], notes=result.notes,
+                              seconds=result.seconds, index=self._info(r))
+
+    def search_code(
+        self,
+        query: Annotated[str, Field(min_length=1, max_length=10_000,
+                                    description="What you look for, in words or identifiers, e.g. "
+                                                "'where are HTTP retries configured'.")],
+        limit: Limit = 10,
+        offset: Offset = 0,
+        include_tests: Annotated[bool, Field(description="Also rank test code as high as other code.")] = True,
+        repo: Repository = None,
+    ) -> SearchResult:
+        """Hybrid code search for a free-text question: names, BM25 keywords, embeddings and the call
+        graph fused into one ranking of functions, methods and classes with line spans. Use it when you
+        know what the code does but not what it is called; use find_symbol when you know the name.
+        Typically 10-300 ms."""
+        r = self._repo(repo)
+        options = options_from({"functions": str(min(offset + limit, MAX_LIMIT)),
+                                "test_penalty": "1" if include_tests else "0.3"})
+        result = run_localize(r.context(), query, options)
+        hits, where = page([_hit(h) for h in result.functions], offset, limit)
+        return SearchResult(results=hits, page=where, notes=result.notes, index=self._info(r))
+
+    def repo_map(
+        self,
+        budget_tokens: Annotated[int, Field(ge=64, le=20_000,
+                                            description="Upper bound on the map's size in tokens.")] = 1024,
+        focus: Annotated[str | None, Field(max_length=10_000,
+                                           description="A path prefix, a symbol or free text to centre the map "
+                                                       "on; omit for the whole repository.")] = None,
+        repo: Repository = None,
+    ) -> RepoMapResult:
+        """A map of the repository: the most important files (by graph centrality, or near `focus`) with
+        their key classes and functions, signatures and line spans, trimmed to budget_tokens. Read it
+        first in an unfamiliar repository. Cheap (tens of ms)."""
+        r = self._repo(repo)
+        result = build_repo_map(r.context(), budget_tokens, focus)
+        return RepoMapResult(text=result.text, files=result.files, tokens=result.tokens,
+                             truncated=result.truncated, index=self._info(r))
+
+    def file_schematic(self, path: FilePath, repo: Repository = None) -> SchematicResult:
+        """Every class, function and method of one file with signature, line span and first docstring
+        line, in source order: the outline to read before opening a long file. Cheap."""
+        r = self._repo(repo)
+        _, relative = nav.safe_path(r.root, path)
+        result = build_schematic(r.context(), relative)
+        return SchematicResult(path=result.path, index=self._info(r), symbols=[
+            SymbolInfo(id=s.id, kind=s.kind, name=s.qualname.rsplit(".", 1)[-1], qualname=s.qualname,
+                       path=result.path, start_line=s.start_line, end_line=s.end_line, signature=s.signature,
+                       doc=s.doc) for s in result.symbols])
+
+    # -- navigation ------------------------------------------------------------------------
+    def find_symbol(
+        self,
+        name: Annotated[str, Field(min_length=1, max_length=500, description="The name, or part of it.")],
+        mode: Annotated[Literal["exact", "prefix", "contains"],
+                        Field(description="exact: the name or qualified name (Engine.run), case-sensitive; "
+                                          "prefix / contains: part of the name, any case.")] = "exact",
+        kind: Annotated[Literal["any", "class", "function", "method", "external", "unresolved"],
+                        Field(description="Only symbols of this kind.")] = "any",
+        limit: Limit = 20,
+        offset: Offset = 0,
+        repo: Repository = None,
+    ) -> SymbolList:
+        """Find classes, functions and methods (and external library symbols) by name, with file, line
+        span and signature; shorter names first. Use the returned id with the other tools. Cheap."""
+        r = self._repo(repo)
+        with r.store() as store:
+            rows = run_named(store, "find_symbol", {"name": name, "mode": mode, "kind": "" if kind == "any" else kind,
+                                                    "limit": min(offset + limit + 1, MAX_LIMIT + 1)}).records()
+        chosen, where = page([_symbol(row) for row in rows], offset, limit)
+        return SymbolList(symbols=chosen, page=where, index=self._info(r))
+
+    def read_symbol(
+        self,
+        symbol: SymbolRef,
+        start_line: Annotated[int | None, Field(ge=1, description="Start reading at this file line (to page "
+                                                                  "through a long symbol); default: its first "
+                                                                  "line.")] = None,
+        max_lines: Annotated[int, Field(ge=1, le=2000, description="At most this many lines.")] = 200,
+        repo: Repository = None,
+    ) -> SourceResult:
+        """The source of a class, function or method, with line numbers, and its signature and
+        docstring line. Long symbols come in pages: pass next_start_line as start_line. Cheap."""
+        r = self._repo(repo)
+        row = self._resolve(r, symbol)
+        if not row.get("path") or not row.get("start_line"):
+            raise ValueError(f"{row['id']} is {row['kind']}, not defined in this repository, so it has no source")
+        first = start_line or row["start_line"]
+        end = row["end_line"] or row["start_line"]
+        if not row["start_line"] <= first <= end and row["kind"] != "file":
+            raise ValueError(f"start_line {first} is outside {row['id']} (lines {row['start_line']}-{end})")
+        source = nav.read_lines(r.root, row["path"], first, None if row["kind"] == "file" else end, max_lines)
+        return SourceResult(**_source_fields(source), symbol=_symbol(row), index=self._info(r))
+
+    def read_file(
+        self,
+        path: FilePath,
+        start_line: Annotated[int, Field(ge=1, description="First line to read.")] = 1,
+        end_line: Annotated[int | None, Field(ge=1, description="Last line to read; default: the end.")] = None,
+        max_lines: Annotated[int, Field(ge=1, le=2000, description="At most this many lines per answer.")] = 200,
+        repo: Repository = None,
+    ) -> SourceResult:
+        """Lines of a file, with line numbers, at most max_lines at a time (next_start_line says where
+        to go on). Any text file of the repository, indexed or not; paths outside it are refused.
+        Prefer read_symbol for one function. Cheap."""
+        r = self._repo(repo)
+        source = nav.read_lines(r.root, path, start_line, end_line, max_lines)
+        return SourceResult(**_source_fields(source), index=self._info(r))
+
+    def callers(self, symbol: SymbolRef, depth: Depth = 1, limit: Limit = 50, offset: Offset = 0,
+                repo: Repository = None) -> RelatedList:
+        """Who calls this function, method or class (constructor calls), directly or through up to
+        depth calls, nearest first, with how sure each link is. Use it before changing a signature.
+        Depth 1 is cheap; depth 3+ on a hot function can take a second."""
+        return self._walk("callers", symbol, depth, limit, offset, repo)
+
+    def callees(self, symbol: SymbolRef, depth: Depth = 1, limit: Limit = 50, offset: Offset = 0,
+                repo: Repository = None) -> RelatedList:
+        """What this function or method calls, directly or through up to depth calls, including library
+        functions (external) and names the graph could not resolve (unresolved). Cheap at depth 1."""
+        return self._walk("callees", symbol, depth, limit, offset, repo)
+
+    def _walk(self, query: str, symbol: str, depth: int, limit: int, offset: int, repo: str | None) -> RelatedList:
+        r = self._repo(repo)
+        row = self._resolve(r, symbol)
+        with r.store() as store:
+            rows = run_named(store, query, {"id": row["id"], "depth": depth}).records()
+        items = [Related(id=x["id"], kind=x["kind"], name=x["name"], path=x["path"], line=x["start_line"],
+                         depth=x["depth"], resolution=x["resolution"]) for x in rows]
+        chosen, where = page(items, offset, limit)
+        return RelatedList(symbol=_symbol(row), items=chosen, page=where, index=self._info(r))
+
+    def call_path(
+        self,
+        source: SymbolRef,
+        target: SymbolRef,
+        max_depth: Annotated[int, Field(ge=1, le=6, description="The longest chain of calls to look for.")] = 6,
+        repo: Repository = None,
+    ) -> CallPathResult:
+        """A shortest chain of calls from source to target, if there is one: how does execution get
+        from an entry point to a function? Cheap to moderate."""
+        r = self._repo(repo)
+        start, end = self._resolve(r, source), self._resolve(r, target)
+        with r.store() as store:
+            rows = run_named(store, "call_path", {"source": start["id"], "target": end["id"],
+                                                  "max_depth": max_depth}).records()
+        chain = [_symbol(node) for node in rows[0]["path"]] if rows else []
+        return CallPathResult(found=bool(rows), path=chain, index=self._info(r))
+
+    def references(
+        self,
+        symbol: SymbolRef,
+        edges: Annotated[list[Literal["CALLS", "REFERENCES", "INHERITS", "IMPORTS"]] | None,
+                         Field(description="Only uses of these kinds; default all.")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+        repo: Repository = None,
+    ) -> RelatedList:
+        """Every place that uses a symbol or file: calls, references (annotations, arguments,
+        assignments, raise/except), subclasses (INHERITS) and imports, with the line of each use,
+        sorted by file and line. Resolved through imports and scopes, not by text. Cheap."""
+        r = self._repo(repo)
+        row = self._resolve(r, symbol)
+        with r.store() as store:
+            uses = nav.uses_of(store, [row["id"]], edges or nav.USE_EDGES)
+        items = [Related(id=u.id, kind=u.kind, name=u.name, path=u.path, line=u.line, edge=u.edge,
+                         resolution=u.resolution) for u in uses]
+        chosen, where = page(items, offset, limit)
+        return RelatedList(symbol=_symbol(row), items=chosen, page=where, index=self._info(r))
+
+    def class_hierarchy(
+        self,
+        symbol: SymbolRef,
+        direction: Annotated[Literal["up", "down", "both"],
+                             Field(description="up: base classes; down: subclasses; both.")] = "both",
+        depth: Depth = 5,
+        limit: Limit = 100,
+        repo: Repository = None,
+    ) -> HierarchyResult:
+        """Base classes (including library ones such as Exception) and subclasses of a class, to depth
+        inheritance steps, nearest first. Cheap."""
+        r = self._repo(repo)
+        row = self._resolve(r, symbol, ("class",))
+        with r.store() as store:
+            tree = nav.class_hierarchy(store, row["id"], direction, depth)
+        up = [Related(id=x["id"], kind=x.get("kind", "class"), name=x["name"], path=x["path"], line=x["start_line"],
+                      depth=x["depth"]) for x in tree["superclasses"]]
+        down = [Related(id=x["id"], kind="class", name=x["name"], path=x["path"], line=x["start_line"],
+                        depth=x["depth"]) for x in tree["subclasses"]]
+        return HierarchyResult(symbol=_symbol(row), superclasses=up[:limit], subclasses=down[:limit],
+                               truncated=len(up) > limit or len(down) > limit, index=self._info(r))
+
+    def imports(
+        self,
+        path: FilePath,
+        direction: Annotated[Literal["of", "by"], Field(description="of: what the file imports; by: which "
+                                                                    "files import it or what it defines.")] = "of",
+        limit: Limit = 100,
+        offset: Offset = 0,
+        repo: Repository = None,
+    ) -> RelatedList:
+        """Imports of a file (files, classes, functions and libraries it imports) or importers of it
+        (files that import it or something defined in it), with lines. Cheap."""
+        r = self._repo(repo)
+        _, relative = nav.safe_path(r.root, path)
+        with r.store() as store:
+            found = nav.nodes_by_id(store, [relative])
+            if not found:
+                raise nav.NotFoundError(f"{relative!r} is not an indexed file; list files with repo_map, or "
+                                        "search with search_code")
+            if direction == "of":
+                rows = run_named(store, "imports", {"path": relative}).records()
+                items = [Related(id=x["id"], kind=x["kind"], name=x["imported_as"] or x["name"], path=x["path"],
+                                 line=x["line"], edge="IMPORTS", resolution=x["resolution"]) for x in rows]
+            else:
+                rows = run_named(store, "importers", {"path": relative}).records()
+                items = [Related(id=x["id"], kind="file", name=x["imported_as"], path=x["id"], line=x["line"],
+                                 edge="IMPORTS", via=x["target"]) for x in rows]
+        chosen, where = page(items, offset, limit)
+        return RelatedList(symbol=_symbol(found[relative]), items=chosen, page=where, index=self._info(r))
+
+    def impact(
+        self,
+        target: Annotated[str, Field(min_length=1, max_length=1000,
+                                     description="A symbol (as for read_symbol) or a file path.")],
+        depth: Depth = 2,
+        include_tests: Annotated[bool, Field(description="Also list test code that depends on it.")] = True,
+        path_filter: Annotated[str | None, Field(max_length=500,
+                                                 description="Only list items whose path matches this glob, "
+                                                             "e.g. src/*.")] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        repo: Repository = None,
+    ) -> RelatedList:
+        """What may break if a symbol or file changes: everything that depends on it transitively
+        (calls, references, subclasses, imports), breadth first to depth, each with its distance and
+        what it uses on the way, plus the distinct files. Use before a refactor. Cheap at depth 1-2;
+        depth 4-5 on a core module can take seconds and thousands of items (page through them)."""
+        r = self._repo(repo)
+        with r.store() as store:
+            start = self._impact_start(r, store, target)
+            found = nav.impact(store, start["ids"], depth)
+        nodes = [n for n in found.nodes if (include_tests or not is_test_path(n.path))
+                 and (not path_filter or fnmatch.fnmatch(n.path, path_filter))]
+        items = [Related(id=n.id, kind=n.kind, name=n.name, path=n.path, depth=n.depth, via=n.via) for n in nodes]
+        chosen, where = page(items, offset, limit)
+        where.truncated = where.truncated or found.capped
+        return RelatedList(symbol=start["symbol"], items=chosen, files=sorted({n.path for n in nodes}),
+                           page=where, index=self._info(r))
+
+    def _impact_start(self, repo: Repo, store: Any, target: str) -> dict[str, Any]:
+        """The ids whose dependents are sought: a file and everything defined in it, or one symbol."""
+        if "::" not in target and ("/" in target or (repo.root / target).is_file()):
+            _, relative = nav.safe_path(repo.root, target)
+            rows = nav.nodes_by_id(store, [relative])
+            if relative not in rows:
+                raise nav.NotFoundError(f"{relative!r} is not an indexed file; list files with repo_map")
+            return {"ids": nav.file_members(store, relative), "symbol": _symbol(rows[relative])}
+        row = nav.resolve_symbol(store, target)
+        ids = nav.file_members(store, row["id"]) if row["kind"] == "file" else [row["id"]]
+        return {"ids": ids, "symbol": _symbol(row)}
+
+    # -- graph -----------------------------------------------------------------------------
+    def cypher(
+        self,
+        query: Annotated[str, Field(min_length=1, max_length=20_000,
+                                    description="One read-only Cypher statement (MATCH ... RETURN ...); use "
+                                                "$name parameters. See the repolens://schema resource.")],
+        params: Annotated[dict[str, Any] | None, Field(description="Values for the $parameters.")] = None,
+        limit: Annotated[int, Field(ge=1, le=1000, description="At most this many rows.")] = 100,
+        repo: Repository = None,
+    ) -> Rows:
+        """Run read-only Cypher on the code graph for questions the other tools do not answer. Labels:
+        File, Directory, Class, Function (kind function|method), Symbol (external|unresolved),
+        Repository; edges CONTAINS, IMPORTS, CALLS, INHERITS, REFERENCES (read repolens://schema first).
+        Writes and procedure calls that write are refused; 10 s time limit; rows capped at limit."""
+        check_read_only(query)
+        r = self._repo(repo)
+        result = r.query(query, params or {}, max_rows=limit, timeout_ms=CYPHER_TIMEOUT_MS)
+        return self._rows(r, result, 0, limit)
+
+    def named_query(
+        self,
+        name: Annotated[str | None, Field(max_length=100, description="The query to run; omit to list them "
+                                                                      "with their parameters.")] = None,
+        params: Annotated[dict[str, Any] | None, Field(description="The query's parameters by name.")] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        repo: Repository = None,
+    ) -> Rows | QueryCatalogue:
+        """Run one of the named, parameterised graph queries shipped with repolens (file_outline,
+        callers, importers, subclasses, neighbours, stats, ...), or list them with their parameters when
+        name is omitted. Cheap."""
+        catalogue = load_queries()
+        if not name:
+            return QueryCatalogue(queries=[QueryInfo(
+                name=q.name, purpose=q.purpose, returns=list(q.returns),
+                params=[{"name": p.name, "type": p.type, "required": p.required, "default": p.default,
+                         "description": p.description} for p in q.params]) for q in catalogue.values()])
+        r = self._repo(repo)
+        with r.store() as store:
+            result = run_named(store, name, params or {})
+        return self._rows(r, result, offset, limit)
+
+    def _rows(self, r: Repo, result: QueryResult, offset: int, limit: int) -> Rows:
+        records = result.records()
+        chosen, where = page(records, offset, limit)
+        if result.truncated:
+            where.truncated = True
+        return Rows(columns=result.columns, rows=chosen, page=where, index=self._info(r))
+
+    # -- index -----------------------------------------------------------------------------
+    def index_status(self, repo: Repository = None) -> StatusResult:
+        """Which repositories are served and how fresh each index is: when and from which commit it was
+        built, and which files were added, modified or deleted since (then call reindex). Walks the
+        repository to compare content hashes: about a second on a large repository."""
+        r = self._repo(repo)
+        st = r.status()
+        with r.store() as store:
+            counts = run_named(store, "stats", {}).records()
+        return StatusResult(root=st.root, db_dir=st.db_dir, backend=r.config.describe(), files=st.files,
+                            fresh=st.fresh, pending={k: v[:50] for k, v in st.pending.items()},
+                            pending_counts={k: len(v) for k, v in st.pending.items()}, counts=counts,
+                            index=self._info(r))
+
+    def reindex(
+        self,
+        rebuild: Annotated[bool, Field(description="Discard the index and build it from scratch.")] = False,
+        repo: Repository = None,
+    ) -> ReindexResult:
+        """Bring the index up to date with the files on disk: incremental (only changed files are
+        parsed; well under a second for a few files), or from scratch with rebuild (minutes on a large
+        repository). Other requests wait until it is done and then see the new index."""
+        r = self._repo(repo)
+        report = r.reindex(rebuild=rebuild)
+        return ReindexResult(mode=report.mode, seconds=report.seconds, files=report.files, parsed=report.parsed,
+                             added=report.added, modified=report.modified, deleted=report.deleted,
+                             skipped=len(report.skipped), index=self._info(r))
+
+    # -- catalogue -------------------------------------------------------------------------
+    READ_ONLY = ("localize", "search_code", "repo_map", "file_schematic", "find_symbol", "read_symbol",
+                 "read_file", "callers", "callees", "call_path", "references", "class_hierarchy", "imports",
+                 "impact", "cypher", "named_query", "index_status")
+    WRITING = ("reindex",)
+
+    def all(self) -> dict[str, Any]:
+        """Every tool by name, as bound methods."""
+        return {name: getattr(self, name) for name in (*self.READ_ONLY, *self.WRITING)}
+
+
+def _source_fields(source: nav.SourcePage) -> dict[str, Any]:
+    return {"path": source.path, "start_line": source.start_line, "end_line": source.end_line,
+            "total_lines": source.total_lines, "text": source.text, "next_start_line": source.next_start_line}
