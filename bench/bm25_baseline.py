@@ -20,7 +20,6 @@ Options (``--opt key=value``):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +30,9 @@ from indexer.model import NodeKind
 from indexer.store.config import GRAPH_FILE
 from indexer.store.kuzu_store import KuzuStore
 from queries.retrieval.lexical import BM25Params, LexicalIndex, load_or_build
-from queries.retrieval.units import CodeUnit, build_units
+from queries.retrieval.units import CodeUnit, build_units, is_test_path
 
 LEXICAL_DIRNAME = "lexical"
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
 @dataclass(slots=True)
@@ -44,12 +42,6 @@ class Localization:
     found_files: list[str] = field(default_factory=list)
     found_modules: list[str] = field(default_factory=list)
     found_entities: list[str] = field(default_factory=list)
-
-
-def is_test_path(path: str) -> bool:
-    """True for files under ``test``/``tests``/``testing`` folders, ``test_*.py``,
-    ``*_test.py`` and ``conftest.py``."""
-    return _TEST_PATH.search(path) is not None
 
 
 class UnitTable:

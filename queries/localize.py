@@ -28,6 +28,7 @@ import numpy as np
 from indexer.model import NodeKind
 from queries.retrieval.context import RetrievalContext
 from queries.retrieval.mentions import find_mentions
+from queries.retrieval.units import is_test_path, is_vendored_path
 
 SIGNALS = ("mention", "lexical", "dense", "graph")
 MENTION_FULL = 5.0
@@ -45,6 +46,10 @@ class LocalizeOptions:
     file_share: float = 0.5
     """How much of its file's score a unit inherits."""
     test_penalty: float = 0.3
+    """Test code is scaled by this: issues are fixed in the code under test."""
+    vendor_penalty: float = 0.1
+    """Third-party code copied into the repository (extern/, vendor/, *.min.js) is scaled by
+    this: a fix goes into the project's own code."""
     ppr_alpha: float = 0.25
     ppr_iterations: int = 20
     seeds: int = 20
@@ -85,13 +90,6 @@ class Localization:
     @property
     def found_entities(self) -> list[str]:
         return [f"{h.path}:{h.name}" for h in self.functions]
-
-
-def is_test_path(path: str) -> bool:
-    parts = path.lower().split("/")
-    name = parts[-1]
-    return (any(p in ("test", "tests", "testing") for p in parts[:-1]) or name.startswith("test_")
-            or name.endswith(("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js")) or name == "conftest.py")
 
 
 def _ranks(scores: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,9 +154,8 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         for i in top[:5].tolist():
             evidence.setdefault(i, []).append("graph neighbour of the best matches")
 
-    penalty = np.array([options.test_penalty if is_test_path(p) else 1.0 for p in meta.paths]) \
-        if options.test_penalty != 1.0 else np.ones(n)
-    fused *= penalty
+    fused *= np.array([options.vendor_penalty if is_vendored_path(p) else options.test_penalty if is_test_path(p)
+                       else 1.0 for p in meta.paths])
 
     # files: their own unit plus their best member
     file_score = np.zeros(n)
@@ -212,7 +209,7 @@ def options_from(pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> Locali
             signals = [s for s in signals if s not in value.split(",")]
         elif key.startswith("w."):
             weights[key[2:]] = float(value)
-        elif key in ("rrf_k", "file_share", "test_penalty", "ppr_alpha"):
+        elif key in ("rrf_k", "file_share", "test_penalty", "vendor_penalty", "ppr_alpha"):
             kwargs[key] = float(value)
         elif key in ("depth", "ppr_iterations", "seeds", "files", "modules", "functions"):
             kwargs[key] = int(value)

@@ -16,12 +16,13 @@ from pydantic import Field
 from indexer.index import IndexNotReady
 from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from queries import navigation as nav
-from queries.localize import is_test_path, options_from
 from queries.localize import localize as run_localize
+from queries.localize import options_from
 from queries.readonly import check_read_only
 from queries.registry import load_queries, run_named
 from queries.repomap import file_schematic as build_schematic
 from queries.repomap import repo_map as build_repo_map
+from queries.retrieval.units import is_test_path
 from server.models import (
     CallPathResult,
     HierarchyResult,

@@ -24,10 +24,9 @@ from queries.retrieval.dense import (
     EmbeddingCache,
     default_cache_path,
     dense_available,
-    is_test_path,
     load_or_build,
 )
-from queries.retrieval.units import CodeUnit, build_units
+from queries.retrieval.units import CodeUnit, build_units, is_test_path, is_vendored_path
 
 AVAILABLE, WHY = dense_available()
 needs_model = pytest.mark.skipif(not AVAILABLE, reason=f"dense retrieval unavailable: {WHY}")
@@ -273,6 +272,14 @@ def test_saved_index_reloads_with_the_same_results(repo: tuple[Path, Path], embe
 ])
 def test_test_paths(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("astropy/extern/configobj/configobj.py", True), ("pkg/_vendor/six.py", True), ("third_party/x/y.py", True),
+    ("web/static/jquery-3.1.1.min.js", True), ("src/vendors.py", False), ("pkg/external.py", False),
+])
+def test_vendored_paths(path: str, expected: bool) -> None:
+    assert is_vendored_path(path) is expected
 
 
 @needs_model

@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from indexer.model import NodeKind
-from queries.retrieval.units import CodeUnit
+from queries.retrieval.units import CodeUnit, is_test_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,7 +68,6 @@ VECTORS_FILE = "vectors.faiss"
 META_FILE = "dense.json"
 CACHE_ENV = "REPOLENS_CACHE_DIR"
 CACHE_FILE = "embeddings.sqlite"
-_TEST_DIRS = frozenset({"tests", "test", "__tests__"})
 _BACKEND_MODULES = ("numpy", "faiss", "torch", "sentence_transformers")
 _INSTALL_HINT = "pip install torch==2.13.0 && pip install 'repolens[embeddings]'"
 
@@ -347,16 +346,6 @@ def _directory_hash(directory: Path) -> str:
 
 
 # -- the index -----------------------------------------------------------------------------------
-def is_test_path(path: str) -> bool:
-    """Whether ``path`` is test code by the usual conventions: inside a ``tests``, ``test`` or
-    ``__tests__`` directory, or named ``test_*.py``, ``*_test.py``, ``conftest.py``,
-    ``*.test.*`` or ``*.spec.*``."""
-    *folders, name = path.split("/")
-    return (any(f in _TEST_DIRS for f in folders) or name == "conftest.py"
-            or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py")
-            or ".test." in name or ".spec." in name)
-
-
 @dataclass(frozen=True, slots=True)
 class DenseStats:
     """What a build did: ``units`` indexed, of which ``embedded`` texts went through the model

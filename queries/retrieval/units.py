@@ -14,6 +14,29 @@ from pathlib import Path
 
 from indexer.model import Graph, Node, NodeKind
 
+_TEST_DIRS = frozenset({"test", "tests", "__tests__"})
+"""Not ``testing``: numpy.testing and friends are public library code."""
+_VENDOR_DIRS = frozenset({"extern", "externals", "vendor", "vendored", "_vendor", "third_party", "thirdparty",
+                          "node_modules", "bower_components"})
+
+
+def is_test_path(path: str) -> bool:
+    """Whether ``path`` is test code by the usual conventions: inside a ``test``, ``tests``
+    or ``__tests__`` directory, or named ``test_*.py``, ``*_test.py``,
+    ``conftest.py``, ``*.test.*`` or ``*.spec.*``."""
+    *folders, name = path.lower().split("/")
+    return (any(f in _TEST_DIRS for f in folders) or name == "conftest.py"
+            or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py")
+            or ".test." in name or ".spec." in name)
+
+
+def is_vendored_path(path: str) -> bool:
+    """Whether ``path`` is third-party code copied into the repository (``extern/``,
+    ``vendor/``, ``third_party/``, ...) or a minified bundle (``*.min.js``)."""
+    *folders, name = path.lower().split("/")
+    return any(f in _VENDOR_DIRS for f in folders) or ".min." in name
+
+
 MAX_UNIT_CHARS = 4000
 """Source beyond this is cut from a unit's text: signatures and the start of a body carry the
 meaning, and embedding models truncate long inputs anyway."""
