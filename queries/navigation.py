@@ -211,6 +211,16 @@ class SourcePage:
     """Where the next page starts, or None at the end of the range asked for."""
 
 
+MAX_LINE_CHARS = 2000
+"""Longer lines (minified code, data) are cut, saying how much was left out."""
+
+
+def _clip(line: str) -> str:
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    return f"{line[:MAX_LINE_CHARS]}… [{len(line) - MAX_LINE_CHARS} more characters on this line]"
+
+
 def read_lines(root: Path, path: str, start_line: int = 1, end_line: int | None = None,
                max_lines: int = 200, max_bytes: int = 2_000_000) -> SourcePage:
     """Lines ``start_line``..``end_line`` of a text file in the repository, numbered, at most
@@ -240,5 +250,5 @@ def read_lines(root: Path, path: str, start_line: int = 1, end_line: int | None 
         raise ValueError(f"end_line {end_line} is before start_line {start_line}")
     stop = min(last, start_line + max_lines - 1)
     width = len(str(stop))
-    text = "\n".join(f"{n:>{width}}\t{lines[n - 1]}" for n in range(start_line, stop + 1))
+    text = "\n".join(f"{n:>{width}}\t{_clip(lines[n - 1])}" for n in range(start_line, stop + 1))
     return SourcePage(relative, start_line, stop, total, text, stop + 1 if stop < last else None)
