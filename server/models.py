@@ -157,6 +157,7 @@ class QueryCatalogue(BaseModel):
 
 
 class StatusResult(BaseModel):
+    served: list[str] = Field(description="Names of all repositories this server answers for.")
     root: str
     db_dir: str
     backend: str

@@ -441,7 +441,8 @@ class RepolensTools:
         st = r.status()
         with r.store() as store:
             counts = run_named(store, "stats", {}).records()
-        return StatusResult(root=st.root, db_dir=st.db_dir, backend=r.config.describe(), files=st.files,
+        return StatusResult(served=list(self.workspace.repos),
+                            root=st.root, db_dir=st.db_dir, backend=r.config.describe(), files=st.files,
                             fresh=st.fresh, pending={k: v[:50] for k, v in st.pending.items()},
                             pending_counts={k: len(v) for k, v in st.pending.items()}, counts=counts,
                             index=self._info(r))
