@@ -71,6 +71,9 @@ class Repo:
     config: StoreConfig
     embed: bool = True
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    """Held by graph queries and by writers."""
+    _context_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    """Held while the search indexes load and by writers; taken before ``_lock``, never after."""
     _store: GraphStore | None = field(default=None, repr=False)
     _context: RetrievalContext | None = field(default=None, repr=False)
     _indexed_at: float | None = field(default=None, repr=False)
@@ -111,20 +114,24 @@ class Repo:
 
     def context(self) -> RetrievalContext:
         """The retrieval context (search indexes); the lexical part is built on first use when
-        the index has none."""
-        with self.store():
-            if self._context is None:
-                try:
-                    self._context = load_context(self.root, self.db_dir, dense=self.embed)
-                except FileNotFoundError:
-                    # Embedding a whole repository takes minutes on a CPU: no request waits for
-                    # it. `repolens index` (or reindex) builds the semantic index.
-                    with self.store() as store:
-                        graph = store.dump()
-                    self._context = build_context(self.root, self.db_dir, graph, dense=False)
-                    self._context.notes.append("semantic search is not built for this index; run `repolens "
-                                               f"index {self.root}` to add it")
-            return self._context
+        the index has none. Loading takes seconds on a large repository, so it holds its own
+        lock, not the store's: graph queries go on meanwhile."""
+        with self._context_lock:
+            context = self._context
+            if context is not None:
+                return context
+            try:
+                context = load_context(self.root, self.db_dir, dense=self.embed)
+            except FileNotFoundError:
+                # Embedding a whole repository takes minutes on a CPU: no request waits for
+                # it. `repolens index` (or reindex) builds the semantic index.
+                with self.store() as store:
+                    graph = store.dump()
+                context = build_context(self.root, self.db_dir, graph, dense=False)
+                context.notes.append(f"semantic search is not built for this index; run `repolens index "
+                                     f"{self.root}` to add it")
+            self._context = context
+            return context
 
     def freshness(self) -> Freshness:
         with self._lock:
@@ -143,7 +150,7 @@ class Repo:
                 rebuild: bool = False) -> IndexReport:
         """Bring the index up to date (incrementally unless ``rebuild``), then the search
         indexes; readers wait meanwhile and then see the new index whole."""
-        with self._lock:
+        with self._context_lock, self._lock:
             self.activity = "full rebuild" if rebuild else "incremental re-index"
             self._close_readers()
             try:
@@ -162,7 +169,7 @@ class Repo:
             return report
 
     def close(self) -> None:
-        with self._lock:
+        with self._context_lock, self._lock:
             self._close_readers()
 
     def _close_readers(self, keep_context: bool = False) -> None:
