@@ -39,8 +39,9 @@ MENTION_FULL = 5.0
 class LocalizeOptions:
     signals: tuple[str, ...] = SIGNALS
     weights: Mapping[str, float] = field(default_factory=lambda: {
-        "mention": 2.0, "lexical": 1.0, "dense": 1.0, "graph": 0.5})
-    rrf_k: float = 20.0
+        "mention": 2.0, "lexical": 1.5, "dense": 1.5, "graph": 0.5})
+    """Tuned on the localization dev set (bench/localize.py), never on anything else."""
+    rrf_k: float = 60.0
     depth: int = 200
     """How many of each signal's best units take part in fusion."""
     file_share: float = 0.5

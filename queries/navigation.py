@@ -102,10 +102,19 @@ def resolve_symbol(store: GraphStore, ref: str, kinds: Iterable[str] = ()) -> di
         more = f" and {len(matches) - 12} more" if len(matches) > 12 else ""
         raise AmbiguousSymbolError(f"{text!r} names {len(matches)} symbols: {listed}{more}; "
                                    "pass one of these ids instead")
+    if wanted:
+        try:
+            other = resolve_symbol(store, ref)
+        except ValueError:
+            other = None
+        if other is not None:
+            raise NotFoundError(f"{text!r} is {other['kind']} {other['id']}, not a {' or '.join(sorted(wanted))}; "
+                                f"find one with find_symbol kind={sorted(wanted)[0]}")
     similar = run_named(store, "find_symbol", {"name": name, "mode": "contains", "limit": 8}).records()
     hint = ", ".join(f"{r['qualname'] or r['name']} ({r['id']})" for r in similar
                      if r["kind"] in SYMBOL_KINDS)
-    raise NotFoundError(f"no symbol {text!r} in the graph" + (f"; similar: {hint}" if hint else "")
+    what = " or ".join(sorted(wanted)) if wanted else "symbol"
+    raise NotFoundError(f"no {what} {text!r} in the graph" + (f"; similar: {hint}" if hint else "")
                         + "; try find_symbol with mode=contains, or search_code for a description")
 
 

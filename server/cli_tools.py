@@ -92,21 +92,23 @@ def click_params(method: Callable[..., Any]) -> tuple[list[click.Parameter], dic
         help_text = (info.description if info else None) or ""
         required = parameter.default is inspect.Parameter.empty
         default = None if required else parameter.default
+        # click (8.2+) takes an explicit default, even None, as a value: a required parameter gets none.
+        defaults: dict[str, Any] = {} if required else {"default": default}
         flag = "--" + name.replace("_", "-")
         origin = typing.get_origin(base)
         if base is str and (required or position == 1):
-            params.append(click.Argument([name], required=required, default=default))
+            params.append(click.Argument([name], required=required, **defaults))
             continue
         if base is bool:
             params.append(click.Option([f"{flag}/--no-{name.replace('_', '-')}"], default=default, help=help_text,
                                        show_default=True))
         elif base is int:
             low, high = _bounds(info)
-            params.append(click.Option([flag], type=click.IntRange(low, high), default=default, required=required,
-                                       help=help_text, show_default=default is not None))
+            params.append(click.Option([flag], type=click.IntRange(low, high), required=required, help=help_text,
+                                       show_default=default is not None, **defaults))
         elif origin is Literal:
             params.append(click.Option([flag], type=click.Choice([str(c) for c in typing.get_args(base)]),
-                                       default=default, required=required, help=help_text, show_default=True))
+                                       required=required, help=help_text, show_default=True, **defaults))
         elif origin is list:
             (item,) = typing.get_args(base)
             choices = typing.get_args(item) if typing.get_origin(item) is Literal else None
@@ -118,8 +120,8 @@ def click_params(method: Callable[..., Any]) -> tuple[list[click.Parameter], dic
                                        help=help_text + " (repeatable; values are read as JSON when they parse)"))
             convert[name] = _parse_pairs
         else:
-            params.append(click.Option([flag], default=default, required=required and not optional, help=help_text,
-                                       show_default=default is not None))
+            params.append(click.Option([flag], required=required and not optional, help=help_text,
+                                       show_default=default is not None, **defaults))
     return params, convert
 
 

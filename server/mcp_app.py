@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
+from pydantic import Field
 
 from indexer.model import EDGE_COLUMNS, NODE_COLUMNS, EdgeKind, Label, NodeKind
 from queries.registry import load_queries
@@ -135,7 +136,10 @@ def build_server(workspace: Workspace) -> MCPServer[Any]:
     @server.prompt(name="localize_then_read", title="Localize an issue, then read the code",
                    description="A workflow for fixing an issue: localize, read the top functions, follow the "
                                "graph, then name the places to change.")
-    def localize_then_read(issue: str, repo: str | None = None) -> str:
+    def localize_then_read(
+        issue: Annotated[str, Field(description="The issue text: title, description, stack traces.")],
+        repo: Annotated[str | None, Field(description="Which served repository, when several are.")] = None,
+    ) -> str:
         phrase = f"the repository {repo!r}" if repo else "the repository"
         return LOCALIZE_PROMPT.format(repo_phrase=phrase, issue=issue)
 

@@ -9,6 +9,7 @@ StoreError) with a message that says what exists and what to try.
 """
 
 import fnmatch
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field
@@ -18,7 +19,7 @@ from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from queries import navigation as nav
 from queries.localize import localize as run_localize
 from queries.localize import options_from
-from queries.readonly import check_read_only
+from queries.readonly import check_read_only, strip_literals_and_comments
 from queries.registry import load_queries, run_named
 from queries.repomap import file_schematic as build_schematic
 from queries.repomap import repo_map as build_repo_map
@@ -137,7 +138,8 @@ class RepolensTools:
         know what the code does but not what it is called; use find_symbol when you know the name.
         Typically 10-300 ms."""
         r = self._repo(repo)
-        options = options_from({"functions": str(min(offset + limit, MAX_LIMIT)),
+        # One more than the page, so that the answer can say whether more follow.
+        options = options_from({"functions": str(min(offset + limit + 1, MAX_LIMIT + 1)),
                                 "test_penalty": "1" if include_tests else "0.3"})
         result = run_localize(r.context(), query, options)
         hits, where = page([_hit(h) for h in result.functions], offset, limit)
@@ -187,10 +189,14 @@ class RepolensTools:
         """Find classes, functions and methods (and external library symbols) by name, with file, line
         span and signature; shorter names first. Use the returned id with the other tools. Cheap."""
         r = self._repo(repo)
+        # One more than the page, to know whether more follow; the query returns at most MAX_LIMIT.
+        wanted = min(offset + limit + 1, MAX_LIMIT)
         with r.store() as store:
             rows = run_named(store, "find_symbol", {"name": name, "mode": mode, "kind": "" if kind == "any" else kind,
-                                                    "limit": min(offset + limit + 1, MAX_LIMIT + 1)}).records()
+                                                    "limit": wanted}).records()
         chosen, where = page([_symbol(row) for row in rows], offset, limit)
+        if len(rows) == MAX_LIMIT:  # perhaps more than can be listed: a narrower name finds them
+            where.truncated = True
         return SymbolList(symbols=chosen, page=where, index=self._info(r))
 
     def read_symbol(
@@ -207,7 +213,9 @@ class RepolensTools:
         r = self._repo(repo)
         row = self._resolve(r, symbol)
         if not row.get("path") or not row.get("start_line"):
-            raise ValueError(f"{row['id']} is {row['kind']}, not defined in this repository, so it has no source")
+            why = ("not defined in this repository" if row["kind"] in ("external", "unresolved")
+                   else "not a file, class or function")
+            raise ValueError(f"{row['id']} is {row['kind']}, {why}, so it has no source")
         first = start_line or row["start_line"]
         end = row["end_line"] or row["start_line"]
         if not row["start_line"] <= first <= end and row["kind"] != "file":
@@ -328,9 +336,11 @@ class RepolensTools:
         _, relative = nav.safe_path(r.root, path)
         with r.store() as store:
             found = nav.nodes_by_id(store, [relative])
-            if not found:
-                raise nav.NotFoundError(f"{relative!r} is not an indexed file; list files with repo_map, or "
-                                        "search with search_code")
+            kind = found[relative]["kind"] if found else None
+            if kind != "file":
+                what = f"a {kind}, not a file" if kind else "not an indexed file"
+                raise nav.NotFoundError(f"{relative!r} is {what}; list files with repo_map, or search with "
+                                        "search_code")
             if direction == "of":
                 rows = run_named(store, "imports", {"path": relative}).records()
                 items = [Related(id=x["id"], kind=x["kind"], name=x["imported_as"] or x["name"], path=x["path"],
@@ -373,7 +383,7 @@ class RepolensTools:
 
     def _impact_start(self, repo: Repo, store: Any, target: str) -> dict[str, Any]:
         """The ids whose dependents are sought: a file and everything defined in it, or one symbol."""
-        if "::" not in target and ("/" in target or (repo.root / target).is_file()):
+        if "::" not in target and ("/" in target or "\\" in target or (repo.root / target).is_file()):
             _, relative = nav.safe_path(repo.root, target)
             rows = nav.nodes_by_id(store, [relative])
             if relative not in rows:
@@ -398,6 +408,7 @@ class RepolensTools:
         Repository; edges CONTAINS, IMPORTS, CALLS, INHERITS, REFERENCES (read repolens://schema first).
         Writes and procedure calls that write are refused; 10 s time limit; rows capped at limit."""
         check_read_only(query)
+        _check_parameters(query, params or {})
         r = self._repo(repo)
         result = r.query(query, params or {}, max_rows=limit, timeout_ms=CYPHER_TIMEOUT_MS)
         return self._rows(r, result, 0, limit)
@@ -440,7 +451,8 @@ class RepolensTools:
         r = self._repo(repo)
         st = r.status()
         with r.store() as store:
-            counts = run_named(store, "stats", {}).records()
+            # The query's UNION branches come back in no fixed order.
+            counts = sorted(run_named(store, "stats", {}).records(), key=lambda c: (c["element"] != "node", c["type"]))
         return StatusResult(served=list(self.workspace.repos),
                             root=st.root, db_dir=st.db_dir, backend=r.config.describe(), files=st.files,
                             fresh=st.fresh, pending={k: v[:50] for k, v in st.pending.items()},
@@ -470,6 +482,18 @@ class RepolensTools:
     def all(self) -> dict[str, Any]:
         """Every tool by name, as bound methods."""
         return {name: getattr(self, name) for name in (*self.READ_ONLY, *self.WRITING)}
+
+
+def _check_parameters(query: str, params: dict[str, Any]) -> None:
+    """Refuse a query whose ``$parameters`` are not all given: Kùzu reads a missing one in a
+    comparison as no condition at all (``WHERE f.name = $name`` matches every function), a
+    wrong answer that looks right."""
+    used = sorted(set(re.findall(r"\$(\w+)", strip_literals_and_comments(query))))
+    missing = [name for name in used if name not in params]
+    if missing:
+        wanted = ", ".join(f"'{name}': ..." for name in missing)
+        raise ValueError(f"the query uses ${', $'.join(missing)} but params has no value for "
+                         f"{'it' if len(missing) == 1 else 'them'}; pass params={{{wanted}}}")
 
 
 def _source_fields(source: nav.SourcePage) -> dict[str, Any]:
