@@ -93,7 +93,7 @@ def test_cli_on_neo4j_and_moving_a_graph_from_laptop_to_server(neo4j_env: dict[s
     args = ["query", "callers", "-p", "id=pkg/core.py::Engine.run", "-p", "depth=2", "--repo", str(repo), "--json"]
     on_kuzu = json.loads(runner.invoke(main, args).output)
     on_neo4j = json.loads(runner.invoke(main, [*args, "--backend", "neo4j", "--repo-id", "moved"]).output)
-    assert on_kuzu == on_neo4j and on_kuzu
+    assert on_kuzu["rows"] == on_neo4j["rows"] and on_kuzu["rows"]
     # and writes are refused there too
     refused = runner.invoke(main, ["cypher", "--repo", str(repo), "--backend", "neo4j", "--repo-id", "moved",
                                    "--json", "MATCH (n) DETACH DELETE n"])
