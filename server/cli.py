@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from server.http import (
     serve_http,
 )
 from server.mcp_app import build_server
+from server.mcp_config import CLIENTS, DEFAULT_NAME, client_config, http_spec, install, stdio_spec
 from server.tools import EXPECTED_ERRORS as TOOL_ERRORS
 from server.tools import RepolensTools
 from server.watch import Watcher, warm_up
@@ -300,6 +301,70 @@ def serve(repos: tuple[Path, ...], db_dir: Path | None, address: str | None, tok
         for watcher in watchers:
             watcher.stop()
         workspace.close()
+
+
+@main.command("mcp-config")
+@click.option("--client", type=click.Choice(CLIENTS), required=True,
+              help="The MCP client to configure (generic: the common mcpServers form, for any other client).")
+@click.option("--repo", "repos", type=click.Path(path_type=Path, file_okay=False), multiple=True,
+              help="A repository the server serves (repeatable; default: the current directory). Project "
+                   "configurations (.mcp.json, .vscode/, .cursor/) go into the first.")
+@db_option
+@click.option("--name", default=DEFAULT_NAME, show_default=True,
+              help="The server's name in the client's configuration.")
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Start the server with --watch, re-indexing changed files while it serves.")
+@click.option("--embed/--no-embed", default=True, show_default=True,
+              help="Let the server use semantic search when torch and sentence-transformers are installed.")
+@click.option("--http", "address", default=None, metavar="HOST:PORT",
+              help="Point the client at a server you run with `repolens serve --http HOST:PORT` instead of letting "
+                   "it start one over stdio.")
+@click.option("--auth/--no-auth", default=None,
+              help=f"With --http: send the bearer token from ${TOKEN_ENV} (default: when {TOKEN_ENV} is set or HOST "
+                   "is beyond loopback). The configuration names the variable; the token is never written.")
+@click.option("--write", is_flag=True,
+              help="Install: merge the entry into the configuration file, keeping its other servers and keys.")
+@click.option("--path", "target", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The configuration file to write (default: the client's usual one, shown without --write).")
+@json_option
+def mcp_config(client: str, repos: tuple[Path, ...], db_dir: Path | None, name: str, watch: bool, embed: bool,
+               address: str | None, auth: bool | None, write: bool, target: Path | None, as_json: bool) -> None:
+    """Print the configuration that lets CLIENT start (or reach) the repolens MCP server, or
+    install it with --write. The command is absolute, so it works from any directory: the
+    `repolens` next to this Python, serving the repository with --watch. Without --write the
+    configuration goes to stdout and where it belongs to stderr."""
+    roots = [r.resolve() for r in repos or (Path("."),)]
+    with _errors(as_json):
+        spec = (http_spec(address, roots, db_dir, name=name, auth=auth, watch=watch, embed=embed) if address
+                else stdio_spec(roots, db_dir, name=name, watch=watch, embed=embed))
+        config = client_config(client, spec, roots[0])
+        if target is not None:
+            config = replace(config, path=target.absolute())
+        written = install(config) if write else None
+        notes = list(config.notes)
+        if not address:
+            notes += [f"{root} has no index yet: the server builds it on first start, which can outlast the "
+                      f"client's start-up timeout; run `repolens index {root}` first"
+                      for root in roots if not (index_dir(root, db_dir) / load_config(root).state_name()).exists()]
+    path = written[0] if written else config.path
+    payload: dict[str, Any] = {"client": client, "path": str(path) if path else None, "format": config.format,
+                               "config": config.document, "notes": notes}
+    if written:
+        payload["action"] = written[1]
+
+    def human() -> None:
+        if written:
+            click.echo(f"{written[1]} server {config.name!r} in {written[0]}" if written[1] != "unchanged"
+                       else f"server {config.name!r} in {written[0]} is already up to date")
+        else:
+            click.echo(config.text, nl=False)
+            where = f"goes in {config.path} (install it there with --write)" if config.path else \
+                "goes in your client's MCP configuration (--write --path FILE writes it)"
+            click.echo(f"# this {config.format.upper()} {where}", err=True)
+        for note in notes:
+            click.echo(f"# {note}", err=True)
+
+    _emit(as_json, payload, human)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,8 @@ def common_params() -> list[click.Parameter]:
                           "_DATABASE)."),
         click.Option(["--repo-id"], default=None,
                      help="Repository id in a shared Neo4j database (default: git origin or directory name)."),
+        click.Option(["--embed/--no-embed"], default=True, show_default=True,
+                     help="Use semantic search when its index and torch are there (--no-embed starts faster)."),
         click.Option(["--json", "as_json"], is_flag=True, help="Print machine-readable JSON only."),
     ]
 
@@ -194,9 +196,14 @@ def tool_command(name: str, run: Callable[[Callable[[RepolensTools], BaseModel],
     method = getattr(RepolensTools, name)
     params, convert = click_params(method)
     doc = inspect.getdoc(method) or ""
+    hints = typing.get_type_hints(method, include_extras=True)
+    described = [(p.name, _unwrap(hints[p.name or ""])[1]) for p in params if isinstance(p, click.Argument)]
+    if described:
+        doc += "\n\nArguments:\n\n" + "\n\n".join(
+            f"{(name or '').upper()}: {info.description if info else ''}" for name, info in described)
 
     def callback(**values: Any) -> None:
-        repo_options = {k: values.pop(k) for k in ("repo", "db_dir", "backend", "repo_id")}
+        repo_options = {k: values.pop(k) for k in ("repo", "db_dir", "backend", "repo_id", "embed")}
         as_json = values.pop("as_json")
         arguments = {k: convert[k](v) if k in convert else v for k, v in values.items()}
         run(lambda tools: getattr(tools, name)(**arguments), repo_options, as_json)
@@ -206,8 +213,9 @@ def tool_command(name: str, run: Callable[[Callable[[RepolensTools], BaseModel],
                          short_help=first_sentence if len(first_sentence) <= 90 else first_sentence[:87] + "...")
 
 
-def workspace_for(repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None) -> Workspace:
-    return Workspace.of([Repo.open(repo, db_dir, backend=backend, repo_id=repo_id)])
+def workspace_for(repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
+                  embed: bool = True) -> Workspace:
+    return Workspace.of([Repo.open(repo, db_dir, backend=backend, repo_id=repo_id, embed=embed)])
 
 
 class AliasedGroup(click.Group):

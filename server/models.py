@@ -22,7 +22,8 @@ class IndexInfo(BaseModel):
 class Page(BaseModel):
     """Where a list stands: lists are cut to ``limit`` and continue at ``next_offset``."""
 
-    total: int = Field(description="How many items there are in all.")
+    total: int = Field(description="How many items there are in all (at least this many when truncated is set "
+                                   "and next_offset is None: a server cap was reached).")
     offset: int = Field(description="The position of the first item returned.")
     truncated: bool = Field(description="True when more items follow.")
     next_offset: int | None = Field(description="Pass as offset to get the next page; None at the end.")

@@ -25,7 +25,7 @@ from server.tools import RepolensTools
 from server.workspace import Repo, Workspace
 
 TOOLS = (*RepolensTools.READ_ONLY, *RepolensTools.WRITING)
-COMMON = {"repo", "db_dir", "backend", "repo_id", "as_json"}
+COMMON = {"repo", "db_dir", "backend", "repo_id", "embed", "as_json"}
 """Options every tool command has that choose the repository and the output, not the question."""
 
 
