@@ -207,8 +207,8 @@ def client_config(client: str, spec: ServerSpec, project: Path, *, home: Path | 
         env_part = f"{TOKEN_ENV}=... " if spec.token_env else ""
         notes.append(f"start the server first: {env_part}{_quote(list(spec.serve_hint))}")
         if spec.token_env and not env.get(spec.token_env):
-            notes.append(f"{spec.token_env} is not set here: the client and the server both need it "
-                         "(at least 16 characters)")
+            where = "where the server runs" if client == "vscode" else "where the server and the client run"
+            notes.append(f"{spec.token_env} is not set in this environment: set it (16 characters or more) {where}")
     return ClientConfig(client, spec.name, fmt, document, path, tuple(notes))
 
 

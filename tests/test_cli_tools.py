@@ -85,7 +85,8 @@ def test_every_tool_has_a_command_with_the_same_parameter_names(served: tuple[Pa
 def test_commands_describe_and_bound_their_parameters_as_the_tools_do(served: tuple[Path, Any]) -> None:
     for name, tool in listed_tools(served[1]).items():
         cmd = command(name)
-        assert " ".join((cmd.help or "").split()) == " ".join((tool.description or "").split()), name
+        help_text = (cmd.help or "").split("\n\nArguments:\n\n")[0]
+        assert " ".join(help_text.split()) == " ".join((tool.description or "").split()), name
         required = set(tool.input_schema.get("required", []))
         for param in cmd.params:
             if param.name in COMMON or param.name is None:
@@ -94,6 +95,8 @@ def test_commands_describe_and_bound_their_parameters_as_the_tools_do(served: tu
             assert param.required == (param.name in required), (name, param.name)
             if isinstance(param, click.Option):
                 assert param.help and param.help.startswith(schema["description"]), (name, param.name)
+            else:
+                assert f"{param.name.upper()}: {schema['description']}" in (cmd.help or ""), (name, param.name)
             if isinstance(param.type, click.IntRange):
                 assert (param.type.min, param.type.max) == (bound(schema, "minimum"), bound(schema, "maximum")), \
                     (name, param.name)
