@@ -35,10 +35,10 @@ import copy
 import json
 import os
 import re
+import secrets
 import shlex
 import subprocess
 import sys
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -441,14 +441,16 @@ def install(config: ClientConfig, path: Path | None = None) -> tuple[Path, Actio
     if target.is_symlink():
         target = target.resolve()
     try:
-        existing = target.read_text(encoding="utf-8") if target.exists() else ""
+        existing = target.read_text(encoding="utf-8-sig") if target.exists() else ""  # -sig: Notepad
     except UnicodeDecodeError:
         raise McpConfigError(f"{target} is not UTF-8 text; it was left unchanged") from None
     text, action = merge(config, existing, target)
     if action == "unchanged":
         return target, action
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # Created like any new file (the umask applies), then given the old file's mode if there is one.
+    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
@@ -456,16 +458,8 @@ def install(config: ClientConfig, path: Path | None = None) -> tuple[Path, Actio
             os.fsync(out.fileno())
         if target.exists():
             os.chmod(temp, target.stat().st_mode & 0o7777)
-        else:
-            os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
     return target, action
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
