@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +21,7 @@ import httpx2
 import pytest
 from click.testing import CliRunner, Result
 from conftest import copy_fixture
+from http_server import START_SECONDS, free_port, running
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -45,7 +43,7 @@ from server.workspace import Repo
 
 TOKEN = "mcp-config-test-token-0123456789"
 JOIN_IDS = ["pkg/paths.py::join", "pkg/util.py::join"]
-START_SECONDS = 60.0
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -165,39 +163,14 @@ def test_codex_toml_written_and_read_back_starts_the_server(indexed: Path, tmp_p
 
 
 # -- HTTP ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def http_server(indexed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     """The server started with the command mcp-config itself suggests, token from the environment."""
     port = free_port()
     spec = http_spec(f"127.0.0.1:{port}", [indexed], embed=False, environ={TOKEN_ENV: TOKEN})
-    log = (tmp_path_factory.mktemp("http") / "server.log").open("wb")
-    process = subprocess.Popen(list(spec.serve_hint), env={**os.environ, TOKEN_ENV: TOKEN},
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            assert process.poll() is None, f"the server exited with {process.returncode}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not listen in time"
-                time.sleep(0.05)
+    with running(spec.serve_hint, port, {**os.environ, TOKEN_ENV: TOKEN},
+                 tmp_path_factory.mktemp("http") / "server.log"):
         yield f"127.0.0.1:{port}", list(spec.serve_hint)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def url_and_header(client: str, document: dict[str, Any]) -> tuple[str, str]:

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import httpx2
 import pytest
 from click.testing import CliRunner
 from conftest import copy_fixture
+from http_server import START_SECONDS, free_port, running
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = sorted((*RepolensTools.READ_ONLY, *RepolensTools.WRITING))
 TOKEN = "test-token-0123456789abcdef"
 MAX_BODY = 65_536
-START_SECONDS = 60.0
+
 
 
 def repolens(*args: str) -> list[str]:
@@ -182,12 +182,6 @@ def test_stdout_carries_only_protocol_messages_while_logs_go_to_stderr(tmp_path:
 
 
 # -- streamable HTTP ------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class HttpServer:
     url: str
@@ -195,39 +189,15 @@ class HttpServer:
     root: Path
 
 
-def wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listened on port {port} within {START_SECONDS} s")
-
-
 @pytest.fixture(scope="module")
 def http_server(indexed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
     """``repolens serve --http 127.0.0.1:PORT`` with the token from the environment."""
     port = free_port()
-    log = (tmp_path_factory.mktemp("http") / "server.log").open("wb")
-    env = {**os.environ, TOKEN_ENV: TOKEN}
-    process = subprocess.Popen(repolens("serve", "--repo", str(indexed), "--no-embed", "--no-index", "--http",
-                                        f"127.0.0.1:{port}", "--max-body-bytes", str(MAX_BODY)),
-                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(process, port)
+    command = repolens("serve", "--repo", str(indexed), "--no-embed", "--no-index", "--http", f"127.0.0.1:{port}",
+                       "--max-body-bytes", str(MAX_BODY))
+    with running(command, port, {**os.environ, TOKEN_ENV: TOKEN}, tmp_path_factory.mktemp("http") / "server.log",
+                 cwd=ROOT):
         yield HttpServer(f"http://127.0.0.1:{port}/mcp", port, indexed)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def http_session(url: str, work: Callable[[Client], Awaitable[T]], token: str | None = TOKEN) -> T:
