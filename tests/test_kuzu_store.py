@@ -4,17 +4,14 @@ query results, read-only mode and unreadable files."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sample_graph import (
     A,
     B,
-    apply_in_memory,
     described_code,
-    file_b_edited,
     small_graph,
     sorted_graph,
 )
@@ -25,14 +22,13 @@ from indexer.model import (
     NODE_COLUMNS,
     Edge,
     EdgeKind,
-    FileStatus,
     Graph,
     Label,
     Node,
     NodeKind,
     Resolution,
 )
-from indexer.store.base import GraphChange, GraphStore, ReadOnlyViolation, StoreError
+from indexer.store.base import GraphStore, StoreError
 from indexer.store.kuzu_store import KuzuStore
 
 
@@ -94,24 +90,6 @@ def test_reopening_keeps_data_and_schema(tmp_path: Path) -> None:
 
 # -- bulk load and dump ---------------------------------------------------------------------
 
-def test_dump_returns_what_replace_all_loaded_sorted(loaded: KuzuStore) -> None:
-    graph = small_graph()
-    dumped = loaded.dump()
-    assert dumped == sorted_graph(graph.nodes, graph.edges)
-    assert [n.id for n in dumped.nodes] == sorted(n.id for n in graph.nodes)
-    partial = next(n for n in dumped.nodes if n.id == B)
-    assert partial.status is FileStatus.PARTIAL and partial.error == "syntax error at 9:1"
-    assert isinstance(dumped.edges[0].kind, EdgeKind)
-
-
-def test_replace_all_drops_the_previous_graph_but_keeps_meta(loaded: KuzuStore) -> None:
-    loaded.set_meta("schema_version", "7")
-    only = (Node("solo.py", NodeKind.FILE, "solo.py", "solo.py"),)
-    loaded.replace_all(only, ())
-    assert loaded.dump() == Graph(nodes=only, edges=())
-    assert loaded.get_meta("schema_version") == "7"
-
-
 def test_replace_all_with_nothing_empties_the_store(loaded: KuzuStore) -> None:
     loaded.replace_all([], [])
     assert loaded.dump() == Graph(nodes=(), edges=())
@@ -156,49 +134,6 @@ def test_bulk_load_is_batched(store: KuzuStore) -> None:
 
 # -- incremental changes --------------------------------------------------------------------
 
-def test_apply_matches_a_fresh_load_of_the_final_graph(loaded: KuzuStore,
-                                                       tmp_path: Path) -> None:
-    change = file_b_edited()
-    expected = apply_in_memory(small_graph(), change)
-    loaded.apply(change)
-    follow_up = GraphChange(remove_nodes=[f"{B}::Circle.area.square", "extern::math.pi"],
-                            add_edges=[Edge(EdgeKind.REFERENCES, f"{A}::Shape.area",
-                                            f"{B}::Circle", 3, Resolution.EXACT, "Circle")])
-    expected = apply_in_memory(expected, follow_up)
-    loaded.apply(follow_up)
-    with KuzuStore(tmp_path / "fresh.kuzu") as fresh:
-        fresh.replace_all(expected.nodes, expected.edges)
-        assert loaded.dump() == fresh.dump() == expected
-
-
-def test_update_keeps_edges_and_remove_detaches_them(loaded: KuzuStore) -> None:
-    shape = next(n for n in small_graph().nodes if n.id == f"{A}::Shape")
-    loaded.apply(GraphChange(update_nodes=[replace(shape, start_line=2, doc="Moved.")]))
-    inherits = loaded.query("MATCH (c)-[:INHERITS]->(s:Class {id: $id}) RETURN c.id AS id",
-                            {"id": shape.id})
-    assert inherits.records() == [{"id": f"{B}::Circle"}]
-    assert next(n for n in loaded.dump().nodes if n.id == shape.id).doc == "Moved."
-    loaded.apply(GraphChange(remove_nodes=[shape.id]))
-    dumped = loaded.dump()
-    assert shape.id not in {n.id for n in dumped.nodes}
-    assert all(shape.id not in (e.source, e.target) for e in dumped.edges)
-
-
-def test_a_node_can_be_removed_and_added_again_in_one_change(loaded: KuzuStore) -> None:
-    make = f"{B}::make"
-    renamed = described_code(B, "make", NodeKind.CLASS, 14, 16)  # same id, now a class
-    loaded.apply(GraphChange(remove_nodes=[make], add_nodes=[renamed],
-                             add_edges=[Edge(EdgeKind.CONTAINS, B, make)]))
-    dumped = loaded.dump()
-    assert next(n for n in dumped.nodes if n.id == make).kind is NodeKind.CLASS
-    assert [e.kind for e in dumped.edges if make in (e.source, e.target)] == [
-        EdgeKind.CONTAINS]
-
-
-# No-op removals, refused changes and rollback are in the contract suite
-# (tests/test_store_contract.py), which runs them on this store too.
-
-
 # -- queries --------------------------------------------------------------------------------
 
 def test_query_uses_return_aliases_and_plain_values(loaded: KuzuStore) -> None:
@@ -235,47 +170,7 @@ def test_query_errors_carry_kuzus_message(store: KuzuStore) -> None:
         store.query("MATCH (n RETURN n")
 
 
-def test_meta_values(store: KuzuStore) -> None:
-    assert store.get_meta("schema_version") is None
-    store.set_meta("schema_version", "1")
-    store.set_meta("schema_version", "2")
-    store.set_meta("kuzu", "0.11.3")
-    assert store.get_meta("schema_version") == "2"
-    assert store.get_meta("kuzu") == "0.11.3"
-
-
 # -- read-only and unreadable files ---------------------------------------------------------
-
-def test_read_only_store_reads_but_refuses_every_write(tmp_path: Path) -> None:
-    path = tmp_path / "graph.kuzu"
-    graph = small_graph()
-    with KuzuStore(path) as writer:
-        writer.replace_all(graph.nodes, graph.edges)
-        writer.set_meta("schema_version", "1")
-    with KuzuStore(path, read_only=True) as reader:
-        assert reader.read_only
-        assert reader.dump() == sorted_graph(graph.nodes, graph.edges)
-        assert reader.get_meta("schema_version") == "1"
-        refused: list[Callable[[], object]] = [
-            lambda: reader.replace_all([], []),
-            lambda: reader.apply(GraphChange(remove_nodes=[A])),
-            lambda: reader.set_meta("schema_version", "2"),
-        ]
-        for refuse in refused:
-            with pytest.raises(ReadOnlyViolation, match="opened read-only"):
-                refuse()
-        # Kùzu itself refuses what reaches it.
-        writes: list[Callable[[], object]] = [
-            lambda: reader.query("MATCH (n:File) SET n.doc = 'x'"),
-            lambda: reader.query("MERGE (m:Meta {key: 'k'}) SET m.value = 'v'"),
-            lambda: reader.query("CREATE (:File {id: 'new.py'})"),
-            lambda: reader.query("MATCH (n:File) DETACH DELETE n"),
-        ]
-        for write in writes:
-            with pytest.raises(StoreError, match="Cannot execute write operations in a read-only"):
-                write()
-        assert reader.dump() == sorted_graph(graph.nodes, graph.edges)
-
 
 def test_read_only_needs_an_existing_index(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="No index at"):
