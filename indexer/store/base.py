@@ -57,6 +57,11 @@ class ReadOnlyViolation(StoreError):
 class QueryTimeout(StoreError):
     """A query ran past its time limit and was stopped."""
 
+    @classmethod
+    def after(cls, timeout_ms: int) -> QueryTimeout:
+        return cls(f"the query ran longer than {timeout_ms} ms and was stopped; narrow it (a LIMIT, a shorter "
+                   "path bound) and try again")
+
 
 class GraphStore(Protocol):
     backend: str

@@ -210,8 +210,7 @@ class KuzuStore:
             result = self._execute(cypher, params)
         except StoreError as exc:
             if timeout_ms and "interrupted" in str(exc).lower():
-                raise QueryTimeout(f"the query ran longer than {timeout_ms} ms and was stopped; "
-                                   "narrow it (a LIMIT, a shorter path bound) and try again") from exc
+                raise QueryTimeout.after(timeout_ms) from exc
             raise
         finally:
             if timeout_ms:

@@ -229,8 +229,7 @@ class Neo4jStore:
             return self._read(work) if self.read_only else self._write(work, "query")
         except StoreError as exc:
             if timeout_ms and re.search(r"timed? ?out|terminated|TransactionTimedOut", str(exc), re.IGNORECASE):
-                raise QueryTimeout(f"the query ran longer than {timeout_ms} ms and was stopped; "
-                                   "narrow it (a LIMIT, a shorter path bound) and try again") from exc
+                raise QueryTimeout.after(timeout_ms) from exc
             raise
 
     def dump(self) -> Graph:
