@@ -363,3 +363,11 @@ def test_importing_the_module_loads_no_backend() -> None:
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_the_model_can_be_chosen_by_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("REPOLENS_EMBED_MODEL", str(tmp_path))
+    assert Embedder().model == str(tmp_path.resolve())
+    monkeypatch.setenv("REPOLENS_EMBED_MODEL", "")
+    assert Embedder().model is None
+    assert Embedder("some/model").model == "some/model"

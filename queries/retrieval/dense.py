@@ -67,6 +67,9 @@ FORMAT_VERSION = 1
 VECTORS_FILE = "vectors.faiss"
 META_FILE = "dense.json"
 CACHE_ENV = "REPOLENS_CACHE_DIR"
+MODEL_ENV = "REPOLENS_EMBED_MODEL"
+"""A sentence-transformers model (local directory, or a name in the local Hugging Face cache)
+to use instead of the packaged default when an index is built."""
 CACHE_FILE = "embeddings.sqlite"
 _BACKEND_MODULES = ("numpy", "faiss", "torch", "sentence_transformers")
 _INSTALL_HINT = "pip install torch==2.13.0 && pip install 'repolens[embeddings]'"
@@ -213,7 +216,8 @@ class EmbeddingCache:
 class Embedder:
     """A sentence-transformers model on the CPU, loaded on first use.
 
-    ``model`` is None for the packaged default, a local directory, or a model name (which must
+    ``model`` is None for ``$REPOLENS_EMBED_MODEL`` or else the packaged default, a local
+    directory, or a model name (which must
     be in the local Hugging Face cache unless ``HF_HUB_OFFLINE=0`` lets it be downloaded).
     Embeddings are L2-normalised, so inner product is cosine similarity.
     """
@@ -222,6 +226,8 @@ class Embedder:
                  batch_size: int = 32, device: str = "cpu") -> None:
         if max_seq_length < 8:
             raise ValueError("max_seq_length must be at least 8")
+        if model is None:
+            model = os.environ.get(MODEL_ENV) or None
         if model is not None and Path(model).is_dir():
             model = Path(model).resolve()  # saved with the index: must not depend on the cwd
         self.model = None if model is None else str(model)
