@@ -39,7 +39,7 @@ MENTION_FULL = 5.0
 class LocalizeOptions:
     signals: tuple[str, ...] = SIGNALS
     weights: Mapping[str, float] = field(default_factory=lambda: {
-        "mention": 2.0, "lexical": 1.5, "dense": 1.5, "graph": 0.5})
+        "mention": 1.5, "lexical": 1.5, "dense": 1.5, "graph": 0.5})
     """Tuned on the localization dev set (bench/localize.py), never on anything else."""
     rrf_k: float = 60.0
     depth: int = 200
