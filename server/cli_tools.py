@@ -131,8 +131,12 @@ def render(model: BaseModel) -> str:
     out: list[str] = []
     if isinstance(data.get("text"), str):
         out.append(data["text"])
+    if isinstance(data.get("columns"), list) and isinstance(data.get("rows"), list):
+        out.append("\t".join(data["columns"]) if data["rows"] else "(no rows)")
+        out += ["\t".join("" if v is None else json.dumps(v) if isinstance(v, dict | list) else str(v)
+                           for v in row.values()) for row in data["rows"]]
     for key, value in data.items():
-        if key in ("text", "index", "page") or value in (None, [], {}):
+        if key in ("text", "index", "page", "columns", "rows") or value in (None, [], {}):
             continue
         if isinstance(value, list):
             out.append(f"{key}:")
@@ -161,7 +165,7 @@ def _line(item: Any) -> str:
     if line:
         where += f" [{line}" + (f"-{item['end_line']}" if item.get("end_line") else "") + "]"
     parts = [f"{item['score']:.4f}" if isinstance(item.get("score"), float) else "", where or item.get("id", "")]
-    for key in ("edge", "depth", "resolution", "via", "signature"):
+    for key in ("edge", "depth", "resolution", "via", "signature", "purpose"):
         if item.get(key) not in (None, ""):
             parts.append(f"{key}={item[key]}")
     if item.get("evidence"):

@@ -242,3 +242,18 @@ def test_human_output_lists_and_says_how_to_page_on(served: tuple[Path, Any]) ->
     lines = out.splitlines()
     assert lines[0] == "symbols:" and len([line for line in lines if line.startswith("  ")]) == 2
     assert lines[-1].startswith("… ") and "--offset 2" in lines[-1]
+
+
+def test_rows_print_as_a_table_and_the_catalogue_with_purposes() -> None:
+    from server.cli_tools import render
+    from server.models import IndexInfo, Page, QueryCatalogue, QueryInfo, Rows
+
+    info = IndexInfo(repo="r", indexed_at=None, commit=None, head=None, watching=False, pending_files=None,
+                     stale=None)
+    rows = Rows(columns=["id", "n"], rows=[{"id": "a.py", "n": 2}, {"id": "b.py", "n": None}],
+                page=Page(total=2, offset=0, truncated=False, next_offset=None), index=info)
+    assert render(rows).splitlines() == ["id\tn", "a.py\t2", "b.py\t"]
+    empty = Rows(columns=["id"], rows=[], page=Page(total=0, offset=0, truncated=False, next_offset=None), index=info)
+    assert render(empty) == "(no rows)"
+    catalogue = QueryCatalogue(queries=[QueryInfo(name="stats", purpose="Counts.", params=[], returns=["n"])])
+    assert "stats" in render(catalogue) and "purpose=Counts." in render(catalogue)
