@@ -13,6 +13,7 @@ from neo4j_server import ArcadeDBProcess, BoltTarget, ServerUnavailable, target_
 from indexer.dump import dump_text
 from indexer.pipeline import GRAPH_FILE, IndexOptions, IndexReport, index_repository
 from indexer.store.kuzu_store import KuzuStore
+from server.workspace import Repo, Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -34,6 +35,21 @@ def copy_fixture(name: str, dest: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             (dest / rel).write_text(text, encoding="utf-8")
     return dest
+
+
+def indexed_workspace(*roots: Path) -> Workspace:
+    """``roots`` indexed as ``repolens index --no-embed`` indexes them (graph and lexical search)
+    and served together; the caller closes the workspace."""
+    repos = [Repo.open(root, embed=False) for root in roots]
+    for repo in repos:
+        repo.reindex()
+    return Workspace.of(repos)
+
+
+def index_without_embeddings(root: Path) -> Path:
+    """``root`` indexed as ``repolens index --no-embed`` indexes it; returns ``root``."""
+    indexed_workspace(root).close()
+    return root
 
 
 @pytest.fixture

@@ -7,17 +7,17 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import index_without_embeddings
 
 from bench.mcp_bench import main
 from server.tools import RepolensTools
-from server.workspace import Repo
 
 COLD_START = ("initialize_ms", "tools_list_ms", "first_answer_ms", "find_symbol_call_ms", "first_localize_ms",
               "localize_call_ms")
 
 
 def test_every_tool_is_timed_without_errors(pyrepo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    Repo.open(pyrepo, embed=False).reindex()
+    index_without_embeddings(pyrepo)
     main([str(pyrepo), "--runs", "2", "--no-embed", "--json"])
     result = json.loads(capsys.readouterr().out)
 
@@ -38,7 +38,7 @@ def test_every_tool_is_timed_without_errors(pyrepo: Path, capsys: pytest.Capture
 
 
 def test_tools_option_limits_the_table(pyrepo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    Repo.open(pyrepo, embed=False).reindex()
+    index_without_embeddings(pyrepo)
     main([str(pyrepo), "--runs", "1", "--no-embed", "--tools", "callers,cypher"])
     out = capsys.readouterr().out
     assert "cold start (ms since launch): initialised" in out
@@ -48,7 +48,7 @@ def test_tools_option_limits_the_table(pyrepo: Path, capsys: pytest.CaptureFixtu
 
 
 def test_unknown_tool_is_refused(pyrepo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    Repo.open(pyrepo, embed=False).reindex()
+    index_without_embeddings(pyrepo)
     with pytest.raises(SystemExit) as exit_info:
         main([str(pyrepo), "--runs", "1", "--no-embed", "--tools", "callers,no_such_tool"])
     assert exit_info.value.code == 1

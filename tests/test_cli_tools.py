@@ -14,7 +14,7 @@ import anyio
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import copy_fixture
+from conftest import copy_fixture, indexed_workspace
 from mcp import Client
 from mcp_types import CallToolResult, TextContent, Tool
 
@@ -22,7 +22,6 @@ from server.cli import main
 from server.cli_tools import ALIASES, command_name
 from server.mcp_app import build_server
 from server.tools import RepolensTools
-from server.workspace import Repo, Workspace
 
 TOOLS = (*RepolensTools.READ_ONLY, *RepolensTools.WRITING)
 COMMON = {"repo", "db_dir", "backend", "repo_id", "embed", "as_json"}
@@ -32,9 +31,7 @@ COMMON = {"repo", "db_dir", "backend", "repo_id", "embed", "as_json"}
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
     root = copy_fixture("pyrepo", tmp_path_factory.mktemp("cli_tools") / "pyrepo")
-    repo = Repo.open(root, embed=False)
-    repo.reindex()
-    workspace = Workspace.of([repo])
+    workspace = indexed_workspace(root)
     yield root, build_server(workspace)
     workspace.close()
 

@@ -20,7 +20,7 @@ import anyio
 import httpx2
 import pytest
 from click.testing import CliRunner, Result
-from conftest import copy_fixture
+from conftest import copy_fixture, index_without_embeddings
 from http_server import START_SECONDS, free_port, running
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -39,7 +39,6 @@ from server.mcp_config import (
     stdio_spec,
 )
 from server.tools import RepolensTools
-from server.workspace import Repo
 
 TOKEN = "mcp-config-test-token-0123456789"
 JOIN_IDS = ["pkg/paths.py::join", "pkg/util.py::join"]
@@ -49,11 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_fixture("pyrepo", tmp_path_factory.mktemp("mcp_config") / "pyrepo")
-    repo = Repo.open(root, embed=False)
-    repo.reindex()
-    repo.close()
-    return root
+    return index_without_embeddings(copy_fixture("pyrepo", tmp_path_factory.mktemp("mcp_config") / "pyrepo"))
 
 
 def cli(*args: str, env: dict[str, str | None] | None = None) -> Result:

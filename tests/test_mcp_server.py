@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import anyio
 import pytest
-from conftest import copy_fixture
+from conftest import copy_fixture, indexed_workspace
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent, TextResourceContents
@@ -27,7 +27,6 @@ from indexer.model import Label
 from queries.registry import load_queries
 from server.mcp_app import TITLES, build_server
 from server.tools import RepolensTools
-from server.workspace import Repo, Workspace
 
 T = TypeVar("T")
 TOOLS = (*RepolensTools.READ_ONLY, *RepolensTools.WRITING)
@@ -53,9 +52,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     (root / "escape.py").symlink_to(outside)
     (root / "outside").symlink_to(base, target_is_directory=True)
     (root / "readme_link.md").symlink_to(root / "README.md")
-    repo = Repo.open(root, embed=False)
-    repo.reindex()
-    workspace = Workspace.of([repo])
+    workspace = indexed_workspace(root)
     yield Served(root, outside, build_server(workspace))
     workspace.close()
 
@@ -427,9 +424,7 @@ def test_find_symbol_says_when_more_match_than_it_can_list(tmp_path: Path) -> No
     root.mkdir()
     (root / "many.py").write_text("".join(f"def f_{n:03}():\n    return {n}\n\n\n" for n in range(520)),
                                   encoding="utf-8")
-    repo = Repo.open(root, embed=False)
-    repo.reindex()
-    workspace = Workspace.of([repo])
+    workspace = indexed_workspace(root)
     server = build_server(workspace)
     try:
         first = ok(server, "find_symbol", {"name": "f_", "mode": "prefix", "limit": 500})
@@ -616,10 +611,7 @@ def several(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
     roots = [copy_fixture("pyrepo", base / "a" / "pyrepo"), copy_fixture("tsrepo", base / "tsrepo"),
              copy_fixture("pyrepo", base / "b" / "pyrepo")]
     (roots[2] / "pkg" / "core.py").unlink()
-    repos = [Repo.open(root, embed=False) for root in roots]
-    for repo in repos:
-        repo.reindex()
-    workspace = Workspace.of(repos)
+    workspace = indexed_workspace(*roots)
     yield {name: repo.root for name, repo in workspace.repos.items()}, build_server(workspace)
     workspace.close()
 
@@ -708,9 +700,7 @@ def test_eight_parallel_clients_all_get_right_answers(served: Served) -> None:
 # -- reindex through the server -------------------------------------------------------------
 def test_reindex_picks_up_added_and_deleted_files(tmp_path: Path) -> None:
     root = copy_fixture("pyrepo", tmp_path / "pyrepo")
-    repo = Repo.open(root, embed=False)
-    repo.reindex()
-    workspace = Workspace.of([repo])
+    workspace = indexed_workspace(root)
     server = build_server(workspace)
     try:
         (root / "pkg" / "extra.py").write_text("from .util import join\n\n\ndef brand_new_function():\n"

@@ -23,7 +23,7 @@ import anyio
 import httpx2
 import pytest
 from click.testing import CliRunner
-from conftest import copy_fixture
+from conftest import copy_fixture, index_without_embeddings
 from http_server import START_SECONDS, free_port, running
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -34,7 +34,6 @@ from mcp_types import CallToolResult, TextContent, TextResourceContents
 from server.cli import main
 from server.http import TOKEN_ENV
 from server.tools import RepolensTools
-from server.workspace import Repo
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,11 +57,7 @@ def text_of(result: CallToolResult) -> str:
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_fixture("pyrepo", tmp_path_factory.mktemp("transports") / "pyrepo")
-    repo = Repo.open(root, embed=False)
-    repo.reindex()
-    repo.close()
-    return root
+    return index_without_embeddings(copy_fixture("pyrepo", tmp_path_factory.mktemp("transports") / "pyrepo"))
 
 
 # -- stdio ----------------------------------------------------------------------------------

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from conftest import copy_fixture
+from conftest import copy_fixture, indexed_workspace
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_types import CallToolResult, TextContent
 
 from server.mcp_app import build_server
 from server.watch import Watcher
-from server.workspace import Repo, Workspace
+from server.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE_SECONDS = 20.0
@@ -100,10 +100,8 @@ READS: list[tuple[str, dict[str, Any]]] = [
 
 
 def serve_watched(root: Path, interval: float) -> tuple[Any, Watcher, Workspace]:
-    repo = Repo.open(root, embed=False)
-    repo.reindex()
-    workspace = Workspace.of([repo])
-    watcher = Watcher(repo, interval)
+    workspace = indexed_workspace(root)
+    watcher = Watcher(workspace.get(), interval)
     watcher.start()
     return build_server(workspace), watcher, workspace
 
