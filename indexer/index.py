@@ -7,13 +7,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.languages import languages_by_extension
 from indexer.model import SCHEMA_VERSION
-from indexer.pipeline import index_dir
+from indexer.pipeline import index_dir, source_files
 from indexer.state import IndexState
 from indexer.store.base import GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
-from indexer.walk import WalkOptions, read_source, walk_repository
+from indexer.walk import read_source
 
 
 class IndexNotReady(Exception):
@@ -94,9 +93,7 @@ def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = 
     finally:
         state.close()
     current: dict[str, str] = {}
-    for f in walk_repository(root, languages_by_extension(), WalkOptions()):
-        if f.abspath.startswith(str(directory)):
-            continue
+    for f in source_files(root, directory):
         read = read_source(f)
         current[f.path] = hashlib.blake2b(read.data or (read.skip_reason or "").encode(),
                                           digest_size=16).hexdigest()

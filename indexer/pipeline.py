@@ -94,6 +94,13 @@ def index_dir(root: Path, db_dir: Path | None = None) -> Path:
     return (db_dir if db_dir is not None else root / INDEX_DIRNAME).resolve()
 
 
+def source_files(root: Path, db_dir: Path, options: WalkOptions | None = None) -> list[WalkedFile]:
+    """The files of ``root`` the indexer reads (see ``walk_repository``), leaving out the index
+    directory ``db_dir`` when it lies inside the repository."""
+    walked = walk_repository(root, languages_by_extension(), options or WalkOptions())
+    return [f for f in walked if not _inside(f.abspath, db_dir)]
+
+
 # -- extraction, in worker processes -----------------------------------------------------------
 _EXTRACTORS: dict[str, Extractor] = {}
 
@@ -198,10 +205,8 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     started = time.perf_counter()
     root = root.resolve() if root.exists() else root
     clock = _Clock()
-    walked = walk_repository(root, languages_by_extension(),
-                             WalkOptions(max_file_bytes=options.max_file_bytes,
-                                         extra_ignores=options.extra_ignores))
-    files = [f for f in walked if not _inside(f.abspath, index_dir(root, options.db_dir))]
+    files = source_files(root, index_dir(root, options.db_dir),
+                         WalkOptions(max_file_bytes=options.max_file_bytes, extra_ignores=options.extra_ignores))
     db_dir = index_dir(root, options.db_dir)
     db_dir.mkdir(parents=True, exist_ok=True)
     report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files),

@@ -12,8 +12,7 @@ import logging
 import os
 import threading
 
-from indexer.languages import languages_by_extension
-from indexer.walk import WalkOptions, walk_repository
+from indexer.pipeline import source_files
 from server.workspace import Repo
 
 log = logging.getLogger(__name__)
@@ -24,10 +23,7 @@ Snapshot = dict[str, tuple[int, int]]
 def snapshot(repo: Repo) -> Snapshot:
     """(size, mtime_ns) of every file the indexer would read."""
     state: Snapshot = {}
-    index_prefix = str(repo.db_dir) + os.sep
-    for f in walk_repository(repo.root, languages_by_extension(), WalkOptions()):
-        if f.abspath.startswith(index_prefix):
-            continue
+    for f in source_files(repo.root, repo.db_dir):
         try:
             st = os.stat(f.abspath)
         except OSError:

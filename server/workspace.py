@@ -27,7 +27,7 @@ from indexer.pipeline import IndexOptions, IndexReport, index_dir, index_reposit
 from indexer.state import IndexState
 from indexer.store.base import GraphStore, QueryResult
 from indexer.store.config import StoreConfig, load_config
-from queries.retrieval.context import RetrievalContext, build_context, load_context
+from queries.retrieval.context import RETRIEVAL_DIR, RetrievalContext, build_context, load_context
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class Repo:
             try:
                 report = index_repository(self.root, IndexOptions(db_dir=self.db_dir, store=self.config,
                                                                   rebuild=rebuild), progress)
-                if report.mode != "unchanged" or not (self.db_dir / "retrieval").exists():
+                if report.mode != "unchanged" or not (self.db_dir / RETRIEVAL_DIR).exists():
                     with self.store() as store:
                         graph = store.dump()
                     self._context = build_context(self.root, self.db_dir, graph, dense=self.embed,
