@@ -10,6 +10,7 @@ StoreError) with a message that says what exists and what to try.
 
 import fnmatch
 import re
+from dataclasses import replace
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field
@@ -17,8 +18,8 @@ from pydantic import Field
 from indexer.index import IndexNotReady
 from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from queries import navigation as nav
+from queries.localize import LocalizeOptions
 from queries.localize import localize as run_localize
-from queries.localize import options_from
 from queries.readonly import check_read_only, strip_literals_and_comments
 from queries.registry import load_queries, run_named
 from queries.repomap import file_schematic as build_schematic
@@ -117,7 +118,7 @@ class RepolensTools:
         in the text, lexical and semantic similarity, graph neighbours). Deterministic, no LLM inside;
         typically 10-300 ms. Then read the top functions with read_symbol."""
         r = self._repo(repo)
-        options = options_from({"files": str(limit), "modules": str(limit), "functions": str(limit)})
+        options = LocalizeOptions(files=limit, modules=limit, functions=limit)
         result = run_localize(r.context(), text, options)
         return LocalizeResult(files=[_hit(h) for h in result.files], modules=[_hit(h) for h in result.modules],
                               functions=[_hit(h) for h in result.functions], notes=result.notes,
@@ -139,8 +140,9 @@ class RepolensTools:
         Typically 10-300 ms."""
         r = self._repo(repo)
         # One more than the page, so that the answer can say whether more follow.
-        options = options_from({"functions": str(min(offset + limit + 1, MAX_LIMIT + 1)),
-                                "test_penalty": "1" if include_tests else "0.3"})
+        options = LocalizeOptions(functions=min(offset + limit + 1, MAX_LIMIT + 1))
+        if include_tests:
+            options = replace(options, test_penalty=1.0)
         result = run_localize(r.context(), query, options)
         hits, where = page([_hit(h) for h in result.functions], offset, limit)
         return SearchResult(results=hits, page=where, notes=result.notes, index=self._info(r))
