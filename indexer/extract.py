@@ -44,13 +44,39 @@ from indexer.facts import (
     UseKind,
 )
 from indexer.languages import LanguageSpec
-from indexer.tsshim import CompiledQuery, Node, count_errors
+from indexer.tsshim import CompiledQuery, Node, count_errors, deeper_than
 
 MAX_SIGNATURE = 240
 MAX_DOC = 200
 _SPACE = re.compile(r"\s+")
 _STRING_PREFIX = re.compile(r"^[rRbBuUfF]*('''|\"\"\"|'|\"|`)")
 _LITERAL_PREFIX = re.compile(rb"[A-Za-z]*")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractLimits:
+    """The budget of one file, so that no file, however crafted, can hang or exhaust the
+    indexer. A file over a budget is indexed partially (or skipped, when even its parse is
+    over) and recorded with the reason."""
+
+    parse_seconds: float | None = 10.0
+    """Parsing stops after this long and the file is skipped (tree-sitter parses megabytes
+    a second: only a crafted or degenerate file gets near it)."""
+    max_depth: int = 512
+    """Code nested deeper than this many syntax-tree levels is not matched: matching is
+    quadratic in depth. The deepest file among the 3,000 largest Python files of a virtual
+    environment with numpy, torch and sympy is 570 levels (a generated sympy table); the
+    next is 233."""
+    max_def_depth: int = 32
+    """Definitions nested deeper than this are part of their enclosing definition."""
+    max_qualname: int = 1000
+    """Definitions whose qualified name would be longer are part of their enclosing one:
+    ids and name indexes grow with the square of the name length."""
+    max_chain: int = 64
+    """Longer dotted expressions (``a.b.c...``) are not resolved."""
+
+
+DEFAULT_LIMITS = ExtractLimits()
 
 
 @dataclass(slots=True)
@@ -85,8 +111,9 @@ def _first_doc_line(node: Node) -> str | None:
 class Extractor:
     """Compiled once per process and language; ``extract`` is then pure per file."""
 
-    def __init__(self, spec: LanguageSpec) -> None:
+    def __init__(self, spec: LanguageSpec, limits: ExtractLimits = DEFAULT_LIMITS) -> None:
         self.spec = spec
+        self.limits = limits
         self.compiled = CompiledQuery(spec.load_grammar(), spec.query_source())
 
     # -- expressions -------------------------------------------------------------------
@@ -95,7 +122,7 @@ class Extractor:
         spec = self.spec
         parts: list[str] = []
         current: Node | None = node
-        while current is not None:
+        while current is not None and len(parts) <= self.limits.max_chain:
             kind = current.type
             if kind in spec.member_types:
                 obj_field, member_field = spec.member_types[kind]
@@ -122,6 +149,8 @@ class Extractor:
             else:
                 parts.append("?")
             break
+        if len(parts) > self.limits.max_chain:
+            return ("?",)
         parts.reverse()
         return tuple(parts)
 
@@ -153,11 +182,17 @@ class Extractor:
 
     # -- the file ----------------------------------------------------------------------
     def extract(self, path: str, source: bytes) -> FileFacts:
-        tree = self.compiled.parse(source)
+        """The facts of one file. Raises :class:`indexer.tsshim.ParseBudgetExceeded` when it cannot even be
+        parsed within budget; parts over other budgets are left out and ``limited`` says so."""
+        limits = self.limits
+        tree = self.compiled.parse(source, limits.parse_seconds)
         root = tree.root_node
         facts = FileFacts(path=path, language=self.spec.name)
         facts.line_count = source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
         facts.error_count, facts.first_error_line = count_errors(root)
+        notes: list[str] = []
+        if deeper_than(root, limits.max_depth):
+            notes.append(f"code nested deeper than {limits.max_depth} syntax levels was not indexed")
 
         defs: list[_Def] = []
         docs: dict[tuple[int, int], Node] = {}
@@ -170,7 +205,7 @@ class Extractor:
         shadow_params: list[Node] = []
         def_names: set[int] = set()
 
-        for pattern, caps in self.compiled.matches(root):
+        for pattern, caps in self.compiled.matches(root, limits.max_depth):
             if "definition.class" in caps or "definition.function" in caps:
                 is_class = "definition.class" in caps
                 node = caps["definition.class" if is_class else "definition.function"][0]
@@ -211,6 +246,11 @@ class Extractor:
             elif "param.lambda" in caps:
                 shadow_params.append(caps["param.lambda"][0])
 
+        defs, folded = self._within_limits(defs)
+        if folded:
+            notes.append(f"{folded} definition(s) nested deeper than {limits.max_def_depth} levels or with a "
+                         f"qualified name over {limits.max_qualname} characters are part of their enclosing one")
+        facts.limited = "; ".join(notes) or None
         scope_of = self._build_defs(facts, defs, docs, decorators, source)
         module_doc = docs.get((root.start_byte, root.end_byte))
         facts.doc = _first_doc_line(module_doc) if module_doc is not None else None
@@ -225,6 +265,23 @@ class Extractor:
         self._binds(facts, binds, globals_, shadow_params, scope_of)
         self._params(facts, params, scope_of)
         return facts
+
+    def _within_limits(self, defs: list[_Def]) -> tuple[list[_Def], int]:
+        """``defs`` without those nested too deep or named too long (their code then belongs
+        to the enclosing definition), and how many were left out."""
+        limits = self.limits
+        defs.sort(key=lambda d: (d.node.start_byte, -d.node.end_byte))
+        kept: list[_Def] = []
+        stack: list[tuple[int, int]] = []  # (end byte, qualified name length) of open, kept defs
+        for d in defs:
+            while stack and stack[-1][0] <= d.node.start_byte:
+                stack.pop()
+            length = (stack[-1][1] + 1 if stack else 0) + len(d.name)
+            if len(stack) >= limits.max_def_depth or length > limits.max_qualname:
+                continue
+            kept.append(d)
+            stack.append((d.node.end_byte, length))
+        return kept, len(defs) - len(kept)
 
     def _build_defs(self, facts: FileFacts, defs: list[_Def], docs: dict[tuple[int, int], Node],
                     decorators: dict[tuple[int, int], list[str]], source: bytes):

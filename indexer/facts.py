@@ -118,6 +118,8 @@ class FileFacts:
     uses: list[UseFact] = field(default_factory=list)
     binds: list[BindFact] = field(default_factory=list)
     params: list[ParamFact] = field(default_factory=list)
+    limited: str | None = None
+    """Why part of the file was left out (a budget it exceeded); None when all of it was read."""
 
     def interface(self) -> tuple[object, ...]:
         """What other files may see of this one: every name it defines or binds at any level
@@ -176,16 +178,16 @@ class FileFacts:
             self.first_error_line, self.doc,
             [tuple(d) for d in self.defs], [tuple(i) for i in self.imports],
             [tuple(u) for u in self.uses], [tuple(b) for b in self.binds],
-            [tuple(p) for p in self.params],
+            [tuple(p) for p in self.params], self.limited,
         ))
 
     @classmethod
     def from_wire(cls, data: bytes) -> FileFacts:
         (_, path, language, line_count, error_count, first_error_line, doc,
-         defs, imports, uses, binds, params) = marshal.loads(data)
+         defs, imports, uses, binds, params, *rest) = marshal.loads(data)
         return cls(
             path, language, line_count, error_count, first_error_line, doc,
             [DefFact._make(d) for d in defs], [ImportFact._make(i) for i in imports],
             [UseFact._make(u) for u in uses], [BindFact._make(b) for b in binds],
-            [ParamFact._make(p) for p in params],
+            [ParamFact._make(p) for p in params], rest[0] if rest else None,
         )

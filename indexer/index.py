@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.model import SCHEMA_VERSION
+from indexer.model import SCHEMA_VERSION, FileStatus
 from indexer.pipeline import index_dir, source_files
 from indexer.state import IndexState
 from indexer.store.base import GraphStore, StoreError
@@ -70,6 +70,10 @@ class IndexStatus:
     files: int
     pending: dict[str, list[str]] = field(default_factory=dict)
     """Files ``added``, ``modified`` and ``deleted`` since the index was made."""
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    """Files walked but not indexed, with the reason (binary, too large, over a budget)."""
+    partial: list[dict[str, str]] = field(default_factory=list)
+    """Files indexed in part, with what was left out (syntax errors, over a budget)."""
 
     @property
     def fresh(self) -> bool:
@@ -90,6 +94,7 @@ def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = 
         old = state.hashes()
         indexed_at = state.get_meta("indexed_at", 0.0)
         commit = state.get_meta("commit")
+        problems = state.problems()
     finally:
         state.close()
     current: dict[str, str] = {}
@@ -104,4 +109,6 @@ def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = 
     }
     return IndexStatus(str(root), str(directory), SCHEMA_VERSION,
                        time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(indexed_at)),
-                       commit, len(old), pending)
+                       commit, len(old), pending,
+                       skipped=[{"path": p, "reason": why or ""} for p, st, why in problems if st is FileStatus.SKIPPED],
+                       partial=[{"path": p, "error": why or ""} for p, st, why in problems if st is FileStatus.PARTIAL])

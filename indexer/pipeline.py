@@ -12,21 +12,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import marshal
-import multiprocessing
 import os
 import shutil
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from indexer.extract import Extractor
 from indexer.facts import FileFacts
 from indexer.gitinfo import git_commit
-from indexer.languages import get_language, languages_by_extension
+from indexer.languages import languages_by_extension
 from indexer.model import (
     REPOSITORY_ID,
     SCHEMA_VERSION,
@@ -43,6 +39,7 @@ from indexer.state import FileRecord, IndexState, decode_graph, encode_graph
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkedFile, WalkOptions, read_source, walk_repository
+from indexer.workers import extract_in_workers, extract_one
 
 log = logging.getLogger(__name__)
 
@@ -101,57 +98,25 @@ def source_files(root: Path, db_dir: Path, options: WalkOptions | None = None) -
     return [f for f in walked if not _inside(f.abspath, db_dir)]
 
 
-# -- extraction, in worker processes -----------------------------------------------------------
-_EXTRACTORS: dict[str, Extractor] = {}
-
-
-def _extract_one(path: str, language: str, data: bytes) -> tuple[str, bytes | None, str | None]:
-    try:
-        extractor = _EXTRACTORS.get(language)
-        if extractor is None:
-            extractor = _EXTRACTORS[language] = Extractor(get_language(language))
-        return path, extractor.extract(path, data).to_wire(), None
-    except Exception as exc:  # boundary: one bad file never stops an index
-        log.warning("extraction failed for %s: %s", path, exc)
-        return path, None, f"extraction failed: {type(exc).__name__}: {exc}"
-
-
-def _extract_batch(items: list[tuple[str, str, bytes]]) -> list[tuple[str, bytes | None, str | None]]:
-    return [_extract_one(*item) for item in items]
-
-
-def _batches(items: list[tuple[str, str, bytes]], count: int) -> list[list[tuple[str, str, bytes]]]:
-    """Split into ``count`` batches of similar total size, biggest files first."""
-    ordered = sorted(items, key=lambda it: -len(it[2]))
-    bins: list[list[tuple[str, str, bytes]]] = [[] for _ in range(count)]
-    sizes = [0] * count
-    for item in ordered:
-        i = sizes.index(min(sizes))
-        bins[i].append(item)
-        sizes[i] += len(item[2]) + 2000
-    return [b for b in bins if b]
-
-
+# -- extraction ----------------------------------------------------------------------------------
 def _extract_all(items: list[tuple[str, str, bytes]], workers: int,
                  progress: Progress | None) -> dict[str, tuple[bytes | None, str | None]]:
     out: dict[str, tuple[bytes | None, str | None]] = {}
     total = len(items)
     if workers <= 1 or total < PARALLEL_THRESHOLD:
         for n, item in enumerate(items, 1):
-            path, wire, error = _extract_one(*item)
+            path, wire, error = extract_one(*item)
             out[path] = (wire, error)
             if progress and (n % 50 == 0 or n == total):
                 progress("parse", n, total)
         return out
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_extract_batch, batch) for batch in _batches(items, workers * 6)]
-        for future in as_completed(futures):
-            for path, wire, error in future.result():
-                out[path] = (wire, error)
-            if progress:
-                progress("parse", len(out), total)
+
+    def advance(done: int) -> None:
+        if progress and (done % 50 == 0 or done == total):
+            progress("parse", done, total)
+
+    for path, wire, error in extract_in_workers(items, workers, advance):
+        out[path] = (wire, error)
     return out
 
 
@@ -189,9 +154,11 @@ def _symbol_node(sid: str) -> Node:
 def _file_status(facts: FileFacts | None, note: str | None, error: str | None) -> tuple[FileStatus, str | None]:
     if facts is None:
         return FileStatus.SKIPPED, error
-    if facts.error_count:
-        msg = f"{facts.error_count} syntax error(s), first at line {facts.first_error_line}"
-        return FileStatus.PARTIAL, f"{msg}; {note}" if note else msg
+    problems = [p for p in (
+        f"{facts.error_count} syntax error(s), first at line {facts.first_error_line}" if facts.error_count else None,
+        facts.limited, note) if p]
+    if facts.error_count or facts.limited:
+        return FileStatus.PARTIAL, "; ".join(problems)
     return FileStatus.OK, note
 
 

@@ -105,6 +105,12 @@ class IndexState:
             return None
         return FileRecord(row[0], row[1], row[2], FileStatus(row[3]), *row[4:])
 
+    def problems(self) -> list[tuple[str, FileStatus, str | None]]:
+        """The files not indexed whole, by path: (path, skipped or partial, why)."""
+        rows = self.db.execute("SELECT path, status, error FROM files WHERE status != ? ORDER BY path",
+                               (FileStatus.OK.value,))
+        return [(path, FileStatus(status), error) for path, status, error in rows]
+
     def touched(self) -> Iterator[tuple[str, list[str]]]:
         for path, blob in self.db.execute("SELECT path, touched FROM files"):
             yield path, marshal.loads(blob)

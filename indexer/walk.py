@@ -36,6 +36,8 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from indexer.files import NotRegularFileError, open_regular
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
@@ -345,16 +347,20 @@ def read_source(f: WalkedFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
     """Read ``f`` and return its contents as UTF-8 bytes, or why it was skipped.
 
     ``skip_reason`` is set (and ``data`` is ``None``) when the file is larger than
-    ``max_file_bytes``, looks binary (a NUL byte in its first 8 KiB), or cannot be read.
+    ``max_file_bytes``, looks binary (a NUL byte in its first 8 KiB), is no longer a regular
+    file, or cannot be read.
     Valid UTF-8 comes back unchanged except that a leading BOM is removed. Anything else is
     decoded with its PEP 263 coding cookie, else cp1252, else latin-1, re-encoded to UTF-8
     with its lines unchanged, and ``note`` says which encoding was used. A coding cookie
     stays in the text, so parse the result as UTF-8 (tree-sitter does), not with ``ast``.
     """
     try:
-        with open(f.abspath, "rb") as handle:
+        # Only a regular file: the walk saw one, but a FIFO put in its place since would block the read.
+        with open_regular(f.abspath, f.path) as handle:
             size = os.fstat(handle.fileno()).st_size
             data = b"" if size > max_file_bytes else handle.read(max_file_bytes + 1)
+    except NotRegularFileError as exc:
+        return SourceRead(None, f"not a regular file: {exc.kind}")
     except OSError as exc:
         return SourceRead(None, f"unreadable: {exc.strerror or exc}")
     if size > max_file_bytes or len(data) > max_file_bytes:

@@ -7,13 +7,17 @@ repository-relative with ``/``; lines are 1-based and inclusive, as everywhere i
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.files import NotRegularFileError, open_regular
 from indexer.store.base import GraphStore
+from indexer.walk import BINARY_SNIFF_BYTES
 from queries.registry import run_named
 
 SYMBOL_KINDS = ("class", "function", "method")
@@ -46,7 +50,11 @@ def safe_path(root: Path, path: str) -> tuple[Path, str]:
         raise PathOutsideRepositoryError(f"path {path!r} is empty or invalid; give a path relative to the "
                                          "repository root, e.g. src/pkg/module.py")
     candidate = Path(text)
-    absolute = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        absolute = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    except RuntimeError:  # Python 3.11's resolve() raises it for a loop of links
+        raise ValueError(f"path {path!r} is a loop of symbolic links; give a path relative to the repository "
+                         "root that names a file") from None
     try:
         relative = absolute.relative_to(root)
     except ValueError:
@@ -230,24 +238,40 @@ def _clip(line: str) -> str:
     return f"{line[:MAX_LINE_CHARS]}… [{len(line) - MAX_LINE_CHARS} more characters on this line]"
 
 
-def read_lines(root: Path, path: str, start_line: int = 1, end_line: int | None = None,
-               max_lines: int = 200, max_bytes: int = 2_000_000) -> SourcePage:
-    """Lines ``start_line``..``end_line`` of a text file in the repository, numbered, at most
-    ``max_lines`` of them (then ``next_start_line`` says where to go on). Refuses paths outside
-    the repository, directories, binary files and files larger than ``max_bytes``."""
+def _read_text_file(root: Path, path: str, max_bytes: int = 2_000_000) -> tuple[str, bytes]:
+    """The repository-relative path and the bytes of a text file in the repository. Refuses
+    paths outside the repository, anything but a regular file (a FIFO would block the read
+    forever), binary files and files larger than ``max_bytes``."""
     absolute, relative = safe_path(root, path)
-    if not absolute.exists():
+    try:
+        # safe_path resolved every link, so a link found at the path now was put there since: not followed.
+        with open_regular(absolute, relative, follow_symlinks=False) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(max_bytes + 1) if size <= max_bytes else b""
+    except FileNotFoundError:
         raise NotFoundError(f"no file {relative!r} in the repository; find files with repo_map or "
-                            "search_code, or symbols with find_symbol")
-    if absolute.is_dir():
-        raise NotFoundError(f"{relative!r} is a directory; give a file path (repo_map lists files)")
-    size = absolute.stat().st_size
+                            "search_code, or symbols with find_symbol") from None
+    except NotRegularFileError as exc:
+        if stat.S_ISDIR(exc.mode):
+            raise NotFoundError(f"{relative!r} is a directory; give a file path (repo_map lists files)") from None
+        raise
+    except OSError as exc:
+        raise ValueError(f"{relative!r} cannot be read: {exc.strerror or exc}") from None
+    size = max(size, len(data))  # it may have grown since fstat
     if size > max_bytes:
         raise ValueError(f"{relative!r} is {size} bytes, more than the {max_bytes} this reads; "
                          "read a symbol with read_symbol instead")
-    data = absolute.read_bytes()
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise ValueError(f"{relative!r} is a binary file; only text files can be read")
+    return relative, data
+
+
+def read_lines(root: Path, path: str, start_line: int = 1, end_line: int | None = None,
+               max_lines: int = 200, max_bytes: int = 2_000_000) -> SourcePage:
+    """Lines ``start_line``..``end_line`` of a text file in the repository, numbered, at most
+    ``max_lines`` of them (then ``next_start_line`` says where to go on). Refuses what
+    :func:`_read_text_file` refuses."""
+    relative, data = _read_text_file(root, path, max_bytes)
     lines = data.decode("utf-8", errors="replace").splitlines()
     total = len(lines)
     if start_line < 1:

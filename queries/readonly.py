@@ -4,8 +4,15 @@ It is a lexical check made before a query reaches any backend, so it has to be c
 comments, string literals and back-quoted names are blanked out first (``RETURN 'CREATE'``
 passes), then any clause that writes, changes the schema, moves data in or out of the
 database, controls transactions or reaches outside the graph is refused, in any letter case.
-Procedures may be called only when they are on :data:`READ_PROCEDURES`. A read-only store is
-the second line of defence, not a replacement.
+``CALL`` must open a subquery (``CALL {``, ``CALL (x) {``) or name a procedure on
+:data:`READ_PROCEDURES`, however its name is spelt (back-quoted, in parts, with comments
+between), and never assign to it (``CALL threads=1`` changes a setting). Anything else after
+``CALL`` is refused: the guard refuses what it cannot read rather than guess.
+
+This is the first of three lines of defence, not the only one: user queries run on a
+read-only connection, in a separate process with a memory ceiling and a deadline
+(:mod:`indexer.store.sandbox`), so a query that slips past this guard and crashes or
+exhausts the database cannot take the server with it.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ _REFUSED: dict[str, str] = {
     "START": "administers the database",
     "STOP": "administers the database",
     "ENABLE": "administers the database",
+    "COMMENT": "changes the schema's comments",
 }
 _SCHEMA_OBJECTS = frozenset({"TABLE", "NODE", "REL", "MACRO", "SEQUENCE", "INDEX",
                              "CONSTRAINT", "DATABASE", "USER", "ROLE", "GRAPH", "ALIAS"})
@@ -78,7 +86,9 @@ _SECOND_WORDS: dict[str, frozenset[str]] = {
 }
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PROCEDURE = re.compile(r"\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*([(=]?)")
+_NAME_PART = re.compile(r"\s*(?:([A-Za-z_]\w*)|`((?:[^`]|``)*)`)")
+_DOT = re.compile(r"\s*\.")
+_SUBQUERY_SCOPE = re.compile(r"\s*\(\s*(?:\*|[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)?\s*\)\s*\{")
 
 
 def check_read_only(cypher: str) -> None:
@@ -89,6 +99,8 @@ def check_read_only(cypher: str) -> None:
     if unterminated:
         raise ReadOnlyViolation(f"Query refused: unterminated {unterminated}, so it cannot be "
                                 "checked for writes.")
+    # comments blanked, literals and back-quoted names kept: procedure names are read here
+    names = _blank(cypher, keep_literals=True)[0]
     words = [(m.group().upper(), m.start(), m.end()) for m in _WORD.finditer(text)]
     for index, (word, start, end) in enumerate(words):
         if _is_name(text, start, end):
@@ -97,7 +109,7 @@ def check_read_only(cypher: str) -> None:
         if index + 1 < len(words) and not text[end:words[index + 1][1]].strip():
             following = words[index + 1][0]  # the next word, with only blanks between
         if word == "CALL":
-            _check_call(text, end)
+            _check_call(names, end)
         elif word == "IN" and following == "TRANSACTIONS":
             _refuse("CALL ... IN TRANSACTIONS", "writes in batches of transactions", text, start)
         elif word in _REFUSED:
@@ -112,8 +124,9 @@ def strip_literals_and_comments(cypher: str) -> str:
     return _blank(cypher)[0]
 
 
-def _blank(cypher: str) -> tuple[str, str | None]:
-    """The blanked text, and what was left unterminated (None when everything closed)."""
+def _blank(cypher: str, keep_literals: bool = False) -> tuple[str, str | None]:
+    """The blanked text, and what was left unterminated (None when everything closed).
+    With ``keep_literals``, only comments are blanked."""
     out: list[str] = []
     i, n = 0, len(cypher)
     while i < n:
@@ -133,7 +146,7 @@ def _blank(cypher: str) -> tuple[str, str | None]:
             end = _literal_end(cypher, i)
             if end == -1:
                 return "".join(out), "back-quoted name" if char == "`" else "string literal"
-            out.append(char + _spaces(cypher[i + 1:end - 1]) + char)
+            out.append(cypher[i:end] if keep_literals else char + _spaces(cypher[i + 1:end - 1]) + char)
             i = end
         else:
             out.append(char)
@@ -165,22 +178,32 @@ def _spaces(text: str) -> str:
 
 def _is_name(text: str, start: int, end: int) -> bool:
     """Whether the word at ``text[start:end]`` is a property, parameter, label or map key
-    (``n.set``, ``$delete``, ``:Create``, ``{merge: 1}``) rather than a keyword."""
-    before = start - 1
-    while before >= 0 and text[before].isspace():
-        before -= 1
-    after = end
-    while after < len(text) and text[after].isspace():
-        after += 1
-    return (before >= 0 and text[before] in ".$:") or text[after:after + 1] == ":"
+    (``n.set``, ``$delete``, ``:Create``, ``{merge: 1}``) rather than a keyword. Only a mark
+    right next to the word counts: ``n. CALL threads=1`` must not slip through as a property."""
+    return (start > 0 and text[start - 1] in ".$:") or text[end:end + 1] == ":"
 
 
 def _check_call(text: str, after_call: int) -> None:
-    match = _PROCEDURE.match(text, after_call)
-    if match is None:  # CALL { subquery }: its clauses are checked like the rest
-        return
-    name = re.sub(r"\s+", "", match.group(1))
-    if match.group(2) == "=" or name.lower() not in READ_PROCEDURES:
+    """Refuse the ``CALL`` ending at ``after_call`` unless it opens a subquery or calls a
+    read-only procedure; ``text`` has comments blanked but names and literals intact."""
+    if text[after_call:].lstrip().startswith("{") or _SUBQUERY_SCOPE.match(text, after_call):
+        return  # CALL { subquery } / CALL (x) { subquery }: its clauses are checked like the rest
+    parts: list[str] = []
+    position = after_call
+    while (part := _NAME_PART.match(text, position)) is not None:
+        parts.append(part.group(1) if part.group(1) is not None else part.group(2).replace("``", "`"))
+        position = part.end()
+        dot = _DOT.match(text, position)
+        if dot is None:
+            break
+        position = dot.end()
+    name = ".".join(parts)
+    assigns = text[position:].lstrip().startswith("=")
+    if not parts:
+        _refuse("CALL", "is followed by neither a subquery nor a procedure name", text, after_call)
+    if assigns:
+        _refuse(f"CALL {name}", "changes a database setting", text, after_call)
+    if name.lower() not in READ_PROCEDURES:
         _refuse(f"CALL {name}", "calls a procedure that is not on the read-only allow-list "
                 "(e.g. show_tables, table_info, db.labels)", text, after_call)
 

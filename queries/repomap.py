@@ -9,7 +9,7 @@ class and function of one file with signature, line span and first docstring lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class RepoMap:
     files: list[str]
     tokens: int
     truncated: bool
+    notes: list[str] = field(default_factory=list)
+    """Caveats, e.g. that nothing matched the focus."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +57,18 @@ def _pagerank(ctx: RetrievalContext, personal: np.ndarray, alpha: float = 0.15, 
 
 
 def _focus_vector(ctx: RetrievalContext, focus: str) -> np.ndarray:
+    """The PageRank personalisation for ``focus``: the nodes it names, everything in a file or
+    below a directory it names, else the units its words match; all zeros when nothing matches."""
     n = len(ctx.meta.ids)
     personal = np.zeros(n)
     for node_id, mention in find_mentions(focus, ctx.table).items():
         i = ctx.index_of.get(node_id)
         if i is not None:
             personal[i] += mention.score
-    # a path prefix ("src/pkg/") focuses on everything below it
+    # a path ("src/pkg/", "src/pkg/core.py") focuses on everything in or below it
+    prefix = focus.strip().rstrip("/")
     for i, path in enumerate(ctx.meta.paths):
-        if focus.strip() and path.startswith(focus.strip().rstrip("/") + "/"):
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
             personal[i] += 1.0
     if not personal.any():
         lexical = ctx.lexical.scores(focus)
@@ -73,11 +78,17 @@ def _focus_vector(ctx: RetrievalContext, focus: str) -> np.ndarray:
 
 
 def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None = None) -> RepoMap:
-    """The most important files and their symbols, within ``budget_tokens``."""
+    """The most important files and their symbols, within ``budget_tokens``, centred on
+    ``focus`` when given; when nothing matches the focus, the whole repository's map with a
+    note saying so."""
     meta = ctx.meta
     n = len(meta.ids)
+    notes: list[str] = []
     personal = _focus_vector(ctx, focus) if focus else np.ones(n)
     if not personal.any():
+        shown = focus if focus is None or len(focus) <= 80 else focus[:80] + "…"
+        notes.append(f"nothing in the index matches focus {shown!r} (no file or directory, symbol or word of it), "
+                     "so this is the map of the whole repository")
         personal = np.ones(n)
     personal = personal / personal.sum()
     rank = _pagerank(ctx, personal)
@@ -122,7 +133,7 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
     if len(shown) < len(files):
         truncated = True
     text = "\n".join(lines)
-    return RepoMap(text, shown, (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, truncated)
+    return RepoMap(text, shown, (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, truncated, notes)
 
 
 def _symbol_line(ctx: RetrievalContext, i: int) -> str:

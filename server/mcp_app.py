@@ -3,7 +3,8 @@ localize-then-read prompt, over stdio or streamable HTTP.
 
 Protocol code only: each tool is registered as the bound method itself (its signature and
 docstring are the schema the model reads), wrapped so that a domain error becomes an
-``isError`` answer carrying its message. Under stdio nothing but protocol messages reaches
+``isError`` answer carrying its message, with arguments checked strictly (:mod:`server.arguments`:
+JSON types only, unknown names refused). Under stdio nothing but protocol messages reaches
 stdout: logs go to stderr.
 """
 
@@ -21,6 +22,7 @@ from pydantic import Field
 
 from indexer.model import EDGE_COLUMNS, NODE_COLUMNS, EdgeKind, Label, NodeKind
 from queries.registry import load_queries
+from server.arguments import StrictTool
 from server.tools import EXPECTED_ERRORS, RepolensTools
 from server.workspace import Workspace
 
@@ -111,15 +113,14 @@ def build_server(workspace: Workspace) -> MCPServer[Any]:
     """The MCP server for ``workspace``. Starting watchers and closing the workspace is the
     caller's business: under HTTP one server outlives many sessions."""
     names = ", ".join(workspace.repos)
+    tools = [StrictTool.strict(_reporting_errors(method), name=name, title=TITLES[name],
+                               annotations=ToolAnnotations(title=TITLES[name],
+                                                           read_only_hint=name in RepolensTools.READ_ONLY,
+                                                           destructive_hint=False, idempotent_hint=True,
+                                                           open_world_hint=False))
+             for name, method in RepolensTools(workspace).all().items()]
     server: MCPServer[Any] = MCPServer("repolens", instructions=INSTRUCTIONS.format(repos=names),
-                                       version=_version(), log_level="WARNING")
-    tools = RepolensTools(workspace)
-    for name, method in tools.all().items():
-        read_only = name in RepolensTools.READ_ONLY
-        server.add_tool(_reporting_errors(method), name=name, title=TITLES[name],
-                        annotations=ToolAnnotations(title=TITLES[name], read_only_hint=read_only,
-                                                    destructive_hint=False, idempotent_hint=True,
-                                                    open_world_hint=False))
+                                       version=_version(), log_level="WARNING", tools=list(tools))
 
     @server.resource("repolens://schema", name="graph-schema", title="Code graph schema",
                      description="Labels, node kinds, properties, relationship types and example Cypher of the "

@@ -64,6 +64,8 @@ class RepoMapResult(BaseModel):
     tokens: int = Field(description="Estimated size of text in tokens (at most the budget).")
     truncated: bool = Field(description="True when less important files or symbols were left out; raise "
                                         "budget_tokens or set focus.")
+    notes: list[str] = Field(default_factory=list,
+                             description="Caveats, e.g. that nothing matched focus, so the map is unfocused.")
     index: IndexInfo
 
 
@@ -168,6 +170,12 @@ class StatusResult(BaseModel):
                                                       "(at most 50 each).")
     pending_counts: dict[str, int]
     counts: list[dict[str, Any]] = Field(description="Nodes per kind and edges per type.")
+    skipped: list[dict[str, str]] = Field(default_factory=list, description="Files not indexed, with the reason "
+                                          "(binary, too large, over the per-file parse budget); at most 50.")
+    partial: list[dict[str, str]] = Field(default_factory=list, description="Files indexed in part, with what was "
+                                          "left out (syntax errors, code nested too deep); at most 50.")
+    problem_counts: dict[str, int] = Field(default_factory=dict, description="How many files are skipped and "
+                                           "partial in all.")
     index: IndexInfo
 
 

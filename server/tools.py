@@ -459,6 +459,8 @@ class RepolensTools:
                             root=st.root, db_dir=st.db_dir, backend=r.config.describe(), files=st.files,
                             fresh=st.fresh, pending={k: v[:50] for k, v in st.pending.items()},
                             pending_counts={k: len(v) for k, v in st.pending.items()}, counts=counts,
+                            skipped=st.skipped[:50], partial=st.partial[:50],
+                            problem_counts={"skipped": len(st.skipped), "partial": len(st.partial)},
                             index=self._info(r))
 
     def reindex(

@@ -63,6 +63,27 @@ REFUSED: list[tuple[str, str]] = [
     ("GRANT ROLE admin TO bob", "GRANT"),
     ("STOP DATABASE neo4j", "STOP DATABASE"),
     ("USING PERIODIC COMMIT LOAD CSV FROM 'x' AS r RETURN r", "COMMIT"),
+    # a keyword is a property name only right after the dot: the guard does not guess
+    ("MATCH (n) RETURN n. remove", "REMOVE"),
+    ("MATCH (n) RETURN n. CALL threads=1", "CALL threads"),
+    # back-quoted, split and commented procedure names are read like plain ones
+    ("CALL `threads`=1", "CALL threads"),
+    ("CALL `var_length_extend_max_depth`=1000", "CALL var_length_extend_max_depth"),
+    ("CALL `file_search_path`='/etc'", "CALL file_search_path"),
+    ("CALL `read_csv_serial`('/etc/passwd') RETURN *", "CALL read_csv_serial"),
+    ("CALL `read_parquet`('/etc/passwd') RETURN *", "CALL read_parquet"),
+    ("CALL `read_npy`('/etc/passwd') RETURN *", "CALL read_npy"),
+    ("CALL `json_scan`('/etc/passwd') RETURN *", "CALL json_scan"),
+    ("CALL `create_fts_index`('File', 'i', ['doc'])", "CALL create_fts_index"),
+    ("CALL `db`.`createIndex`('x')", "CALL db.createIndex"),
+    ("CALL db /* */ . `createIndex`('x')", "CALL db.createIndex"),
+    ("CALL `show_tables`=1", "CALL show_tables"),
+    ("CALL `a``b`()", "CALL a`b"),
+    ("call/**/`threads`/**/=/**/1", "CALL threads"),
+    ("CALL 1", "CALL"),
+    ("CALL 'threads' = 1", "CALL"),
+    ("COMMENT ON TABLE File IS 'x'", "COMMENT"),
+    ("comment on table File is 'x'", "COMMENT"),
 ]
 
 
@@ -87,7 +108,6 @@ ALLOWED = [
     "MATCH (n) RETURN n // DELETE n",
     "MATCH (n) /* SET n.x = 1 */ RETURN n",
     "MATCH (n) RETURN n.set, n.delete, n.create AS c",
-    "MATCH (n) RETURN n. remove",
     "MATCH (n) WHERE n.name = $merge RETURN n",
     "MATCH (n:Create)-[:DELETE]->(m:`SET x`) RETURN m",
     "RETURN {set: 1, delete: 2} AS m",
@@ -100,6 +120,10 @@ ALLOWED = [
     "CALL db.labels",
     "CALL db . relationshipTypes()",
     "CALL { MATCH (n) RETURN n } RETURN n",
+    "CALL `show_tables`() RETURN *",
+    "CALL `db`.`labels`()",
+    "CALL (n) { RETURN n } RETURN 1",
+    "MATCH (n) CALL (n) { RETURN n.id AS i } RETURN i",
     "UNWIND [1, 2] AS x RETURN x",
     "",
 ]

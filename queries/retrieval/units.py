@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.files import NotRegularFileError, open_regular
 from indexer.model import Graph, Node, NodeKind
 
 _TEST_DIRS = frozenset({"test", "tests", "__tests__"})
@@ -99,9 +100,11 @@ def build_units(root: Path, graph: Graph) -> list[CodeUnit]:
 
 
 def _read_lines(path: Path) -> list[str]:
+    # A regular file only: the file indexed there may have become a FIFO, whose read would never end.
     try:
-        return path.read_bytes().decode("utf-8", "replace").splitlines(keepends=True)
-    except OSError:
+        with open_regular(path) as handle:
+            return handle.read().decode("utf-8", "replace").splitlines(keepends=True)
+    except (OSError, NotRegularFileError):
         return []
 
 
