@@ -27,6 +27,7 @@ from indexer.pipeline import IndexOptions, IndexReport, index_dir, index_reposit
 from indexer.state import IndexState
 from indexer.store.base import GraphStore, QueryResult
 from indexer.store.config import StoreConfig, load_config
+from indexer.store.sandbox import QuerySandbox
 from queries.retrieval.context import RETRIEVAL_DIR, RetrievalContext, build_context, load_context
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class Repo:
     """Held while the search indexes load and by writers; taken before ``_lock``, never after."""
     _store: GraphStore | None = field(default=None, repr=False)
     _context: RetrievalContext | None = field(default=None, repr=False)
+    _sandbox: QuerySandbox | None = field(default=None, repr=False)
+    """Runs user-supplied Cypher out of process; holds the index open while it lives."""
     _indexed_at: float | None = field(default=None, repr=False)
     _commit: str | None = field(default=None, repr=False)
     watching: bool = False
@@ -108,9 +111,14 @@ class Repo:
         finally:
             self._lock.release()
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None, **limits: Any) -> QueryResult:
-        with self.store() as store:
-            return store.query(cypher, params, **limits)
+    def query(self, cypher: str, params: dict[str, Any] | None = None, *, max_rows: int | None = None,
+              timeout_ms: int) -> QueryResult:
+        """Run a user's read-only Cypher in the query sandbox (a separate process with a
+        memory ceiling and a deadline), so that no query can crash or exhaust the server."""
+        with self.store():  # a clear IndexNotReady when there is no index; readers wait out a writer
+            if self._sandbox is None:
+                self._sandbox = QuerySandbox(self.config, self.db_dir)
+            return self._sandbox.query(cypher, params, max_rows=max_rows, timeout_ms=timeout_ms)
 
     def context(self) -> RetrievalContext:
         """The retrieval context (search indexes); the lexical part is built on first use when
@@ -173,6 +181,9 @@ class Repo:
             self._close_readers()
 
     def _close_readers(self, keep_context: bool = False) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
         if self._store is not None:
             self._store.close()
             self._store = None
