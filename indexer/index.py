@@ -110,5 +110,7 @@ def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = 
     return IndexStatus(str(root), str(directory), SCHEMA_VERSION,
                        time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(indexed_at)),
                        commit, len(old), pending,
-                       skipped=[{"path": p, "reason": why or ""} for p, st, why in problems if st is FileStatus.SKIPPED],
-                       partial=[{"path": p, "error": why or ""} for p, st, why in problems if st is FileStatus.PARTIAL])
+                       skipped=[{"path": p, "reason": why or ""} for p, kind, why in problems
+                                if kind is FileStatus.SKIPPED],
+                       partial=[{"path": p, "error": why or ""} for p, kind, why in problems
+                                if kind is FileStatus.PARTIAL])

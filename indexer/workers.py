@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import resource
 import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from multiprocessing.connection import wait
 
+from indexer import childproc
 from indexer.extract import Extractor
-from indexer.languages import get_language
+from indexer.languages import LANGUAGES, get_language
 from indexer.tsshim import ParseBudgetExceeded
 
 log = logging.getLogger(__name__)
@@ -65,17 +63,23 @@ class PoolLimits:
     file_seconds: float = FILE_SECONDS
 
 
-def _worker_main(conn: Connection, memory_bytes: int) -> None:
+def worker_main() -> None:
+    """A worker process (see :mod:`indexer.childproc`): load every grammar, cap the address
+    space, then extract files until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
+    requests, answers = childproc.pipes()
+    memory_bytes = requests.recv()
+    for spec in LANGUAGES.values():  # loaded before the cap, which is for the files' own cost
+        _EXTRACTORS[spec.name] = Extractor(spec)
     _limit_address_space(memory_bytes)
     while True:
         try:
-            task = conn.recv()
+            task = requests.recv()
         except EOFError:
             return
         if task is None:
             return
-        conn.send(extract_one(*task))
+        answers.send(extract_one(*task))
 
 
 def _limit_address_space(extra: int) -> None:
@@ -95,66 +99,45 @@ def _limit_address_space(extra: int) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any, limits: PoolLimits) -> None:
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, limits.memory_bytes), daemon=True)
-        self.process.start()
-        child.close()
+    def __init__(self, limits: PoolLimits) -> None:
+        self.child = childproc.start("indexer.workers:worker_main")
+        self.child.requests.send(limits.memory_bytes)
         self.task: Task | None = None
         self.since = 0.0
 
     def give(self, task: Task) -> None:
         self.task, self.since = task, time.monotonic()
-        self.conn.send(task)
-
-    def stop(self, kill: bool = False) -> None:
-        if kill:
-            self.process.kill()
-        else:
-            with contextlib.suppress(OSError):
-                self.conn.send(None)
-        self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.conn.close()
-
-
-def _death(process: Any, limits: PoolLimits) -> str:
-    code = process.exitcode
-    how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-    return (f"skipped: the parser process died ({how}) on this file; it may need more than "
-            f"{limits.memory_bytes >> 20} MB")
+        with contextlib.suppress(OSError):  # a worker that died already is noticed when read
+            self.child.requests.send(task)
 
 
 def extract_in_workers(tasks: list[Task], workers: int, progress: Callable[[int], None] | None = None,
                        limits: PoolLimits = PoolLimits()) -> list[Result]:
     """Extract ``tasks`` in ``workers`` supervised processes (see the module docstring);
     ``progress(done)`` is called as files finish. Results come in no particular order."""
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
     queue = deque(sorted(tasks, key=lambda t: -len(t[2])))  # biggest first: the tail stays short
     results: list[Result] = []
-    pool = [_Worker(context, limits) for _ in range(min(workers, len(tasks)))]
+    pool = [_Worker(limits) for _ in range(min(workers, len(tasks)))]
     try:
         for worker in pool:
             if queue:
                 worker.give(queue.popleft())
         while any(w.task is not None for w in pool):
-            busy = {w.conn: w for w in pool if w.task is not None}
+            busy = {w.child.answers: w for w in pool if w.task is not None}
             ready = wait(list(busy), timeout=0.5)
             now = time.monotonic()
             for index, worker in enumerate(pool):
                 if worker.task is None:
                     continue
                 path = worker.task[0]
-                if worker.conn in ready:
+                if worker.child.answers in ready:
                     try:
-                        result: Result = worker.conn.recv()
+                        result: Result = worker.child.answers.recv()
                         lost = False
                     except (EOFError, OSError):
-                        worker.process.join(1)
-                        result, lost = (path, None, _death(worker.process, limits)), True
+                        why = (f"skipped: the parser process died ({worker.child.death()}) on this file; it may "
+                               f"need more than {limits.memory_bytes >> 20} MB")
+                        result, lost = (path, None, why), True
                 elif now - worker.since > limits.file_seconds:
                     result, lost = (path, None, f"skipped: parsing took longer than {limits.file_seconds:g} s "
                                                 "(the per-file deadline)"), True
@@ -162,8 +145,8 @@ def extract_in_workers(tasks: list[Task], workers: int, progress: Callable[[int]
                     continue
                 if lost:  # a dead or stuck worker is replaced; the file is reported, not retried
                     log.warning("%s: %s", path, result[2])
-                    worker.stop(kill=True)
-                    worker = pool[index] = _Worker(context, limits)
+                    worker.child.stop(kill=True)
+                    worker = pool[index] = _Worker(limits)
                 worker.task = None
                 results.append(result)
                 if progress:
@@ -172,5 +155,5 @@ def extract_in_workers(tasks: list[Task], workers: int, progress: Callable[[int]
                     worker.give(queue.popleft())
     finally:
         for worker in pool:
-            worker.stop(kill=worker.task is not None)
+            worker.child.stop(kill=worker.task is not None)
     return results

@@ -17,20 +17,16 @@ Named queries and the tools keep their fast, in-process path: their text is ours
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import pickle
 import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from indexer import childproc
 from indexer.store.base import GraphStore, QueryResult, QueryTimeout, ReadOnlyViolation, StoreError
 from indexer.store.config import StoreConfig, open_graph_store
 
@@ -61,18 +57,12 @@ class SandboxLimits:
     max_answer_bytes: int = MAX_ANSWER_BYTES
 
 
-def _main() -> None:
-    """The worker process: read its settings, then answer queries until told to stop."""
+def worker_main() -> None:
+    """The worker process (see :mod:`indexer.childproc`): read its settings, then answer
+    queries until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
-    inbox, outbox = (int(fd) for fd in sys.argv[1:3])
-    requests, answers = Connection(inbox, writable=False), Connection(outbox, readable=False)
+    requests, answers = childproc.pipes()
     config, db_dir, max_answer_bytes = requests.recv()
-    _serve(requests, answers, config, db_dir, max_answer_bytes)
-
-
-def _serve(requests: Connection, answers: Connection, config: StoreConfig, db_dir: str,
-           max_answer_bytes: int) -> None:
-    """Open the store read-only on first use, then answer queries until told to stop."""
     store: GraphStore | None = None
     try:
         while True:
@@ -110,9 +100,7 @@ class QuerySandbox:
         self.db_dir = db_dir
         self.limits = limits
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._requests: Connection | None = None
-        self._conn: Connection | None = None
+        self._child: childproc.Child | None = None
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, *, max_rows: int | None = None,
               timeout_ms: int) -> QueryResult:
@@ -120,29 +108,27 @@ class QuerySandbox:
         ``timeout_ms``, :class:`QueryKilled` when the worker had to be killed or died, and the
         store's own errors as they are."""
         with self._lock:
-            conn = self._worker()
-            assert self._process is not None and self._requests is not None
+            child = self._worker()
             try:
-                self._requests.send((cypher, dict(params or {}), max_rows, timeout_ms))
+                child.requests.send((cypher, dict(params or {}), max_rows, timeout_ms))
             except OSError:
-                return self._lost(self._died())
+                self._lost(child)
             deadline = time.monotonic() + timeout_ms / 1000 + self.limits.grace_seconds
-            while not conn.poll(POLL_SECONDS):
-                if self._process.poll() is not None:
-                    return self._lost(self._died())
+            while not child.answers.poll(POLL_SECONDS):
+                if not child.alive():
+                    self._lost(child)
                 if time.monotonic() > deadline:
                     self._stop(kill=True)
                     raise QueryTimeout.after(timeout_ms)
-                rss = _resident_bytes(self._process.pid)
-                if rss > self.limits.memory_bytes:
+                if child.resident_bytes() > self.limits.memory_bytes:
                     self._stop(kill=True)
                     raise QueryKilled(f"the query needed more than {self.limits.memory_bytes >> 20} MB of memory "
                                       "and was stopped; narrow it (a LIMIT, fewer rows before collect() or "
                                       "ORDER BY, a shorter range or path bound) and try again")
             try:
-                status, *rest = pickle.loads(conn.recv_bytes())
+                status, *rest = pickle.loads(child.answers.recv_bytes())
             except (EOFError, OSError):
-                return self._lost(self._died())
+                self._lost(child)
             if status == "ok":
                 result: QueryResult = rest[0]
                 return result
@@ -154,64 +140,23 @@ class QuerySandbox:
         with self._lock:
             self._stop()
 
-    # -- the worker --------------------------------------------------------------------------
-    def _worker(self) -> Connection:
-        """The connection answers come on, starting a worker if none is alive."""
-        if self._process is not None and self._process.poll() is None and self._conn is not None:
-            return self._conn
+    def _worker(self) -> childproc.Child:
+        """The live worker, started (with its settings) when there is none."""
+        if self._child is not None and self._child.alive():
+            return self._child
         self._stop(kill=True)
-        # A fresh interpreter rather than a fork: the server has threads, and a fork copies
-        # their locks mid-use. stdout is closed to it: under stdio it carries the protocol.
-        inbox, to_worker = os.pipe()
-        from_worker, outbox = os.pipe()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", "from indexer.store.sandbox import _main; _main()", str(inbox), str(outbox)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(inbox, outbox))
-        finally:
-            os.close(inbox)
-            os.close(outbox)
-        self._requests = Connection(to_worker, readable=False)
-        self._conn = Connection(from_worker, writable=False)
-        self._requests.send((self.config, str(self.db_dir), self.limits.max_answer_bytes))
-        return self._conn
+        self._child = childproc.start("indexer.store.sandbox:worker_main")
+        self._child.requests.send((self.config, str(self.db_dir), self.limits.max_answer_bytes))
+        return self._child
 
-    def _died(self) -> str:
-        assert self._process is not None
-        try:
-            code = self._process.wait(1)
-        except subprocess.TimeoutExpired:
-            return "the database worker stopped answering"
-        how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        return f"the query crashed the database worker ({how}); the server is unaffected"
-
-    def _lost(self, why: str) -> QueryResult:
+    def _lost(self, child: childproc.Child) -> NoReturn:
+        why = f"the query crashed the database worker ({child.death()}); the server is unaffected"
         log.warning("query worker lost: %s", why)
         self._stop(kill=True)
         raise QueryKilled(f"{why}. The query probably uses something the database cannot do safely "
                           "(a table function, a file reader); rewrite it, or use named_query")
 
     def _stop(self, kill: bool = False) -> None:
-        process, requests, answers = self._process, self._requests, self._conn
-        self._process = self._requests = self._conn = None
-        if process is None:
-            return
-        if not kill and requests is not None:
-            with contextlib.suppress(OSError):
-                requests.send(None)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(5)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for conn in (requests, answers):
-            if conn is not None:
-                conn.close()
-
-
-def _resident_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError, ValueError):
-        return 0  # not Linux, or the process is gone: the deadline still holds
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop(kill=kill)
