@@ -170,6 +170,9 @@ def _line(item: Any) -> str:
             parts.append(f"{key}={item[key]}")
     if item.get("evidence"):
         parts.append("(" + "; ".join(item["evidence"][:3]) + ")")
+    for key in ("reason", "error"):  # why a file was skipped or indexed in part
+        if item.get(key):
+            parts.append(f"{key}: {item[key]}")
     if not where and not item.get("id"):
         parts.append(", ".join(f"{k}={v}" for k, v in item.items()))
     return "  ".join(p for p in parts if p)

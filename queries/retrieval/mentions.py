@@ -43,6 +43,10 @@ class Mention:
     evidence: list[str] = field(default_factory=list)
 
 
+MAX_QUAL_SUFFIX_PARTS = 4
+"""The longest qualified-name suffix looked up by name (``pkg.Outer.Inner.method``)."""
+
+
 class SymbolTable:
     """Lookups from names as issues write them to graph node ids."""
 
@@ -67,7 +71,9 @@ class SymbolTable:
             elif n.kind in CODE_KINDS:
                 self.by_name[n.name].append(n.id)
                 q = n.qualname.split(".")
-                for i in range(len(q) - 1):
+                # issues name ``Class.method`` or ``mod.Class.method``, not deeper paths; the cap
+                # keeps the table linear in the code's size however deep definitions nest
+                for i in range(max(0, len(q) - MAX_QUAL_SUFFIX_PARTS), len(q) - 1):
                     self.by_qual_suffix[".".join(q[i:])].append(n.id)
         self.definitions = sum(len(v) for v in self.by_name.values()) or 1
         # what a module re-exports: ``from .api import get`` in requests/__init__.py makes
