@@ -98,4 +98,9 @@ def test_cli_on_neo4j_and_moving_a_graph_from_laptop_to_server(neo4j_env: dict[s
     refused = runner.invoke(main, ["cypher", "--repo", str(repo), "--backend", "neo4j", "--repo-id", "moved",
                                    "--json", "MATCH (n) DETACH DELETE n"])
     assert refused.exit_code == 1 and json.loads(refused.output)["type"] == "ReadOnlyViolation"
+    # user Cypher runs in the query worker on this backend too, with the same answer
+    read = ["cypher", "--repo", str(repo), "--json", "MATCH (c:Class) RETURN c.id AS id ORDER BY id"]
+    kuzu_rows = json.loads(runner.invoke(main, read).output)["rows"]
+    neo4j_rows = json.loads(runner.invoke(main, [*read, "--backend", "neo4j", "--repo-id", "moved"]).output)["rows"]
+    assert kuzu_rows == neo4j_rows and kuzu_rows
     shutil.rmtree(tmp_path / "pyrepo" / ".repolens")
