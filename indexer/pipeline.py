@@ -39,7 +39,7 @@ from indexer.state import FileRecord, IndexState, decode_graph, encode_graph
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkedFile, WalkOptions, read_source, walk_repository
-from indexer.workers import extract_in_workers, extract_one
+from indexer.workers import WorkerPool, extract_in_workers, extract_one
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ class IndexOptions:
     rebuild: bool = False
     store: StoreConfig | None = None
     """Where the graph goes; None reads the repository's configuration (``load_config``)."""
+    pool: WorkerPool | None = None
+    """Worker processes that outlive this run (a server's): every changed file is extracted
+    in them, however few. Without one, a run starts its own for many files and extracts a
+    few in-process, within the per-file budgets."""
 
 
 @dataclass(slots=True)
@@ -99,11 +103,11 @@ def source_files(root: Path, db_dir: Path, options: WalkOptions | None = None) -
 
 
 # -- extraction ----------------------------------------------------------------------------------
-def _extract_all(items: list[tuple[str, str, bytes]], workers: int,
+def _extract_all(items: list[tuple[str, str, bytes]], workers: int, pool: WorkerPool | None,
                  progress: Progress | None) -> dict[str, tuple[bytes | None, str | None]]:
     out: dict[str, tuple[bytes | None, str | None]] = {}
     total = len(items)
-    if workers <= 1 or total < PARALLEL_THRESHOLD:
+    if pool is None and (workers <= 1 or total < PARALLEL_THRESHOLD):
         for n, item in enumerate(items, 1):
             path, wire, error = extract_one(*item)
             out[path] = (wire, error)
@@ -115,7 +119,11 @@ def _extract_all(items: list[tuple[str, str, bytes]], workers: int,
         if progress and (done % 50 == 0 or done == total):
             progress("parse", done, total)
 
-    for path, wire, error in extract_in_workers(items, workers, advance):
+    if pool is not None:
+        results = pool.extract(items, advance) if items else []
+    else:
+        results = extract_in_workers(items, workers, advance)
+    for path, wire, error in results:
         out[path] = (wire, error)
     return out
 
@@ -216,7 +224,7 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
 
     clock.lap("read")
     workers = options.workers or min(os.cpu_count() or 1, 8)
-    extracted = _extract_all(todo, workers, progress)
+    extracted = _extract_all(todo, workers, options.pool, progress)
     report.parsed = len(todo)
     clock.lap("parse")
 

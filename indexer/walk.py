@@ -292,9 +292,13 @@ def _load_ignore_file(path: str, base: str) -> _IgnoreLayer | None:
 
     Invalid lines are dropped with a warning, as git silently does."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+        # A regular file only: .git/info/exclude is opened without a look first, and a FIFO there would block.
+        with open_regular(path) as handle:
+            lines = handle.read().decode("utf-8", errors="replace").splitlines()
     except FileNotFoundError:
+        return None
+    except NotRegularFileError as exc:
+        logger.warning("ignoring ignore file %r: it is %s", path, exc.kind)
         return None
     except OSError as exc:
         logger.warning("ignoring unreadable ignore file %r: %s", path, exc.strerror or exc)

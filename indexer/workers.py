@@ -17,7 +17,7 @@ import resource
 import signal
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
@@ -111,49 +111,83 @@ class _Worker:
             self.child.requests.send(task)
 
 
-def extract_in_workers(tasks: list[Task], workers: int, progress: Callable[[int], None] | None = None,
-                       limits: PoolLimits = PoolLimits()) -> list[Result]:
-    """Extract ``tasks`` in ``workers`` supervised processes (see the module docstring);
-    ``progress(done)`` is called as files finish. Results come in no particular order."""
-    queue = deque(sorted(tasks, key=lambda t: -len(t[2])))  # biggest first: the tail stays short
-    results: list[Result] = []
-    pool = [_Worker(limits) for _ in range(min(workers, len(tasks)))]
-    try:
-        for worker in pool:
-            if queue:
-                worker.give(queue.popleft())
-        while any(w.task is not None for w in pool):
-            busy = {w.child.answers: w for w in pool if w.task is not None}
-            ready = wait(list(busy), timeout=0.5)
-            now = time.monotonic()
-            for index, worker in enumerate(pool):
-                if worker.task is None:
-                    continue
-                path = worker.task[0]
-                if worker.child.answers in ready:
-                    try:
-                        result: Result = worker.child.answers.recv()
-                        lost = False
-                    except (EOFError, OSError):
-                        why = (f"skipped: the parser process died ({worker.child.death()}) on this file; it may "
-                               f"need more than {limits.memory_bytes >> 20} MB")
-                        result, lost = (path, None, why), True
-                elif now - worker.since > limits.file_seconds:
-                    result, lost = (path, None, f"skipped: parsing took longer than {limits.file_seconds:g} s "
-                                                "(the per-file deadline)"), True
-                else:
-                    continue
-                if lost:  # a dead or stuck worker is replaced; the file is reported, not retried
-                    log.warning("%s: %s", path, result[2])
-                    worker.child.stop(kill=True)
-                    worker = pool[index] = _Worker(limits)
-                worker.task = None
-                results.append(result)
-                if progress:
-                    progress(len(results))
+class WorkerPool:
+    """Supervised extraction processes, kept alive between calls: a server that re-indexes on
+    every save pays the start of a worker (about 0.4 s) once, not per save. Not thread-safe:
+    one indexing run at a time (the server's writer lock sees to it)."""
+
+    def __init__(self, workers: int, limits: PoolLimits = PoolLimits()) -> None:
+        self.size = max(1, workers)
+        self.limits = limits
+        self._workers: list[_Worker] = []
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def extract(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[Result]:
+        """Extract ``tasks`` (see the module docstring); ``progress(done)`` is called as files
+        finish. Results come in no particular order; every task has one."""
+        queue = deque(sorted(tasks, key=lambda t: -len(t[2])))  # biggest first: the tail stays short
+        results: list[Result] = []
+        pool = self._workers
+        while len(pool) < min(self.size, len(tasks)):
+            pool.append(_Worker(self.limits))
+        try:
+            for worker in pool:
                 if queue:
                     worker.give(queue.popleft())
-    finally:
-        for worker in pool:
+            while any(w.task is not None for w in pool):
+                ready = wait([w.child.answers for w in pool if w.task is not None], timeout=0.5)
+                for index, worker in enumerate(pool):
+                    result = self._collect(index, worker, ready)
+                    if result is None:
+                        continue
+                    results.append(result)
+                    if progress:
+                        progress(len(results))
+                    if queue:
+                        pool[index].give(queue.popleft())
+        except BaseException:
+            self.close()  # workers mid-file cannot be reused
+            raise
+        return results
+
+    def _collect(self, index: int, worker: _Worker, ready: Sequence[object]) -> Result | None:
+        """The result of ``worker``'s file if there is one now (replacing a worker that died or
+        overran), else None."""
+        if worker.task is None:
+            return None
+        path = worker.task[0]
+        if worker.child.answers in ready:
+            try:
+                result: Result = worker.child.answers.recv()
+                worker.task = None
+                return result
+            except (EOFError, OSError):
+                why = (f"skipped: the parser process died ({worker.child.death()}) on this file; it may "
+                       f"need more than {self.limits.memory_bytes >> 20} MB")
+        elif time.monotonic() - worker.since > self.limits.file_seconds:
+            why = f"skipped: parsing took longer than {self.limits.file_seconds:g} s (the per-file deadline)"
+        else:
+            return None
+        # a dead or stuck worker is replaced; its file is reported, not retried
+        log.warning("%s: %s", path, why)
+        worker.child.stop(kill=True)
+        self._workers[index] = _Worker(self.limits)
+        return path, None, why
+
+    def close(self) -> None:
+        """Stop the workers."""
+        for worker in self._workers:
             worker.child.stop(kill=worker.task is not None)
-    return results
+        self._workers = []
+
+
+def extract_in_workers(tasks: list[Task], workers: int, progress: Callable[[int], None] | None = None,
+                       limits: PoolLimits = PoolLimits()) -> list[Result]:
+    """Extract ``tasks`` in a pool of ``workers`` processes that lives for this call only."""
+    with WorkerPool(workers, limits) as pool:
+        return pool.extract(tasks, progress)

@@ -56,9 +56,19 @@ def _pagerank(ctx: RetrievalContext, personal: np.ndarray, alpha: float = 0.15, 
     return rank
 
 
-def _focus_vector(ctx: RetrievalContext, focus: str) -> np.ndarray:
+def looks_like_path(focus: str) -> bool:
+    """Whether a focus is meant as a path: one word with a ``/`` or ``\\`` in it, or starting
+    with ``.``. Text with spaces is words, even with a slash in it ("HTTP/2 retries"), and a
+    symbol id (``pkg/core.py::Engine``) is a symbol."""
+    text = focus.strip()
+    return bool(text) and "::" not in text and not any(c.isspace() for c in text) and (
+        "/" in text or "\\" in text or text.startswith("."))
+
+
+def _focus_vector(ctx: RetrievalContext, focus: str) -> tuple[np.ndarray, bool]:
     """The PageRank personalisation for ``focus``: the nodes it names, everything in a file or
-    below a directory it names, else the units its words match; all zeros when nothing matches."""
+    below a directory it names, else the units its words match (all zeros when nothing
+    matches); and whether it named a file or directory."""
     n = len(ctx.meta.ids)
     personal = np.zeros(n)
     for node_id, mention in find_mentions(focus, ctx.table).items():
@@ -67,29 +77,37 @@ def _focus_vector(ctx: RetrievalContext, focus: str) -> np.ndarray:
             personal[i] += mention.score
     # a path ("src/pkg/", "src/pkg/core.py") focuses on everything in or below it
     prefix = focus.strip().rstrip("/")
-    for i, path in enumerate(ctx.meta.paths):
-        if prefix and (path == prefix or path.startswith(prefix + "/")):
-            personal[i] += 1.0
+    below = [i for i, path in enumerate(ctx.meta.paths) if prefix and (path == prefix or path.startswith(prefix + "/"))]
+    personal[below] += 1.0
     if not personal.any():
         lexical = ctx.lexical.scores(focus)
         top = np.argsort(-lexical, kind="stable")[:50]
         personal[top] = np.clip(lexical[top], 0.0, None)
-    return personal
+    return personal, bool(below)
+
+
+def _focus(ctx: RetrievalContext, focus: str | None) -> tuple[np.ndarray, list[str]]:
+    """The personalisation for ``focus`` (uniform without one) and notes on what it matched."""
+    uniform = np.ones(len(ctx.meta.ids))
+    if not focus:
+        return uniform, []
+    focused, named_a_path = _focus_vector(ctx, focus)
+    quoted = repr(focus if len(focus) <= 80 else focus[:80] + "…")
+    if not focused.any():
+        return uniform, [f"nothing in the index matches focus {quoted} (no file or directory, symbol or word of "
+                         "it), so this is the map of the whole repository"]
+    if looks_like_path(focus) and not named_a_path:
+        return focused, [f"no indexed file or directory is {quoted}, so the map is centred on what its words match"]
+    return focused, []
 
 
 def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None = None) -> RepoMap:
     """The most important files and their symbols, within ``budget_tokens``, centred on
-    ``focus`` when given; when nothing matches the focus, the whole repository's map with a
-    note saying so."""
+    ``focus`` (a path, symbol or words) when given. ``notes`` says when the focus names no
+    file or directory, or matches nothing at all (then the map is the whole repository's)."""
     meta = ctx.meta
     n = len(meta.ids)
-    notes: list[str] = []
-    personal = _focus_vector(ctx, focus) if focus else np.ones(n)
-    if not personal.any():
-        shown = focus if focus is None or len(focus) <= 80 else focus[:80] + "…"
-        notes.append(f"nothing in the index matches focus {shown!r} (no file or directory, symbol or word of it), "
-                     "so this is the map of the whole repository")
-        personal = np.ones(n)
+    personal, notes = _focus(ctx, focus)
     personal = personal / personal.sum()
     rank = _pagerank(ctx, personal)
     file_rank = np.zeros(n)

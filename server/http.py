@@ -2,8 +2,8 @@
 
 - Binds 127.0.0.1 unless told otherwise; any other address requires a bearer token, since
   the server reads source code.
-- With a token, every request must carry ``Authorization: Bearer <token>`` (compared in
-  constant time); others get 401.
+- With a token, every request must carry ``Authorization: Bearer <token>`` (the scheme in any
+  case, as RFC 9110 says; the token compared in constant time); others get 401.
 - Host and Origin headers are checked against the bound address (and ``allowed_origins``),
   which defeats DNS rebinding: a web page cannot reach the server through a name it controls.
 - Request bodies are limited in size (413 beyond).
@@ -93,17 +93,26 @@ def _security(options: HttpOptions, port: int) -> TransportSecuritySettings:
                                      allowed_origins=origins)
 
 
+def _bearer_token(authorization: bytes) -> bytes | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, or None for another
+    scheme. The scheme is matched in any case and may be followed by several spaces, as RFC
+    9110 (section 11.4) allows: ``bearer x`` and ``BEARER  x`` carry the token ``x``."""
+    scheme, _, token = authorization.partition(b" ")
+    return token.lstrip(b" ") if scheme.lower() == b"bearer" else None
+
+
 class BearerTokenMiddleware:
-    """Refuses HTTP requests without ``Authorization: Bearer <token>``."""
+    """Refuses HTTP requests without ``Authorization: Bearer <token>`` (scheme in any case)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
+            given = _bearer_token(dict(scope.get("headers") or []).get(b"authorization", b""))
+            # In constant time, so that how long a refusal takes says nothing about the token.
+            if given is None or not hmac.compare_digest(given, self.expected):
                 body = json.dumps({"error": "missing or wrong bearer token: send 'Authorization: Bearer <token>'"})
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"application/json"),

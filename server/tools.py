@@ -23,6 +23,7 @@ from queries.localize import localize as run_localize
 from queries.readonly import check_read_only, strip_literals_and_comments
 from queries.registry import load_queries, run_named
 from queries.repomap import file_schematic as build_schematic
+from queries.repomap import looks_like_path
 from queries.repomap import repo_map as build_repo_map
 from queries.retrieval.units import is_test_path
 from server.models import (
@@ -158,11 +159,11 @@ class RepolensTools:
     ) -> RepoMapResult:
         """A map of the repository: the most important files (by graph centrality, or near `focus`) with
         their key classes and functions, signatures and line spans, trimmed to budget_tokens. Read it
-        first in an unfamiliar repository. Cheap (tens of ms)."""
+        first in an unfamiliar repository. notes says when focus matched nothing. Cheap (tens of ms)."""
         r = self._repo(repo)
-        result = build_repo_map(r.context(), budget_tokens, focus)
+        result = build_repo_map(r.context(), budget_tokens, _map_focus(r, focus))
         return RepoMapResult(text=result.text, files=result.files, tokens=result.tokens,
-                             truncated=result.truncated, index=self._info(r))
+                             truncated=result.truncated, notes=result.notes, index=self._info(r))
 
     def file_schematic(self, path: FilePath, repo: Repository = None) -> SchematicResult:
         """Every class, function and method of one file with signature, line span and first docstring
@@ -498,6 +499,21 @@ def _check_parameters(query: str, params: dict[str, Any]) -> None:
         wanted = ", ".join(f"'{name}': ..." for name in missing)
         raise ValueError(f"the query uses ${', $'.join(missing)} but params has no value for "
                          f"{'it' if len(missing) == 1 else 'them'}; pass params={{{wanted}}}")
+
+
+def _map_focus(repo: Repo, focus: str | None) -> str | None:
+    """``focus`` as repo_map takes it: a path (see looks_like_path) as the repository-relative
+    path it resolves to (None for the root itself), refused when it leaves the repository;
+    symbols and words as given."""
+    if focus is None or not looks_like_path(focus):
+        return focus
+    try:
+        _, relative = nav.safe_path(repo.root, focus)
+    except nav.PathOutsideRepositoryError:
+        raise nav.PathOutsideRepositoryError(
+            f"focus {focus!r} is a path outside the repository; give a path relative to the repository root "
+            "(e.g. src/pkg/), a symbol or words, or omit focus for the whole repository") from None
+    return None if relative == "." else relative
 
 
 def _source_fields(source: nav.SourcePage) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from indexer.state import IndexState
 from indexer.store.base import GraphStore, QueryResult
 from indexer.store.config import StoreConfig, load_config
 from indexer.store.sandbox import QuerySandbox
+from indexer.workers import WorkerPool
 from queries.retrieval.context import RETRIEVAL_DIR, RetrievalContext, build_context, load_context
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class Repo:
     _context: RetrievalContext | None = field(default=None, repr=False)
     _sandbox: QuerySandbox | None = field(default=None, repr=False)
     """Runs user-supplied Cypher out of process; holds the index open while it lives."""
+    _pool: WorkerPool | None = field(default=None, repr=False)
+    """Extracts changed files out of process, kept warm between re-indexes."""
     _indexed_at: float | None = field(default=None, repr=False)
     _commit: str | None = field(default=None, repr=False)
     watching: bool = False
@@ -162,8 +165,10 @@ class Repo:
             self.activity = "full rebuild" if rebuild else "incremental re-index"
             self._close_readers()
             try:
+                if self._pool is None:
+                    self._pool = WorkerPool(min(os.cpu_count() or 1, 8))
                 report = index_repository(self.root, IndexOptions(db_dir=self.db_dir, store=self.config,
-                                                                  rebuild=rebuild), progress)
+                                                                  rebuild=rebuild, pool=self._pool), progress)
                 if report.mode != "unchanged" or not (self.db_dir / RETRIEVAL_DIR).exists():
                     with self.store() as store:
                         graph = store.dump()
@@ -179,6 +184,9 @@ class Repo:
     def close(self) -> None:
         with self._context_lock, self._lock:
             self._close_readers()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
     def _close_readers(self, keep_context: bool = False) -> None:
         if self._sandbox is not None:

@@ -325,14 +325,15 @@ def test_good_input_gets_the_known_answer(served: Served, tool: str) -> None:
 
 # -- every tool with bad input --------------------------------------------------------------
 BAD: list[tuple[str, dict[str, Any], list[str]]] = [
-    ("localize", {"text": ""}, ["text", "at least 1 character"]),
-    ("localize", {"text": "x", "limit": 51}, ["limit", "less than or equal to 50"]),
-    ("search_code", {"query": "join", "limit": 501}, ["limit", "less than or equal to 500"]),
-    ("search_code", {"query": "join", "offset": -1}, ["offset", "greater than or equal to 0"]),
-    ("repo_map", {"budget_tokens": 10}, ["budget_tokens", "greater than or equal to 64"]),
+    ("localize", {"text": ""}, ["text: must not be empty"]),
+    ("localize", {"text": "x", "limit": 51}, ["limit: must be at most 50 (got 51)"]),
+    ("search_code", {"query": "join", "limit": 501}, ["limit: must be at most 500 (got 501)"]),
+    ("search_code", {"query": "join", "offset": -1}, ["offset: must be at least 0 (got -1)"]),
+    ("repo_map", {"budget_tokens": 10}, ["budget_tokens: must be at least 64 (got 10)"]),
     ("file_schematic", {"path": "core.py"}, ["'core.py' is not an indexed file", "did you mean: pkg/core.py"]),
-    ("find_symbol", {"name": "join", "mode": "fuzzy"}, ["mode", "'exact', 'prefix' or 'contains'"]),
-    ("find_symbol", {}, ["name", "required"]),
+    ("find_symbol", {"name": "join", "mode": "fuzzy"},
+     ["mode: must be one of 'exact', 'prefix' or 'contains' (got \"fuzzy\")"]),
+    ("find_symbol", {}, ["name: is required"]),
     ("read_symbol", {"symbol": "run"},
      ["'run' names 3 symbols", "pkg/base.py::Base.run", "pkg/core.py::Engine.run", "pkg/sub/worker.py::Turbo.run",
       "pass one of these ids"]),
@@ -345,10 +346,10 @@ BAD: list[tuple[str, dict[str, Any], list[str]]] = [
     ("read_file", {"path": "blob.py"}, ["binary file"]),
     ("read_file", {"path": "pkg"}, ["'pkg' is a directory"]),
     ("callers", {"symbol": "Engin"}, ["no symbol 'Engin'", "Engine (pkg/core.py::Engine)", "find_symbol"]),
-    ("callees", {"symbol": "pkg/util.py::helper", "depth": 9}, ["depth", "less than or equal to 5"]),
+    ("callees", {"symbol": "pkg/util.py::helper", "depth": 9}, ["depth: must be at most 5 (got 9)"]),
     ("call_path", {"source": "app.py::main", "target": "nowhere"}, ["no symbol 'nowhere'", "search_code"]),
     ("references", {"symbol": "Engine", "edges": ["WRITES"]},
-     ["edges", "'CALLS', 'REFERENCES', 'INHERITS' or 'IMPORTS'"]),
+     ["edges[0]: must be one of 'CALLS', 'REFERENCES', 'INHERITS' or 'IMPORTS' (got \"WRITES\")"]),
     ("class_hierarchy", {"symbol": "helper"}, ["function pkg/util.py::helper", "not a class"]),
     ("class_hierarchy", {"symbol": "run"}, ["no class 'run'", "Engine.run (pkg/core.py::Engine.run)"]),
     ("imports", {"path": "README.md"}, ["'README.md' is not an indexed file", "repo_map"]),
@@ -363,7 +364,7 @@ BAD: list[tuple[str, dict[str, Any], list[str]]] = [
     ("named_query", {"name": "callers", "params": {"id": "x", "bogus": 1}}, ["Unknown parameter(s) bogus"]),
     ("index_status", {"repo": "elsewhere"}, ["no repository 'elsewhere' is served", "served: pyrepo"]),
     ("reindex", {"repo": "elsewhere"}, ["no repository 'elsewhere' is served", "served: pyrepo"]),
-    ("reindex", {"rebuild": "maybe"}, ["rebuild", "valid boolean"]),
+    ("reindex", {"rebuild": "maybe"}, ["rebuild: must be a JSON boolean, true or false (got \"maybe\")"]),
 ]
 
 

@@ -230,7 +230,9 @@ def test_http_with_the_token_serves_every_tool(http_server: HttpServer) -> None:
     assert bad.is_error and "Engine (pkg/core.py::Engine)" in text_of(bad)
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-0123456789", f"Basic {TOKEN}", TOKEN])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-0123456789", f"Basic {TOKEN}", TOKEN,
+                                           "bearer wrong-token-0123456789", f"Bearer{TOKEN}", f"Bearers {TOKEN}",
+                                           f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}", "Bearer"])
 def test_http_without_the_token_is_refused(http_server: HttpServer, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = post(http_server, INITIALIZE, **headers)
@@ -238,6 +240,13 @@ def test_http_without_the_token_is_refused(http_server: HttpServer, authorizatio
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert "Authorization: Bearer <token>" in response.json()["error"]
     assert TOKEN not in response.text
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr", "Bearer  "])
+def test_the_bearer_scheme_is_read_in_any_case(http_server: HttpServer, scheme: str) -> None:
+    """RFC 9110 makes the scheme case-insensitive and allows more than one space after it."""
+    response = post(http_server, INITIALIZE, Authorization=f"{scheme} {TOKEN}")
+    assert response.status_code == 200, response.text
 
 
 def test_an_sdk_client_without_the_token_cannot_call(http_server: HttpServer) -> None:

@@ -322,13 +322,34 @@ def test_unknown_cookie_falls_back_and_says_so(tmp_path: Path) -> None:
                     "(coding cookie 'no-such-codec' did not fit)")
 
 
-def test_directory_named_like_a_file_is_unreadable(tmp_path: Path) -> None:
+@pytest.mark.timeout(10, func_only=True)
+def test_a_named_pipe_as_git_exclude_file_is_passed_by(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    make_tree(tmp_path, {"a.py": "x = 1\n", ".git/info/.keep": ""})
+    os.mkfifo(tmp_path / ".git" / "info" / "exclude")
+    with caplog.at_level(logging.WARNING, logger="indexer.walk"):
+        assert paths(tmp_path) == ["a.py"]
+    assert "it is a named pipe (FIFO)" in caplog.text
+
+
+def test_directory_named_like_a_file_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "pkg.py").mkdir()
     fake = WalkedFile(path="pkg.py", abspath=str(tmp_path / "pkg.py"), size=0,
                       language="python")
     result = read_source(fake)
     assert result.data is None
-    assert result.skip_reason == "unreadable: Is a directory"
+    assert result.skip_reason == "not a regular file: a directory"
+
+
+@pytest.mark.timeout(10, func_only=True)
+def test_file_replaced_by_a_named_pipe_after_walk_is_not_read(tmp_path: Path) -> None:
+    """A FIFO blocks whoever opens it for reading until a writer comes: never opened so."""
+    make_tree(tmp_path, {"pipe.py": "x = 1\n"})
+    file = walked(tmp_path, "pipe.py")
+    (tmp_path / "pipe.py").unlink()
+    os.mkfifo(tmp_path / "pipe.py")
+    result = read_source(file)
+    assert (result.data, result.skip_reason) == (None, "not a regular file: a named pipe (FIFO)")
+    assert paths(tmp_path) == [], "the walk passes a named pipe by"
 
 
 def test_file_deleted_after_walk_is_unreadable(tmp_path: Path) -> None:
