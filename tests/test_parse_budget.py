@@ -115,3 +115,30 @@ def test_a_repository_of_pathological_files_indexes_the_rest_and_reports_them(tm
     (root / "ok0.py").write_text(NORMAL_PY.replace("helper", "renamed"), encoding="utf-8")
     again = index_repository(root, IndexOptions(workers=2))
     assert again.parsed == 1 and {item["path"] for item in status(root).partial} == set(PATHOLOGICAL)
+
+
+def test_a_server_extracts_every_change_in_warm_workers_and_reports_what_it_left_out(tmp_path: Path) -> None:
+    from server.tools import RepolensTools
+    from server.workspace import Repo, Workspace
+
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "ok.py").write_text(NORMAL_PY, encoding="utf-8")
+    repo = Repo.open(root, embed=False)
+    tools = RepolensTools(Workspace.of([repo]))
+    try:
+        repo.reindex()
+        assert repo._pool is not None
+        first = [w.child.process.pid for w in repo._pool._workers]
+        # an agent (or a prompt injection) saves a hostile file: one file, still out of process
+        (root / "calls.py").write_text(PATHOLOGICAL["calls.py"], encoding="utf-8")
+        report = repo.reindex()
+        assert report.parsed == 1 and [p["path"] for p in report.partial] == ["calls.py"]
+        assert [w.child.process.pid for w in repo._pool._workers] == first, "the same worker, kept warm"
+        status = tools.index_status()
+        assert [p["path"] for p in status.partial] == ["calls.py"] and status.problem_counts["partial"] == 1
+        assert "nested deeper than 512" in status.partial[0]["error"]
+        assert [s.name for s in tools.find_symbol("helper").symbols] == ["helper", "helper"]
+    finally:
+        repo.close()
+    assert repo._pool is None
