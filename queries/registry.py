@@ -136,9 +136,16 @@ def _default_queries() -> dict[str, NamedQuery]:
     return load_queries()
 
 
+NAMED_TIMEOUT_MS = 30_000
+"""Every named query is stopped after this long: their bounds (depth <= 5) keep them fast,
+but on a hub of a very large graph even a bounded walk can grow."""
+
+
 def run_named(store: GraphStore, name: str, params: Mapping[str, ParamValue | None],
-              *, queries: Mapping[str, NamedQuery] | None = None) -> QueryResult:
-    """Run the named query on ``store`` and return its rows.
+              *, queries: Mapping[str, NamedQuery] | None = None,
+              timeout_ms: int = NAMED_TIMEOUT_MS) -> QueryResult:
+    """Run the named query on ``store`` and return its rows; :class:`QueryTimeout` past
+    ``timeout_ms``.
 
     ``params`` may hold CLI strings: they are converted to the declared types, defaults are
     filled in, and ``None`` counts as not given. Raises ValueError naming the query's
@@ -149,7 +156,7 @@ def run_named(store: GraphStore, name: str, params: Mapping[str, ParamValue | No
     query = catalogue.get(name)
     if query is None:
         raise ValueError(f"Unknown query {name!r}; known queries: {', '.join(sorted(catalogue))}")
-    return store.query(query.text_for(store.backend), bind_params(query, params))
+    return store.query(query.text_for(store.backend), bind_params(query, params), timeout_ms=timeout_ms)
 
 
 def bind_params(query: NamedQuery,
