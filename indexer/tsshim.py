@@ -4,11 +4,13 @@ Written against py-tree-sitter >= 0.25 (``Query`` + ``QueryCursor``).
 
 Every file is parsed and matched within a budget, because a small hostile file can otherwise
 take the indexer down: query matching is quadratic in the nesting depth of the tree (5,000
-nested calls, 15 KB, took seconds; 100,000 never finished). Parsing takes a deadline (the
-parser's progress callback cancels it), and matches may only start at most ``max_depth``
-levels deep (``QueryCursor.set_max_start_depth``), which keeps matching linear in the file's
-size. The binding's ``progress_callback`` of ``QueryCursor.matches`` is not used: in
-py-tree-sitter 0.26.1 it crashes the process.
+nested calls, 15 KB, took seconds; 100,000 never finished) and in long runs of siblings a
+pattern must skip (100,000 stacked decorators took minutes). Parsing takes a deadline (the
+parser's progress callback cancels it), matches may only start at most ``max_depth`` levels
+deep (``QueryCursor.set_max_start_depth``), and at most ``match_limit`` matches may be in
+progress at once, which keeps matching linear in the file's size. The binding's
+``progress_callback`` of ``QueryCursor.matches`` is not used: in py-tree-sitter 0.26.1 it
+crashes the process.
 """
 
 from __future__ import annotations
@@ -55,16 +57,21 @@ class CompiledQuery:
             self.parser.reset()
         return tree
 
-    def matches(self, node: ts.Node, max_depth: int | None = None) -> list[tuple[int, Captures]]:
-        """The query's matches under ``node``, in document order; with ``max_depth``, only
-        matches that start at most that many levels below ``node``."""
-        cursor = ts.QueryCursor(self.query)
+    def matches(self, node: ts.Node, max_depth: int | None = None,
+                match_limit: int | None = None) -> tuple[list[tuple[int, Captures]], bool]:
+        """The query's matches under ``node``, in document order, and whether some were
+        dropped. With ``max_depth``, only matches that start at most that many levels below
+        ``node``; with ``match_limit``, at most that many matches are in progress at once
+        (more are dropped, oldest first), which bounds the work on long runs of siblings."""
+        cursor = ts.QueryCursor(self.query, match_limit=match_limit or _NO_MATCH_LIMIT)
         if max_depth is not None:
             cursor.set_max_start_depth(max_depth)
-        return cursor.matches(node)
+        found = cursor.matches(node)
+        return found, cursor.did_exceed_match_limit
 
 
 _CHUNK = 1 << 16
+_NO_MATCH_LIMIT = 0xFFFFFFFF
 
 
 class ParseBudgetExceeded(Exception):
