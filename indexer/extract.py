@@ -71,6 +71,11 @@ class ExtractLimits:
     """At most this many query matches in progress at once; more are dropped (the file is then
     partial). No file among the 1,500 largest Python and 493 largest JavaScript files on this
     machine needs more than 256."""
+    max_error_tokens: int = 10_000
+    """A file whose widest syntax error holds more tokens than this is not matched at all (its
+    file node is kept, partial): tree-sitter's query matching is quadratic in them (64,000
+    unclosed brackets took minutes). The widest error in the 40 largest Python files of a
+    virtual environment, each with a bracket left open at the top, holds 2,768."""
     max_def_depth: int = 32
     """Definitions nested deeper than this are part of their enclosing definition."""
     max_qualname: int = 1000
@@ -193,7 +198,12 @@ class Extractor:
         root = tree.root_node
         facts = FileFacts(path=path, language=self.spec.name)
         facts.line_count = source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
-        facts.error_count, facts.first_error_line = count_errors(root)
+        errors = count_errors(root)
+        facts.error_count, facts.first_error_line = errors.count, errors.first_line
+        if errors.widest > limits.max_error_tokens:
+            facts.limited = (f"not indexed: a syntax error at line {errors.widest_line} spans {errors.widest} tokens "
+                             f"(over {limits.max_error_tokens}); this is not code tree-sitter can read in bounded time")
+            return facts
         notes: list[str] = []
         if deeper_than(root, limits.max_depth):
             notes.append(f"code nested deeper than {limits.max_depth} syntax levels was not indexed")

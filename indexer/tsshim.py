@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import tree_sitter as ts
@@ -92,13 +93,25 @@ def deeper_than(root: ts.Node, limit: int) -> bool:
     return False
 
 
-def count_errors(root: ts.Node) -> tuple[int, int | None]:
-    """Number of ERROR/MISSING nodes and the 1-based line of the first, walking only
-    subtrees that contain an error (cheap on clean files)."""
+@dataclass(frozen=True, slots=True)
+class SyntaxErrors:
+    count: int = 0
+    """ERROR and MISSING nodes."""
+    first_line: int | None = None
+    """1-based line of the first."""
+    widest: int = 0
+    """Tokens directly inside the widest ERROR node: query matching is quadratic in them."""
+    widest_line: int | None = None
+
+
+def count_errors(root: ts.Node) -> SyntaxErrors:
+    """The syntax errors tree-sitter recovered from, walking only subtrees that contain an
+    error (cheap on clean files)."""
     if not root.has_error:
-        return 0, None
-    count = 0
+        return SyntaxErrors()
+    count, widest = 0, 0
     first: int | None = None
+    widest_line: int | None = None
     stack = [root]
     while stack:
         node = stack.pop()
@@ -106,6 +119,9 @@ def count_errors(root: ts.Node) -> tuple[int, int | None]:
             count += 1
             line = node.start_point[0] + 1
             first = line if first is None else min(first, line)
+            tokens = sum(1 for child in node.children if child.child_count == 0)
+            if tokens > widest:
+                widest, widest_line = tokens, line
             continue
         stack.extend(c for c in node.children if c.has_error or c.is_missing)
-    return count, first
+    return SyntaxErrors(count, first, widest, widest_line)
