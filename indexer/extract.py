@@ -71,6 +71,11 @@ class ExtractLimits:
     """At most this many query matches in progress at once; more are dropped (the file is then
     partial). No file among the 1,500 largest Python and 493 largest JavaScript files on this
     machine needs more than 256."""
+    max_matches: int = 100_000
+    """Query matches past this many are left out (the rest of the file): each becomes a fact
+    kept in memory through resolution and storing. The most in a real file here is 33,365
+    (torch's common_methods_invocations.py, 1.4 MB); a crafted 1 MB file of ``f()`` lines
+    gives 250,000."""
     max_error_tokens: int = 10_000
     """A file whose widest syntax error holds more tokens than this is not matched at all (its
     file node is kept, partial): tree-sitter's query matching is quadratic in them (64,000
@@ -223,6 +228,11 @@ class Extractor:
         if dropped:
             notes.append(f"more than {limits.match_limit} syntax patterns were open at once (a long run of "
                          "siblings such as stacked decorators); some were not indexed")
+        if len(found) > limits.max_matches:
+            cut_line = found[limits.max_matches][1][next(iter(found[limits.max_matches][1]))][0].start_point[0] + 1
+            notes.append(f"only the first {limits.max_matches} syntax patterns were indexed; the file from line "
+                         f"{cut_line} on was not")
+            found = found[:limits.max_matches]
         for pattern, caps in found:
             if "definition.class" in caps or "definition.function" in caps:
                 is_class = "definition.class" in caps

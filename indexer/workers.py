@@ -170,7 +170,7 @@ class WorkerPool:
                 why = (f"skipped: the parser process died ({worker.child.death()}) on this file; it may "
                        f"need more than {self.limits.memory_bytes >> 20} MB")
         elif time.monotonic() - worker.since > self.limits.file_seconds:
-            why = f"skipped: parsing took longer than {self.limits.file_seconds:g} s (the per-file deadline)"
+            why = f"skipped: extraction took longer than {self.limits.file_seconds:g} s (the per-file deadline)"
         else:
             return None
         # a dead or stuck worker is replaced; its file is reported, not retried
