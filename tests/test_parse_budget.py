@@ -39,6 +39,8 @@ def nested_defs_py(n: int) -> str:
 # The shapes of the report: each took seconds to forever, or 22 GB, before the budgets.
 PATHOLOGICAL = {
     "calls.py": NORMAL_PY + nested_calls(100_000),
+    "calls_15kb.py": nested_calls(5_000),  # 3.9 s before the budgets
+    "calls_60kb.py": nested_calls(20_000),  # 56 s before
     "lists.ts": "export function ok(): number { return 1; }\n" + nested_lists(100_000),
     "calls.ts": nested_calls(100_000).replace("x =", "const x ="),
     "funcs.js": "export function ok() { return 1; }\n" + nested_functions_js(3000),
