@@ -323,6 +323,49 @@ def test_eight_parallel_http_clients_all_get_right_answers(http_server: HttpServ
     assert all(got == expected for got in answers.values())
 
 
+def without_freshness(answer: Any) -> Any:
+    """An answer without its ``index`` freshness block, which a rebuild changes."""
+    return {k: v for k, v in answer.items() if k != "index"} if isinstance(answer, dict) else answer
+
+
+def test_parallel_http_clients_get_right_answers_while_the_index_is_rebuilt(http_server: HttpServer) -> None:
+    async def sequential(client: Client) -> list[Any]:
+        return [without_freshness((await client.call_tool(tool, args)).structured_content) for tool, args in CALLS]
+
+    expected = http_session(http_server.url, sequential)
+    wrong: list[str] = []
+    rebuilt: list[str] = []
+
+    async def connect() -> Any:
+        http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120.0)
+        return http, Client(streamable_http_client(http_server.url, http_client=http))
+
+    async def reader(number: int) -> None:
+        http, session = await connect()
+        async with http, session as client:
+            for position in [*range(number % len(CALLS), len(CALLS)), *range(number % len(CALLS))] * 2:
+                result = await client.call_tool(*CALLS[position])
+                if result.is_error or without_freshness(result.structured_content) != expected[position]:
+                    wrong.append(f"{CALLS[position][0]}: {text_of(result)[:200]}")
+
+    async def rebuilder() -> None:
+        http, session = await connect()
+        async with http, session as client:
+            for _ in range(2):
+                result = await client.call_tool("reindex", {"rebuild": True})
+                assert not result.is_error, text_of(result)
+                rebuilt.append(result.structured_content["mode"])  # type: ignore[index]
+
+    async def run() -> None:
+        async with anyio.create_task_group() as group:
+            for number in range(8):
+                group.start_soon(reader, number)
+            group.start_soon(rebuilder)
+
+    anyio.run(run)
+    assert rebuilt == ["full", "full"] and not wrong, wrong[:5]
+
+
 # -- unsafe options are refused before anything is served -----------------------------------
 def serve_cli(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["serve", *args], catch_exceptions=False)
