@@ -145,6 +145,8 @@ def test_stdout_carries_only_protocol_messages_while_logs_go_to_stderr(tmp_path:
         ("tools/call", {"name": "find_symbol", "arguments": {"name": "Engine", "kind": "class"}}),
         ("tools/call", {"name": "read_symbol", "arguments": {"symbol": "nowhere"}}),
         ("tools/call", {"name": "localize", "arguments": {"text": "Turbo.boost fails"}}),
+        # the query worker (and its database) writes nothing to the protocol's stdout either
+        ("tools/call", {"name": "cypher", "arguments": {"query": "MATCH (c:Class) RETURN count(c) AS n"}}),
     ]
     answers: dict[int, dict[str, Any]] = {}
     try:
@@ -165,13 +167,14 @@ def test_stdout_carries_only_protocol_messages_while_logs_go_to_stderr(tmp_path:
             process.wait()
     leftover = stdout.rest()
     assert leftover == [], f"stdout after the last answer: {leftover}"
-    assert sorted(answers) == [1, 2, 3, 4, 5] and all(a["jsonrpc"] == "2.0" for a in answers.values())
+    assert sorted(answers) == [1, 2, 3, 4, 5, 6] and all(a["jsonrpc"] == "2.0" for a in answers.values())
     assert answers[1]["result"]["serverInfo"]["name"] == "repolens"
     assert sorted(t["name"] for t in answers[2]["result"]["tools"]) == TOOLS
     assert answers[3]["result"]["structuredContent"]["symbols"][0]["id"] == "pkg/core.py::Engine"
     assert answers[4]["result"]["isError"] is True and "no symbol 'nowhere'" in answers[4]["result"]["content"][0][
         "text"]
     assert answers[5]["result"]["isError"] is False
+    assert answers[6]["result"]["structuredContent"]["rows"][0]["n"] > 0
     logs = "".join(stderr.rest())
     assert "indexing" in logs and "before serving" in logs and "DEBUG" in logs
 
