@@ -183,7 +183,7 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     files = source_files(root, index_dir(root, options.db_dir),
                          WalkOptions(max_file_bytes=options.max_file_bytes, extra_ignores=options.extra_ignores))
     db_dir = index_dir(root, options.db_dir)
-    db_dir.mkdir(parents=True, exist_ok=True)
+    _make_index_dir(db_dir)
     report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files),
                          timings=clock.laps)
     clock.lap("walk")
@@ -335,6 +335,16 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
         progress("store", 1, 1)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _make_index_dir(db_dir: Path) -> None:
+    """Create the index directory, ignoring itself: a ``.gitignore`` of ``*`` inside it (as
+    pytest's and mypy's caches do) keeps ``.repolens/`` out of ``git status`` without
+    touching the repository's own ignore files."""
+    db_dir.mkdir(parents=True, exist_ok=True)
+    ignore = db_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by repolens: the index is derived data\n*\n", encoding="utf-8")
 
 
 class _Clock:

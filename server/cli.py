@@ -306,7 +306,7 @@ def serve(repos: tuple[Path, ...], db_dir: Path | None, address: str | None, tok
 @main.command("mcp-config")
 @click.option("--client", type=click.Choice(CLIENTS), required=True,
               help="The MCP client to configure (generic: the common mcpServers form, for any other client).")
-@click.option("--repo", "repos", type=click.Path(path_type=Path, file_okay=False), multiple=True,
+@click.option("--repo", "repos", type=click.Path(path_type=Path, file_okay=False, exists=True), multiple=True,
               help="A repository the server serves (repeatable; default: the current directory). Project "
                    "configurations (.mcp.json, .vscode/, .cursor/) go into the first.")
 @db_option

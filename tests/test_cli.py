@@ -132,3 +132,20 @@ def test_console_script_prints_only_json_on_stdout(repo: Path) -> None:
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "server.cli"]
     done = subprocess.run([*command, "index", str(repo), "--json"], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["files"] == 3
+
+
+def test_the_index_directory_ignores_itself_in_git(tmp_path: Path) -> None:
+    repo = tmp_path / "proj"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "mod.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert CliRunner().invoke(main, ["index", str(repo), "--no-embed", "--json"]).exit_code == 0
+    assert (repo / ".repolens" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    untracked = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all"],
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+    assert [line for line in untracked if line] == ["?? pkg/mod.py"]
+
+
+def test_mcp_config_refuses_a_repository_that_does_not_exist(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["mcp-config", "--client", "generic", "--repo", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "does not exist" in result.output
