@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -79,6 +82,20 @@ def start(entry: str) -> Child:
 
 
 def pipes() -> tuple[Connection, Connection]:
-    """In the worker: (requests in, answers out), from the descriptors :func:`start` passed."""
+    """In the worker: (requests in, answers out), from the descriptors :func:`start` passed.
+    Ctrl-C is ignored from here on: the supervisor decides when its workers stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     inbox, outbox = (int(fd) for fd in sys.argv[1:3])
     return Connection(inbox, writable=False), Connection(outbox, readable=False)
+
+
+def requests_until_stop(requests: Connection) -> Iterator[Any]:
+    """In the worker: each request, until the supervisor sends ``None`` or goes away."""
+    while True:
+        try:
+            request = requests.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        yield request

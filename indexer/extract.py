@@ -229,9 +229,9 @@ class Extractor:
             notes.append(f"more than {limits.match_limit} syntax patterns were open at once (a long run of "
                          "siblings such as stacked decorators); some were not indexed")
         if len(found) > limits.max_matches:
-            cut_line = found[limits.max_matches][1][next(iter(found[limits.max_matches][1]))][0].start_point[0] + 1
+            first_left_out = next(iter(found[limits.max_matches][1].values()))[0]
             notes.append(f"only the first {limits.max_matches} syntax patterns were indexed; the file from line "
-                         f"{cut_line} on was not")
+                         f"{first_left_out.start_point[0] + 1} on was not")
             found = found[:limits.max_matches]
         for pattern, caps in found:
             if "definition.class" in caps or "definition.function" in caps:
@@ -295,8 +295,9 @@ class Extractor:
         return facts
 
     def _within_limits(self, defs: list[_Def]) -> tuple[list[_Def], int]:
-        """``defs`` without those nested too deep or named too long (their code then belongs
-        to the enclosing definition), and how many were left out."""
+        """``defs`` in source order (outer before inner) without those nested too deep or named
+        too long (their code then belongs to the enclosing definition), and how many were left
+        out."""
         limits = self.limits
         defs.sort(key=lambda d: (d.node.start_byte, -d.node.end_byte))
         kept: list[_Def] = []
@@ -313,7 +314,8 @@ class Extractor:
 
     def _build_defs(self, facts: FileFacts, defs: list[_Def], docs: dict[tuple[int, int], Node],
                     decorators: dict[tuple[int, int], list[str]], source: bytes):
-        defs.sort(key=lambda d: (d.node.start_byte, -d.node.end_byte))
+        """Fill ``facts.defs`` from ``defs``, which come in source order (outer before inner, as
+        :meth:`_within_limits` leaves them); return the scope lookup by byte position."""
         starts = [d.node.start_byte for d in defs]
         ends = [d.node.end_byte for d in defs]
         parents: list[int] = []

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.model import SCHEMA_VERSION, FileStatus
+from indexer.model import SCHEMA_VERSION
 from indexer.pipeline import index_dir, source_files
-from indexer.state import IndexState
+from indexer.state import IndexState, problem_lists
 from indexer.store.base import GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
 from indexer.walk import read_source
@@ -109,8 +109,4 @@ def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = 
     }
     return IndexStatus(str(root), str(directory), SCHEMA_VERSION,
                        time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(indexed_at)),
-                       commit, len(old), pending,
-                       skipped=[{"path": p, "reason": why or ""} for p, kind, why in problems
-                                if kind is FileStatus.SKIPPED],
-                       partial=[{"path": p, "error": why or ""} for p, kind, why in problems
-                                if kind is FileStatus.PARTIAL])
+                       commit, len(old), pending, *problem_lists(problems))

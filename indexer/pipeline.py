@@ -35,7 +35,7 @@ from indexer.model import (
     unresolved_id,
 )
 from indexer.resolve import FileGraph, Resolver
-from indexer.state import FileRecord, IndexState, decode_graph, encode_graph
+from indexer.state import FileRecord, IndexState, decode_graph, encode_graph, problem_lists
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkedFile, WalkOptions, read_source, walk_repository
@@ -107,18 +107,17 @@ def _extract_all(items: list[tuple[str, str, bytes]], workers: int, pool: Worker
                  progress: Progress | None) -> dict[str, tuple[bytes | None, str | None]]:
     out: dict[str, tuple[bytes | None, str | None]] = {}
     total = len(items)
-    if pool is None and (workers <= 1 or total < PARALLEL_THRESHOLD):
-        for n, item in enumerate(items, 1):
-            path, wire, error = extract_one(*item)
-            out[path] = (wire, error)
-            if progress and (n % 50 == 0 or n == total):
-                progress("parse", n, total)
-        return out
 
     def advance(done: int) -> None:
         if progress and (done % 50 == 0 or done == total):
             progress("parse", done, total)
 
+    if pool is None and (workers <= 1 or total < PARALLEL_THRESHOLD):
+        for n, item in enumerate(items, 1):
+            path, wire, error = extract_one(*item)
+            out[path] = (wire, error)
+            advance(n)
+        return out
     if pool is not None:
         results = pool.extract(items, advance) if items else []
     else:
@@ -284,11 +283,8 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
             progress("resolve", n, len(to_resolve))
 
     clock.lap("resolve")
-    for path, (file_status, error) in sorted(statuses.items()):
-        if file_status is FileStatus.SKIPPED:
-            report.skipped.append({"path": path, "reason": error or ""})
-        elif file_status is FileStatus.PARTIAL:
-            report.partial.append({"path": path, "error": error or ""})
+    report.skipped, report.partial = problem_lists(
+        (path, file_status, error) for path, (file_status, error) in sorted(statuses.items()))
 
     generation = int(state.get_meta("generation", 0)) + 1
     dir_nodes, dir_edges = _directories(sorted(current))

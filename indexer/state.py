@@ -67,6 +67,15 @@ def decode_graph(data: bytes) -> tuple[list[Node], list[Edge]]:
     )
 
 
+def problem_lists(problems: Iterable[tuple[str, FileStatus, str | None]]
+                  ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(path, status, why) items as the index report and the status show them: the skipped
+    files with their ``reason`` and the partial ones with their ``error``, in the given order."""
+    items = list(problems)
+    return ([{"path": p, "reason": why or ""} for p, status, why in items if status is FileStatus.SKIPPED],
+            [{"path": p, "error": why or ""} for p, status, why in items if status is FileStatus.PARTIAL])
+
+
 class IndexState:
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -14,7 +14,6 @@ import contextlib
 import logging
 import os
 import resource
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -51,7 +50,7 @@ def extract_one(path: str, language: str, data: bytes) -> Result:
     except ParseBudgetExceeded as exc:
         return path, None, f"skipped: {exc} (the per-file budget)"
     except MemoryError:
-        return path, None, f"skipped: extraction needed more than {WORKER_MEMORY_BYTES >> 20} MB"
+        return path, None, "skipped: extraction ran out of memory"
     except Exception as exc:  # boundary: one bad file never stops an index
         log.warning("extraction failed for %s: %s", path, exc)
         return path, None, f"extraction failed: {type(exc).__name__}: {exc}"
@@ -66,19 +65,12 @@ class PoolLimits:
 def worker_main() -> None:
     """A worker process (see :mod:`indexer.childproc`): load every grammar, cap the address
     space, then extract files until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
     requests, answers = childproc.pipes()
     memory_bytes = requests.recv()
     for spec in LANGUAGES.values():  # loaded before the cap, which is for the files' own cost
         _EXTRACTORS[spec.name] = Extractor(spec)
     _limit_address_space(memory_bytes)
-    while True:
-        try:
-            task = requests.recv()
-        except EOFError:
-            return
-        if task is None:
-            return
+    for task in childproc.requests_until_stop(requests):
         answers.send(extract_one(*task))
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import pickle
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -60,19 +59,11 @@ class SandboxLimits:
 def worker_main() -> None:
     """The worker process (see :mod:`indexer.childproc`): read its settings, then answer
     queries until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     requests, answers = childproc.pipes()
     config, db_dir, max_answer_bytes = requests.recv()
     store: GraphStore | None = None
     try:
-        while True:
-            try:
-                request = requests.recv()
-            except EOFError:
-                return
-            if request is None:
-                return
-            cypher, params, max_rows, timeout_ms = request
+        for cypher, params, max_rows, timeout_ms in childproc.requests_until_stop(requests):
             try:
                 if store is None:
                     store = open_graph_store(config, Path(db_dir), read_only=True)
