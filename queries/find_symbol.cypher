@@ -5,7 +5,7 @@
 // params: name (string) the name or part of it; mode (string, default exact, one of
 //   exact|prefix|contains) how to match; kind (string, default "", one of
 //   class|function|method|external|unresolved) only nodes of this kind; limit (int,
-//   default 20, min 1, max 500) at most this many rows
+//   default 20, min 1, max 5000) at most this many rows
 // returns: id, kind, name, qualname, path, start_line, end_line, signature
 MATCH (n)
 WHERE n.kind IN ['class', 'function', 'method', 'external', 'unresolved']

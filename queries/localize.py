@@ -27,6 +27,7 @@ import numpy as np
 
 from indexer.model import NodeKind
 from queries.retrieval.context import RetrievalContext
+from queries.retrieval.lexical import term_counts
 from queries.retrieval.mentions import find_mentions
 from queries.retrieval.units import is_test_path, is_vendored_path
 
@@ -79,6 +80,9 @@ class Localization:
     functions: list[Hit]
     notes: list[str]
     seconds: float
+    totals: dict[str, int] = field(default_factory=dict)
+    """How many distinct files, modules and functions the ranking holds (a positive score): the
+    length of each list if it were not cut."""
 
     @property
     def found_files(self) -> list[str]:
@@ -133,12 +137,11 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         # mentioned in passing must not outrank one qualified name
         mention = signal_scores.pop("mention")
         fused += options.weights.get("mention", 1.0) * np.minimum(mention / MENTION_FULL, 1.0) / (options.rrf_k + 1)
+    signal_rank: dict[str, dict[int, int]] = {}
     for name, scores in signal_scores.items():
         top, ranks = _ranks(scores, options.depth)
         fused[top] += options.weights.get(name, 1.0) / (options.rrf_k + ranks)
-        if name != "mention":
-            for i, r in zip(top[:5].tolist(), ranks[:5].tolist(), strict=True):
-                evidence.setdefault(i, []).append(f"{name} rank {r}")
+        signal_rank[name] = dict(zip(top.tolist(), ranks.tolist(), strict=True))
 
     if "graph" in options.signals and fused.any():
         seeds, _ = _ranks(fused, options.seeds)
@@ -152,11 +155,11 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         rank[seeds] = 0.0  # a seed's own weight is already counted; keep what spread to others
         top, ranks = _ranks(rank, options.depth)
         fused[top] += options.weights.get("graph", 0.5) / (options.rrf_k + ranks)
-        for i in top[:5].tolist():
-            evidence.setdefault(i, []).append("graph neighbour of the best matches")
+        signal_rank["graph"] = dict(zip(top.tolist(), ranks.tolist(), strict=True))
 
-    fused *= np.array([options.vendor_penalty if is_vendored_path(p) else options.test_penalty if is_test_path(p)
-                       else 1.0 for p in meta.paths])
+    scale = np.array([options.vendor_penalty if is_vendored_path(p) else options.test_penalty if is_test_path(p)
+                      else 1.0 for p in meta.paths])
+    fused *= scale
 
     # files: their own unit plus their best member
     file_score = np.zeros(n)
@@ -173,26 +176,78 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     is_function = np.array([k in (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS) for k in kinds])
     is_module = is_function & (meta.top_of == np.arange(n))
 
-    def hits(scores: np.ndarray, mask: np.ndarray, k: int) -> list[Hit]:
+    file_order, _ = _ranks(np.where(is_file, file_score, 0.0), n)
+    file_place = {int(f): place for place, f in enumerate(file_order.tolist(), 1)}
+    terms = list(term_counts(text)) if "lexical" in signal_scores else []
+    totals: dict[str, int] = {}
+
+    def ranked(i: int) -> list[str]:
+        return [f"{label} {signal_rank[name][i]}" for name, label in
+                (("lexical", "keyword rank"), ("dense", "semantic rank"), ("graph", "graph rank"))
+                if i in signal_rank.get(name, {})]
+
+    def why(i: int, best: int) -> tuple[str, ...]:
+        """The evidence for unit ``i``: what named it, the words it shares with the text,
+        each signal that ranked it, and (for a file or module) its best unit."""
+        out = list(evidence.get(i, ()))
+        words = ctx.lexical.matched_terms(terms, i, 5) if terms else []
+        if words:
+            out.append("words: " + ", ".join(words))
+        out += ranked(i)
+        if best != i:
+            out.append(f"best part: {meta.qualnames[best]}" + (f" ({', '.join(ranked(best))})" if ranked(best) else ""))
+        if kinds[i] != NodeKind.FILE and int(meta.file_of[i]) in file_place:
+            out.append(f"in the file ranked {file_place[int(meta.file_of[i])]}")
+        if scale[i] < 1.0:
+            out.append("vendored code, ranked lower" if is_vendored_path(meta.paths[i]) else "test code, ranked lower")
+        return tuple(dict.fromkeys(out))
+
+    def hits(name: str, scores: np.ndarray, mask: np.ndarray, k: int,
+             parts: tuple[np.ndarray, np.ndarray] | None) -> list[Hit]:
         masked = np.where(mask, scores, 0.0)
-        top, _ = _ranks(masked, k * 3)
+        candidates = np.flatnonzero(masked > 0)
+        # overloads and redefinitions share a name: they count, and are listed, once
+        totals[name] = len({(meta.paths[i], meta.qualnames[i]) for i in candidates.tolist()})
+        top, _ = _ranks(masked, k * 3 + 10)
         out: list[Hit] = []
         seen: set[tuple[str, str]] = set()
         for i in top.tolist():
-            key = (meta.paths[i], meta.qualnames[i])  # overloads and redefinitions share a name
+            key = (meta.paths[i], meta.qualnames[i])
             if key in seen:
                 continue
             seen.add(key)
+            best = _best_member(i, *parts) if parts is not None else i
             out.append(Hit(meta.ids[i], meta.paths[i], meta.qualnames[i], kinds[i].value, round(float(masked[i]), 6),
-                           meta.starts[i], meta.ends[i], tuple(dict.fromkeys(evidence.get(i, ())))))
+                           meta.starts[i], meta.ends[i], why(i, best)))
             if len(out) == k:
                 break
         return out
 
-    files = hits(file_score, is_file, options.files)
-    modules = hits(module_score, is_module, options.modules)
-    functions = hits(unit_score, is_function, options.functions)
-    return Localization(files, modules, functions, notes, round(time.perf_counter() - started, 4))
+    files = hits("files", file_score, is_file, options.files, (fused, meta.file_of))
+    modules = hits("modules", module_score, is_module, options.modules, (unit_score, meta.top_of))
+    functions = hits("functions", unit_score, is_function, options.functions, None)
+    if not any(totals.values()):
+        notes.append(_nothing_matched(text, signal_scores, n))
+    return Localization(files, modules, functions, notes, round(time.perf_counter() - started, 4), totals)
+
+
+def _best_member(head: int, scores: np.ndarray, group_of: np.ndarray) -> int:
+    """The member of ``head``'s group (a file's units, a top-level definition's members) with
+    the highest positive score, ties by position; ``head`` itself when none has one."""
+    members = np.flatnonzero((group_of == head) & (np.arange(len(scores)) != head) & (scores > 0))
+    if members.size == 0:
+        return head
+    return int(members[np.lexsort((members, -scores[members]))[0]])
+
+
+def _nothing_matched(text: str, signal_scores: Mapping[str, np.ndarray], units: int) -> str:
+    """What an empty localization searched, and what to try."""
+    searched = ["names and paths"] + [{"lexical": "keywords", "dense": "meaning (embeddings)"}[s]
+                                      for s in signal_scores if s in ("lexical", "dense")]
+    if not text.strip():
+        return "the text is empty: give the issue's title and description, error messages or stack traces"
+    return (f"nothing in the {units} indexed files, classes and functions matches the text (searched "
+            f"{', '.join(searched)}); use the identifiers, error messages or file names of the code you look for")
 
 
 def options_from(pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> LocalizeOptions:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.files import NotRegularFileError, open_regular
+from indexer.model import unresolved_id
 from indexer.store.base import GraphStore
 from indexer.walk import BINARY_SNIFF_BYTES
 from queries.registry import run_named
@@ -137,6 +138,8 @@ class Use:
     path: str
     line: int | None
     resolution: str | None
+    written: str = ""
+    """The expression as written at the use (``state.add_url_rule``)."""
 
 
 def uses_of(store: GraphStore, ids: Sequence[str], edges: Iterable[str] = USE_EDGES) -> list[Use]:
@@ -145,9 +148,80 @@ def uses_of(store: GraphStore, ids: Sequence[str], edges: Iterable[str] = USE_ED
     allowed = set(edges)
     rows = run_named(store, "dependents", {"ids": list(ids)}).records() if ids else []
     uses = {(r["edge"], r["target"], r["id"]): Use(r["edge"], r["target"], r["id"], r["kind"], r["name"] or "",
-                                                   r["path"] or "", r["line"], r["resolution"])
+                                                   r["path"] or "", r["line"], r["resolution"], r["written"] or "")
             for r in rows if r["edge"] in allowed}
     return sorted(uses.values(), key=lambda u: (u.path, u.line or 0, u.id, u.edge, u.target))
+
+
+def unresolved_uses(store: GraphStore, names: Iterable[str], edges: Iterable[str] = USE_EDGES) -> list[Use]:
+    """The uses of ``names`` that resolution could not tie to a definition (edges to the
+    ``unresolved::name`` symbols): each may be a use of any definition of that name, so an
+    answer listing the resolved uses of one is incomplete by at most these."""
+    return uses_of(store, sorted({unresolved_id(n) for n in names if n}), edges)
+
+
+RESOLUTIONS = ("exact", "inferred", "external", "unresolved")
+"""Best first: a chain of calls is as sure as its weakest link."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallStep:
+    """A function reached by following calls from (callees) or to (callers) a symbol."""
+
+    id: str
+    kind: str
+    name: str
+    path: str
+    start_line: int | None
+    depth: int
+    resolution: str
+    """The weakest link on the chain that reached it (see RESOLUTIONS)."""
+    via: str
+    """The node next to it on that chain: for callers the node it calls, for callees the node
+    that calls it (at depth 1, the symbol asked about)."""
+    site: str
+    """Where the call on that link is written, ``path:line``."""
+    line: int | None
+    """The line of that call (callers: in ``path``; callees: in the file of ``via``)."""
+    written: str
+    """The call as written there (``state.add_url_rule``)."""
+
+
+def call_walk(store: GraphStore, start: str, direction: str, depth: int) -> tuple[list[CallStep], bool]:
+    """The callers or callees (``direction``) of the node ``start``, breadth first to
+    ``depth`` calls: each node once, at its fewest calls, reached over the surest chain of that
+    length (ties by the node it is reached from, then line). Returns them ordered by (depth,
+    id), and whether a level was cut at MAX_FRONTIER nodes."""
+    if direction not in ("callers", "callees"):
+        raise ValueError(f"direction must be callers or callees, got {direction!r}")
+    query, end = ("dependents", "target") if direction == "callers" else ("dependencies", "source")
+    rank = {start: 0}
+    paths = {start: ""}
+    frontier = [start]
+    steps: list[CallStep] = []
+    capped = False
+    for level in range(1, depth + 1):
+        rows = run_named(store, query, {"ids": frontier}).records() if frontier else []
+        best: dict[str, tuple[tuple[int, str, int], dict[str, Any]]] = {}
+        for row in rows:
+            if row["edge"] != "CALLS" or row["id"] in rank:
+                continue
+            link = RESOLUTIONS.index(row["resolution"]) if row["resolution"] in RESOLUTIONS else len(RESOLUTIONS) - 1
+            key = (max(rank[row[end]], link), row[end], row["line"] or 0)
+            if row["id"] not in best or key < best[row["id"]][0]:
+                best[row["id"]] = (key, row)
+        chosen = sorted(best.items())
+        if len(chosen) > MAX_FRONTIER:
+            chosen, capped = chosen[:MAX_FRONTIER], True
+        for node, ((weakest, via, line), row) in chosen:
+            site_path = row["path"] if direction == "callers" else paths[via]
+            steps.append(CallStep(node, row["kind"], row["name"] or "", row["path"] or "", row["start_line"], level,
+                                  RESOLUTIONS[weakest], via, f"{site_path}:{line}" if site_path and line else "",
+                                  line or None, row["written"] or ""))
+            rank[node] = weakest
+            paths[node] = row["path"] or ""
+        frontier = [node for node, _ in chosen]
+    return steps, capped
 
 
 def file_members(store: GraphStore, path: str) -> list[str]:
@@ -162,8 +236,13 @@ class Impacted:
     name: str
     path: str
     depth: int
-    via: str
-    """The edge kind that reached it and the node it uses, e.g. ``CALLS pkg/a.py::f``."""
+    edge: str
+    """The edge kind that reached it (CALLS, REFERENCES, INHERITS, IMPORTS)."""
+    target: str
+    """The node it uses on the way (at depth 1, one of the start nodes)."""
+    line: int | None
+    """The line of that use, in ``path``."""
+    resolution: str | None
 
 
 @dataclass(slots=True)
@@ -189,7 +268,8 @@ def impact(store: GraphStore, start: Sequence[str], depth: int = 2, edges: Itera
         for use in uses_of(store, frontier, edge_kinds):
             if use.id in seen or use.id in found:
                 continue
-            found[use.id] = Impacted(use.id, use.kind, use.name, use.path, level, f"{use.edge} {use.target}")
+            found[use.id] = Impacted(use.id, use.kind, use.name, use.path, level, use.edge, use.target, use.line,
+                                     use.resolution)
         if not found:
             break
         ordered = sorted(found.values(), key=lambda n: (n.path, n.id))

@@ -9,6 +9,8 @@ class and function of one file with signature, line span and first docstring lin
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +18,10 @@ import numpy as np
 from indexer.model import NodeKind
 from queries.retrieval.context import RetrievalContext
 from queries.retrieval.mentions import find_mentions
+from queries.retrieval.units import CodeRole, path_role
+
+ROLE_WORDS = {CodeRole.CODE: "project", CodeRole.TESTS: "test", CodeRole.EXAMPLES: "example",
+              CodeRole.DOCS: "documentation", CodeRole.VENDORED: "vendored"}
 
 CHARS_PER_TOKEN = 4
 """A conservative estimate for code; the budget is an upper bound, not a target."""
@@ -101,63 +107,122 @@ def _focus(ctx: RetrievalContext, focus: str | None) -> tuple[np.ndarray, list[s
     return focused, []
 
 
-def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None = None) -> RepoMap:
+DEFAULT_ROLES = frozenset({CodeRole.CODE})
+"""What a map shows unless asked: the project's own code, not its tests, examples, docs or
+vendored copies (which often outnumber it and would fill the budget)."""
+
+
+def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None = None,
+             roles: frozenset[CodeRole] = DEFAULT_ROLES) -> RepoMap:
     """The most important files and their symbols, within ``budget_tokens``, centred on
-    ``focus`` (a path, symbol or words) when given. ``notes`` says when the focus names no
-    file or directory, or matches nothing at all (then the map is the whole repository's)."""
+    ``focus`` (a path, symbol or words) when given, among files of ``roles`` (see
+    path_role; a focus path inside a folder of another role maps it anyway). ``notes`` says
+    which files were left out by role, and when the focus names no file or directory, or
+    matches nothing at all (then the map is the whole repository's)."""
     meta = ctx.meta
     n = len(meta.ids)
-    personal, notes = _focus(ctx, focus)
+    role_of = {path: path_role(path) for path in set(meta.paths)}
+    if focus and looks_like_path(focus):
+        # a path asks for what is below it, whatever it is
+        prefix = focus.strip().rstrip("/")
+        roles = roles | {role_of[p] for p in role_of if p == prefix or p.startswith(prefix + "/")}
+    shown_role = np.array([role_of[p] in roles for p in meta.paths], dtype=bool)
+    notes = []
+    if not any(shown_role[i] for i in range(n) if meta.kinds[i] == NodeKind.FILE):
+        shown_role[:] = True
+        notes.append("the repository has no files of the kinds asked for, so the map shows all files")
+    personal, focus_notes = _focus(ctx, focus)
+    notes += focus_notes
+    if not focus:
+        personal = personal * shown_role
     personal = personal / personal.sum()
     rank = _pagerank(ctx, personal)
     file_rank = np.zeros(n)
     np.add.at(file_rank, meta.file_of, rank)
-    files = [i for i in np.lexsort((np.arange(n), -file_rank)).tolist() if meta.kinds[i] == NodeKind.FILE]
+    files = [i for i in np.lexsort((np.arange(n), -file_rank)).tolist()
+             if meta.kinds[i] == NodeKind.FILE and shown_role[i]]
+    left_out = Counter(role_of[meta.paths[i]] for i in range(n)
+                       if meta.kinds[i] == NodeKind.FILE and not shown_role[i])
+    if left_out:
+        listed = ", ".join(f"{count} {ROLE_WORDS[role]} file{'s' if count > 1 else ''}"
+                           for role, count in sorted(left_out.items()))
+        notes.append(f"left out {listed}; map them with `include={','.join(sorted(left_out))}`")
     members: dict[int, list[int]] = {}
     for i in range(n):
         if meta.kinds[i] != NodeKind.FILE:
             members.setdefault(int(meta.file_of[i]), []).append(i)
-    budget = budget_tokens * CHARS_PER_TOKEN
+    place = {f: k for k, f in enumerate(files)}
+    chosen = _fill(ctx, rank, place, members, budget_tokens * CHARS_PER_TOKEN)
     lines: list[str] = []
-    used = 0  # characters, newlines included
-    shown: list[str] = []
-    truncated = False
-    reserve = len("  … 99999 more") + 1
-    for f in files:
-        header = meta.paths[f]
-        if used + len(header) + 1 + reserve > budget:
-            truncated = True
-            break
-        size = len(header) + 1
-        ranked = sorted(members.get(f, []), key=lambda i: (-rank[i], meta.starts[i], meta.ids[i]))
-        chosen = []
-        for i in ranked:
-            line = _symbol_line(ctx, i)
-            if used + size + len(line) + 1 + reserve > budget:
-                truncated = True
-                break
-            chosen.append(i)
-            size += len(line) + 1
-        block = [header] + [_symbol_line(ctx, i) for i in sorted(chosen, key=lambda i: (meta.starts[i], meta.ids[i]))]
-        if len(chosen) < len(ranked):
-            more = f"  … {len(ranked) - len(chosen)} more"
-            block.append(more)
-            size += len(more) + 1
-        lines += block
-        used += size
-        shown.append(meta.paths[f])
-        if truncated:
-            break
-    if len(shown) < len(files):
-        truncated = True
+    for f in sorted(chosen, key=place.__getitem__):
+        lines.append(meta.paths[f])
+        picked = [i for i in chosen[f] if i != f]
+        lines += [_symbol_line(ctx, i) for i in sorted(picked, key=lambda i: (meta.starts[i], meta.ids[i]))]
+        if len(picked) < len(members.get(f, [])):
+            lines.append(f"  … {len(members[f]) - len(picked)} more")
+    shown = [meta.paths[f] for f in sorted(chosen, key=place.__getitem__)]
+    truncated = len(shown) < len(files) or sum(len(v) for v in chosen.values()) < sum(
+        max(len(members.get(f, [])), 1) for f in files)
     text = "\n".join(lines)
     return RepoMap(text, shown, (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, truncated, notes)
+
+
+def _fill(ctx: RetrievalContext, rank: np.ndarray, place: dict[int, int], members: dict[int, list[int]],
+          budget: int) -> dict[int, list[int]]:
+    """The entries that fit ``budget`` characters, best ranked first across all files (a
+    file without definitions is its own entry), each file's header and "… N more" line
+    counted when its first entry is taken: several files with their key symbols rather than
+    one large file in full."""
+    meta = ctx.meta
+    entries = [i for f in place for i in (members.get(f) or [f])]
+    entries.sort(key=lambda i: (-rank[i], place[int(meta.file_of[i])], meta.starts[i] or 0, meta.ids[i]))
+    chosen: dict[int, list[int]] = {}
+    used = 0
+    for i in entries:
+        f = int(meta.file_of[i])
+        cost = 0 if i == f else len(_symbol_line(ctx, i)) + 1
+        if f not in chosen:
+            cost += len(meta.paths[f]) + 1 + len("  … 99999 more") + 1
+        if used + cost > budget:
+            if budget - used < 24:  # no entry is this short
+                break
+            continue
+        chosen.setdefault(f, []).append(i)
+        used += cost
+    return chosen
+
+
+MAX_MAP_SIGNATURE = 120
+"""Longer signatures are shown with their parameter list shortened (read the symbol for all)."""
+
+
+def short_signature(signature: str, limit: int = MAX_MAP_SIGNATURE) -> str:
+    """``signature`` on one line without the spaces a multi-line parameter list leaves
+    (``f( a, b, )`` → ``f(a, b)``), and with its parameters cut at a comma and marked ``…``
+    when it is longer than ``limit`` (the return type kept)."""
+    text = re.sub(r"\s+", " ", signature).strip()
+    text = re.sub(r"([(\[]) ", r"\1", text)
+    text = re.sub(r",? ([)\]])", r"\1", text)
+    if len(text) <= limit or "(" not in text:
+        return text
+    head, _, rest = text.partition("(")
+    depth, close = 1, len(rest)
+    for k, c in enumerate(rest):
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth == 0:
+            close = k
+            break
+    params, tail = rest[:close], rest[close:]
+    room = max(limit - len(head) - len(tail) - 3, 0)
+    cut = params.rfind(",", 0, room)
+    return f"{head}({params[:cut] + ', ' if cut > 0 else ''}…{tail}"
 
 
 def _symbol_line(ctx: RetrievalContext, i: int) -> str:
     meta = ctx.meta
     depth = meta.qualnames[i].count(".")
-    signature = meta.signatures[i] or f"{meta.kinds[i].value} {meta.qualnames[i]}"
+    signature = short_signature(meta.signatures[i]) or f"{meta.kinds[i].value} {meta.qualnames[i]}"
     return f"{'  ' * (depth + 1)}{signature}  [{meta.starts[i]}-{meta.ends[i]}]"
 
 

@@ -26,7 +26,8 @@ from indexer.store.config import BACKENDS, StoreConfig, load_config, open_graph_
 from indexer.transfer import export_graph, import_graph
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkError
 from queries.retrieval.context import build_context
-from server.cli_tools import AliasedGroup, render, tool_command, workspace_for
+from server.cli_render import cli_wording, render
+from server.cli_tools import AliasedGroup, tool_command, workspace_for
 from server.http import (
     DEFAULT_MAX_BODY_BYTES,
     MCP_PATH,
@@ -82,7 +83,7 @@ def _errors(as_json: bool) -> Iterator[None]:
     try:
         yield
     except EXPECTED_ERRORS as exc:
-        message = str(exc)
+        message = cli_wording(str(exc))
         if as_json:
             click.echo(json.dumps({"error": message, "type": type(exc).__name__}))
             sys.exit(1)

@@ -125,59 +125,6 @@ def click_params(method: Callable[..., Any]) -> tuple[list[click.Parameter], dic
     return params, convert
 
 
-def render(model: BaseModel) -> str:
-    """A model as readable text: a ``text`` field as is, lists as one line per item."""
-    data = model.model_dump()
-    out: list[str] = []
-    if isinstance(data.get("text"), str):
-        out.append(data["text"])
-    if isinstance(data.get("columns"), list) and isinstance(data.get("rows"), list):
-        out.append("\t".join(data["columns"]) if data["rows"] else "(no rows)")
-        out += ["\t".join("" if v is None else json.dumps(v) if isinstance(v, dict | list) else str(v)
-                           for v in row.values()) for row in data["rows"]]
-    for key, value in data.items():
-        if key in ("text", "index", "page", "columns", "rows") or value in (None, [], {}):
-            continue
-        if isinstance(value, list):
-            out.append(f"{key}:")
-            out += [f"  {_line(item)}" for item in value]
-        elif isinstance(value, dict) and key != "symbol":
-            out.append(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items()))
-        elif isinstance(value, dict):
-            out.append(f"{key}: {_line(value)}")
-        elif not isinstance(data.get("text"), str):
-            out.append(f"{key}: {value}")
-    page = data.get("page")
-    if page and page.get("truncated"):
-        following = page.get("next_offset")
-        out.append(f"… {page['total']} in all; more with --offset {following}" if following is not None
-                   else "… truncated")
-    return "\n".join(out)
-
-
-def _line(item: Any) -> str:
-    if not isinstance(item, dict):
-        return str(item)
-    where = item.get("path") or ""
-    if item.get("name") and item.get("kind") != "file":
-        where = f"{where}:{item.get('qualname') or item['name']}" if where else str(item["name"])
-    line = item.get("line") or item.get("start_line")
-    if line:
-        where += f" [{line}" + (f"-{item['end_line']}" if item.get("end_line") else "") + "]"
-    parts = [f"{item['score']:.4f}" if isinstance(item.get("score"), float) else "", where or item.get("id", "")]
-    for key in ("edge", "depth", "resolution", "via", "signature", "purpose"):
-        if item.get(key) not in (None, ""):
-            parts.append(f"{key}={item[key]}")
-    if item.get("evidence"):
-        parts.append("(" + "; ".join(item["evidence"][:3]) + ")")
-    for key in ("reason", "error"):  # why a file was skipped or indexed in part
-        if item.get(key):
-            parts.append(f"{key}: {item[key]}")
-    if not where and not item.get("id"):
-        parts.append(", ".join(f"{k}={v}" for k, v in item.items()))
-    return "  ".join(p for p in parts if p)
-
-
 def common_params() -> list[click.Parameter]:
     """Which repository and index, and the output form: the same on every tool command."""
     return [

@@ -22,11 +22,13 @@ class IndexInfo(BaseModel):
 class Page(BaseModel):
     """Where a list stands: lists are cut to ``limit`` and continue at ``next_offset``."""
 
-    total: int = Field(description="How many items there are in all (at least this many when truncated is set "
-                                   "and next_offset is None: a server cap was reached).")
+    total: int = Field(description="How many items there are in all; a lower bound when total_exact is false.")
+    total_exact: bool = Field(default=True, description="False when the server stopped counting at a cap, so "
+                                                        "there are at least total items.")
     offset: int = Field(description="The position of the first item returned.")
-    truncated: bool = Field(description="True when more items follow.")
-    next_offset: int | None = Field(description="Pass as offset to get the next page; None at the end.")
+    truncated: bool = Field(description="True when more items exist than this answer lists.")
+    next_offset: int | None = Field(description="Pass as offset to get the next page; None when there is no "
+                                                "further page to ask for.")
 
 
 class Hit(BaseModel):
@@ -84,12 +86,16 @@ class SymbolInfo(BaseModel):
 class SchematicResult(BaseModel):
     path: str
     symbols: list[SymbolInfo]
+    notes: list[str] = Field(default_factory=list, description="What the answer leaves out or could not "
+                                                               "know, and what was searched when it is empty.")
     index: IndexInfo
 
 
 class SymbolList(BaseModel):
     symbols: list[SymbolInfo]
     page: Page
+    notes: list[str] = Field(default_factory=list, description="What the answer leaves out or could not "
+                                                               "know, and what was searched when it is empty.")
     index: IndexInfo
 
 
@@ -111,12 +117,27 @@ class Related(BaseModel):
     kind: str | None = None
     name: str | None = None
     path: str | None = None
-    line: int | None = Field(default=None, description="Line of the use (references) or of the definition.")
+    line: int | None = Field(default=None, description="Line in path of the use (callers, references, "
+                                                       "impact) or of the definition (callees, hierarchy).")
     depth: int | None = Field(default=None, description="Steps from the node asked about.")
     edge: str | None = Field(default=None, description="CALLS, REFERENCES, INHERITS or IMPORTS.")
     resolution: str | None = Field(default=None, description="exact, inferred, external or unresolved: how "
                                                              "sure the graph is of the link.")
-    via: str | None = Field(default=None, description="What it uses on the way (impact).")
+    via: str | None = Field(default=None, description="The node next to it on the way from the symbol asked "
+                                                      "about: what it calls or uses (callers, impact), or what "
+                                                      "calls it (callees).")
+    site: str | None = Field(default=None, description="Where the call or use is written, path:line.")
+    written: str | None = Field(default=None, description="The expression as written at the use, e.g. "
+                                                          "state.add_url_rule.")
+
+
+class Unresolved(BaseModel):
+    """Uses of the symbol's name that the graph could not tie to any definition: each may be a
+    use of this symbol, so the resolved list can miss up to this many."""
+
+    name: str = Field(description="The name as used.")
+    total: int = Field(description="How many such uses there are.")
+    sites: list[Related] = Field(description="Where they are (the first 20 by path and line).")
 
 
 class RelatedList(BaseModel):
@@ -124,6 +145,10 @@ class RelatedList(BaseModel):
     items: list[Related]
     files: list[str] = Field(default_factory=list, description="Distinct files of all items (impact).")
     page: Page
+    unresolved: Unresolved | None = Field(default=None, description="Uses of the same name that stayed "
+                                          "unresolved, when there are any: the list above may miss these.")
+    notes: list[str] = Field(default_factory=list, description="What the answer leaves out or could not "
+                                                               "know, and what was searched when it is empty.")
     index: IndexInfo
 
 
@@ -132,12 +157,16 @@ class HierarchyResult(BaseModel):
     superclasses: list[Related]
     subclasses: list[Related]
     truncated: bool
+    notes: list[str] = Field(default_factory=list, description="What the answer leaves out or could not "
+                                                               "know, and what was searched when it is empty.")
     index: IndexInfo
 
 
 class CallPathResult(BaseModel):
     found: bool
     path: list[SymbolInfo] = Field(description="The chain from source to target, when found.")
+    notes: list[str] = Field(default_factory=list, description="What the answer leaves out or could not "
+                                                               "know, and what was searched when it is empty.")
     index: IndexInfo
 
 
@@ -145,6 +174,8 @@ class Rows(BaseModel):
     columns: list[str]
     rows: list[dict[str, Any]]
     page: Page
+    notes: list[str] = Field(default_factory=list, description="What the answer leaves out or could not "
+                                                               "know, and what was searched when it is empty.")
     index: IndexInfo
 
 

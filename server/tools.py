@@ -22,10 +22,10 @@ from queries.localize import LocalizeOptions
 from queries.localize import localize as run_localize
 from queries.readonly import check_read_only, strip_literals_and_comments
 from queries.registry import load_queries, run_named
+from queries.repomap import DEFAULT_ROLES, looks_like_path
 from queries.repomap import file_schematic as build_schematic
-from queries.repomap import looks_like_path
 from queries.repomap import repo_map as build_repo_map
-from queries.retrieval.units import is_test_path
+from queries.retrieval.units import CodeRole, is_test_path
 from server.models import (
     CallPathResult,
     HierarchyResult,
@@ -46,6 +46,7 @@ from server.models import (
     StatusResult,
     SymbolInfo,
     SymbolList,
+    Unresolved,
 )
 from server.workspace import Repo, Workspace
 
@@ -55,6 +56,8 @@ with its message. Anything else is a bug."""
 
 CYPHER_TIMEOUT_MS = 10_000
 MAX_LIMIT = 500
+MAX_COUNT = 5000
+"""Name lookups count matches up to this many; beyond it the total is a lower bound."""
 
 Repository = Annotated[str | None, Field(
     description="Which served repository: its name (see index_status) or path. Optional when one is served.")]
@@ -71,11 +74,22 @@ Depth = Annotated[int, Field(ge=1, le=5, description="How many steps to follow (
 T = TypeVar("T")
 
 
-def page(items: list[T], offset: int, limit: int) -> tuple[list[T], Page]:
+def page(items: list[T], offset: int, limit: int, exact: bool = True) -> tuple[list[T], Page]:
+    """Items ``offset``..``offset+limit`` and where they stand; ``exact`` is False when
+    ``items`` stopped at a cap, so that their number is a lower bound."""
     chosen = items[offset: offset + limit]
     end = offset + len(chosen)
-    more = end < len(items)
-    return chosen, Page(total=len(items), offset=offset, truncated=more, next_offset=end if more else None)
+    more = end < len(items) or not exact
+    return chosen, Page(total=len(items), total_exact=exact, offset=offset, truncated=more,
+                        next_offset=end if end < len(items) else None)
+
+
+def _past_end(where: Page, shown: int) -> list[str]:
+    """A note when ``offset`` is past the last item, so that an empty page is not read as
+    "nothing found"."""
+    if shown or not where.offset or where.offset < where.total:
+        return []
+    return [f"offset {where.offset} is past the end: there are {where.total} items; start again with `offset=0`"]
 
 
 def _symbol(row: dict[str, Any]) -> SymbolInfo:
@@ -140,13 +154,16 @@ class RepolensTools:
         know what the code does but not what it is called; use find_symbol when you know the name.
         Typically 10-300 ms."""
         r = self._repo(repo)
-        # One more than the page, so that the answer can say whether more follow.
-        options = LocalizeOptions(functions=min(offset + limit + 1, MAX_LIMIT + 1))
+        options = LocalizeOptions(functions=offset + limit)
         if include_tests:
             options = replace(options, test_penalty=1.0)
         result = run_localize(r.context(), query, options)
-        hits, where = page([_hit(h) for h in result.functions], offset, limit)
-        return SearchResult(results=hits, page=where, notes=result.notes, index=self._info(r))
+        hits = [_hit(h) for h in result.functions[offset:]]
+        total = result.totals["functions"]
+        where = Page(total=total, offset=offset, truncated=offset + len(hits) < total,
+                     next_offset=offset + len(hits) if offset + len(hits) < total else None)
+        return SearchResult(results=hits, page=where, notes=result.notes + _past_end(where, len(hits)),
+                            index=self._info(r))
 
     def repo_map(
         self,
@@ -155,13 +172,19 @@ class RepolensTools:
         focus: Annotated[str | None, Field(max_length=10_000,
                                            description="A path prefix, a symbol or free text to centre the map "
                                                        "on; omit for the whole repository.")] = None,
+        include: Annotated[list[Literal["tests", "examples", "docs", "vendored"]] | None,
+                           Field(description="Also map these files, left out by default: tests, examples, "
+                                             "documentation, third-party code copied into the tree.")] = None,
         repo: Repository = None,
     ) -> RepoMapResult:
-        """A map of the repository: the most important files (by graph centrality, or near `focus`) with
-        their key classes and functions, signatures and line spans, trimmed to budget_tokens. Read it
-        first in an unfamiliar repository. notes says when focus matched nothing. Cheap (tens of ms)."""
+        """A map of the repository: the most important files of the project's own code (by graph
+        centrality, or near focus) with their key classes and functions, signatures and line spans,
+        trimmed to budget_tokens. Tests, examples, docs and vendored code are left out unless included
+        (or focus is a path inside them). Read it first in an unfamiliar repository. notes says what was
+        left out and when focus matched nothing. Cheap (tens of ms)."""
         r = self._repo(repo)
-        result = build_repo_map(r.context(), budget_tokens, _map_focus(r, focus))
+        roles = DEFAULT_ROLES | {CodeRole(role) for role in include or ()}
+        result = build_repo_map(r.context(), budget_tokens, _map_focus(r, focus), roles)
         return RepoMapResult(text=result.text, files=result.files, tokens=result.tokens,
                              truncated=result.truncated, notes=result.notes, index=self._info(r))
 
@@ -192,15 +215,13 @@ class RepolensTools:
         """Find classes, functions and methods (and external library symbols) by name, with file, line
         span and signature; shorter names first. Use the returned id with the other tools. Cheap."""
         r = self._repo(repo)
-        # One more than the page, to know whether more follow; the query returns at most MAX_LIMIT.
-        wanted = min(offset + limit + 1, MAX_LIMIT)
         with r.store() as store:
             rows = run_named(store, "find_symbol", {"name": name, "mode": mode, "kind": "" if kind == "any" else kind,
-                                                    "limit": wanted}).records()
-        chosen, where = page([_symbol(row) for row in rows], offset, limit)
-        if len(rows) == MAX_LIMIT:  # perhaps more than can be listed: a narrower name finds them
-            where.truncated = True
-        return SymbolList(symbols=chosen, page=where, index=self._info(r))
+                                                    "limit": MAX_COUNT}).records()
+        chosen, where = page([_symbol(row) for row in rows], offset, limit, exact=len(rows) < MAX_COUNT)
+        notes = [] if rows else [_no_symbol(name, mode, kind)]
+        return SymbolList(symbols=chosen, page=where, notes=notes + _past_end(where, len(chosen)),
+                          index=self._info(r))
 
     def read_symbol(
         self,
@@ -254,15 +275,21 @@ class RepolensTools:
         functions (external) and names the graph could not resolve (unresolved). Cheap at depth 1."""
         return self._walk("callees", symbol, depth, limit, offset, repo)
 
-    def _walk(self, query: str, symbol: str, depth: int, limit: int, offset: int, repo: str | None) -> RelatedList:
+    def _walk(self, direction: str, symbol: str, depth: int, limit: int, offset: int,
+              repo: str | None) -> RelatedList:
         r = self._repo(repo)
         row = self._resolve(r, symbol)
         with r.store() as store:
-            rows = run_named(store, query, {"id": row["id"], "depth": depth}).records()
-        items = [Related(id=x["id"], kind=x["kind"], name=x["name"], path=x["path"], line=x["start_line"],
-                         depth=x["depth"], resolution=x["resolution"]) for x in rows]
-        chosen, where = page(items, offset, limit)
-        return RelatedList(symbol=_symbol(row), items=chosen, page=where, index=self._info(r))
+            steps, capped = nav.call_walk(store, row["id"], direction, depth)
+            unresolved = _unresolved(store, [row], ("CALLS",)) if direction == "callers" else None
+        items = [Related(id=x.id, kind=x.kind, name=x.name, path=x.path,
+                         line=x.line if direction == "callers" else x.start_line, depth=x.depth, edge="CALLS",
+                         resolution=x.resolution, via=x.via, site=x.site or None, written=x.written or None)
+                 for x in steps]
+        chosen, where = page(items, offset, limit, exact=not capped)
+        notes = _walk_notes(direction, row, depth, items, unresolved) + _past_end(where, len(chosen))
+        return RelatedList(symbol=_symbol(row), items=chosen, page=where, unresolved=unresolved, notes=notes,
+                           index=self._info(r))
 
     def call_path(
         self,
@@ -295,12 +322,16 @@ class RepolensTools:
         sorted by file and line. Resolved through imports and scopes, not by text. Cheap."""
         r = self._repo(repo)
         row = self._resolve(r, symbol)
+        kinds = tuple(edges or nav.USE_EDGES)
         with r.store() as store:
-            uses = nav.uses_of(store, [row["id"]], edges or nav.USE_EDGES)
-        items = [Related(id=u.id, kind=u.kind, name=u.name, path=u.path, line=u.line, edge=u.edge,
-                         resolution=u.resolution) for u in uses]
+            uses = nav.uses_of(store, [row["id"]], kinds)
+            unresolved = _unresolved(store, [row], kinds)
+        items = [_use(u) for u in uses]
         chosen, where = page(items, offset, limit)
-        return RelatedList(symbol=_symbol(row), items=chosen, page=where, index=self._info(r))
+        notes = [] if items else [f"nothing in the graph uses {row['id']} by {_edge_words(kinds)}"]
+        notes += _unresolved_note(unresolved) + _past_end(where, len(chosen))
+        return RelatedList(symbol=_symbol(row), items=chosen, page=where, unresolved=unresolved, notes=notes,
+                           index=self._info(r))
 
     def class_hierarchy(
         self,
@@ -376,13 +407,22 @@ class RepolensTools:
         with r.store() as store:
             start = self._impact_start(r, store, target)
             found = nav.impact(store, start["ids"], depth)
+            unresolved = _unresolved(store, list(nav.nodes_by_id(store, start["ids"]).values()), nav.USE_EDGES)
         nodes = [n for n in found.nodes if (include_tests or not is_test_path(n.path))
                  and (not path_filter or fnmatch.fnmatch(n.path, path_filter))]
-        items = [Related(id=n.id, kind=n.kind, name=n.name, path=n.path, depth=n.depth, via=n.via) for n in nodes]
-        chosen, where = page(items, offset, limit)
-        where.truncated = where.truncated or found.capped
+        items = [Related(id=n.id, kind=n.kind, name=n.name, path=n.path, line=n.line, depth=n.depth, edge=n.edge,
+                         resolution=n.resolution, via=n.target, site=f"{n.path}:{n.line}" if n.line else None)
+                 for n in nodes]
+        chosen, where = page(items, offset, limit, exact=not found.capped)
+        notes = []
+        if not items:
+            left_out = len(found.nodes)
+            notes.append(f"nothing in the graph depends on {start['symbol'].id} within {depth} "
+                         f"step{'s' if depth > 1 else ''} (calls, references, subclasses, imports)"
+                         + (f"; {left_out} dependents were left out by include_tests/path_filter" if left_out else ""))
+        notes += _unresolved_note(unresolved) + _past_end(where, len(chosen))
         return RelatedList(symbol=start["symbol"], items=chosen, files=sorted({n.path for n in nodes}),
-                           page=where, index=self._info(r))
+                           page=where, unresolved=unresolved, notes=notes, index=self._info(r))
 
     def _impact_start(self, repo: Repo, store: Any, target: str) -> dict[str, Any]:
         """The ids whose dependents are sought: a file and everything defined in it, or one symbol."""
@@ -519,3 +559,57 @@ def _map_focus(repo: Repo, focus: str | None) -> str | None:
 def _source_fields(source: nav.SourcePage) -> dict[str, Any]:
     return {"path": source.path, "start_line": source.start_line, "end_line": source.end_line,
             "total_lines": source.total_lines, "text": source.text, "next_start_line": source.next_start_line}
+
+
+def _no_symbol(name: str, mode: str, kind: str) -> str:
+    """What an empty find_symbol searched, and what to try instead."""
+    what = "class, function, method or library symbol" if kind == "any" else f"{kind} symbol"
+    tries = []
+    if mode != "contains":
+        tries.append("`mode=contains` to match part of a name")
+    if kind != "any":
+        tries.append("`kind=any`")
+    tries.append("`search_code` to search by what the code does")
+    match = "exactly, case-sensitively" if mode == "exact" else f"by {mode}, any case"
+    return f"no {what} is named {name!r} (matched {match}); try {', or '.join(tries)}"
+
+
+MAX_UNRESOLVED_SITES = 20
+
+
+def _use(u: nav.Use) -> Related:
+    return Related(id=u.id, kind=u.kind, name=u.name, path=u.path, line=u.line, edge=u.edge, resolution=u.resolution,
+                   via=u.target, site=f"{u.path}:{u.line}" if u.path and u.line else None, written=u.written or None)
+
+
+def _unresolved(store: Any, rows: list[dict[str, Any]], edges: tuple[str, ...]) -> Unresolved | None:
+    """The uses of the names of ``rows`` (classes, functions, methods) that stayed unresolved:
+    any of them may be a use the resolved answer misses."""
+    names = sorted({row["name"] for row in rows if row.get("kind") in nav.SYMBOL_KINDS and row.get("name")})
+    uses = nav.unresolved_uses(store, names, edges)
+    if not uses:
+        return None
+    return Unresolved(name=", ".join(names), total=len(uses), sites=[_use(u) for u in uses[:MAX_UNRESOLVED_SITES]])
+
+
+def _unresolved_note(unresolved: Unresolved | None) -> list[str]:
+    if unresolved is None:
+        return []
+    uses = f"{unresolved.total} use{'s' if unresolved.total > 1 else ''}"
+    return [f"{uses} of the name {unresolved.name} could not be resolved to a definition and may be uses of this "
+            "one, so the list may be incomplete; see unresolved for where they are"]
+
+
+def _walk_notes(direction: str, row: dict[str, Any], depth: int, items: list[Related],
+                unresolved: Unresolved | None) -> list[str]:
+    notes = []
+    if not items:
+        steps = f"within {depth} calls" if depth > 1 else "directly"
+        notes.append(f"nothing in the graph calls {row['id']} {steps}" if direction == "callers" else
+                     f"{row['id']} calls nothing the graph knows of {steps}")
+    return notes + _unresolved_note(unresolved)
+
+
+def _edge_words(edges: tuple[str, ...]) -> str:
+    words = {"CALLS": "calls", "REFERENCES": "references", "INHERITS": "subclassing", "IMPORTS": "imports"}
+    return ", ".join(words[e] for e in edges)

@@ -209,5 +209,6 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "neighbours": {"id": f"{CORE}::Engine.run"},
     "stats": {},
     "dependents": {"ids": [f"{BASE}::helper", f"{CORE}::CustomError"]},
+    "dependencies": {"ids": [f"{APP}::main", f"{CORE}::Engine.run"]},
     "nodes": {"ids": [CORE, f"{CORE}::Engine.run", "no/such.py::thing"]},
 }

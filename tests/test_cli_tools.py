@@ -19,6 +19,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent, Tool
 
 from server.cli import main
+from server.cli_render import cli_wording
 from server.cli_tools import ALIASES, command_name
 from server.mcp_app import build_server
 from server.tools import RepolensTools
@@ -173,7 +174,7 @@ def test_errors_carry_the_same_message(served: tuple[Path, Any], tool: str, args
     code, out = cli(*argv, "--repo", str(root), "--json")
     assert code == 1
     message = json.loads(out)["error"]
-    assert block.text == f"Error executing tool {tool}: {message}"
+    assert cli_wording(block.text) == f"Error executing tool {tool}: {message}"
     code, out = cli(*argv, "--repo", str(root))
     assert code == 1
 
@@ -237,20 +238,21 @@ def test_human_output_lists_and_says_how_to_page_on(served: tuple[Path, Any]) ->
     code, out = cli("find-symbol", "e", "--mode", "contains", "--limit", "2", "--repo", str(root))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "symbols:" and len([line for line in lines if line.startswith("  ")]) == 2
-    assert lines[-1].startswith("… ") and "--offset 2" in lines[-1]
+    assert lines[0].split() == ["kind", "name", "where", "signature"] and len(lines) == 4
+    total = cli_json("find-symbol", "e", "--mode", "contains", "--limit", "500", "--repo", str(root))["page"]["total"]
+    assert lines[-1] == f"showing 1-2 of {total} symbols; next page: --offset 2"
 
 
 def test_rows_print_as_a_table_and_the_catalogue_with_purposes() -> None:
-    from server.cli_tools import render
+    from server.cli_render import render
     from server.models import IndexInfo, Page, QueryCatalogue, QueryInfo, Rows
 
     info = IndexInfo(repo="r", indexed_at=None, commit=None, head=None, watching=False, pending_files=None,
                      stale=None)
     rows = Rows(columns=["id", "n"], rows=[{"id": "a.py", "n": 2}, {"id": "b.py", "n": None}],
                 page=Page(total=2, offset=0, truncated=False, next_offset=None), index=info)
-    assert render(rows).splitlines() == ["id\tn", "a.py\t2", "b.py\t"]
+    assert render(rows).splitlines() == ["id\tn", "a.py\t2", "b.py\t", "2 rows"]
     empty = Rows(columns=["id"], rows=[], page=Page(total=0, offset=0, truncated=False, next_offset=None), index=info)
     assert render(empty) == "(no rows)"
     catalogue = QueryCatalogue(queries=[QueryInfo(name="stats", purpose="Counts.", params=[], returns=["n"])])
-    assert "stats" in render(catalogue) and "purpose=Counts." in render(catalogue)
+    assert render(catalogue).splitlines() == ["stats: Counts.", "    returns n"]

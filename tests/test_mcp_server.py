@@ -207,7 +207,8 @@ def check_find_symbol(root: Path, data: dict[str, Any]) -> None:
     found = {s["id"]: s for s in data["symbols"]}
     assert {"pkg/util.py::join", "pkg/paths.py::join", "extern::os.path.join"} <= set(found)
     assert found["pkg/util.py::join"]["signature"] == "def join(parts)"
-    assert data["page"] == {"total": len(found), "offset": 0, "truncated": False, "next_offset": None}
+    assert data["page"] == {"total": len(found), "total_exact": True, "offset": 0, "truncated": False,
+                            "next_offset": None}
 
 
 def check_read_symbol(root: Path, data: dict[str, Any]) -> None:
@@ -420,7 +421,7 @@ def test_lists_say_when_truncated_and_page_on_with_offset(served: Served, tool: 
     assert [page["page"]["offset"] for page in pages] == list(range(0, 2 * len(pages), 2))
 
 
-def test_find_symbol_says_when_more_match_than_it_can_list(tmp_path: Path) -> None:
+def test_find_symbol_gives_the_true_total_of_many_matches(tmp_path: Path) -> None:
     root = tmp_path / "many"
     root.mkdir()
     (root / "many.py").write_text("".join(f"def f_{n:03}():\n    return {n}\n\n\n" for n in range(520)),
@@ -430,9 +431,13 @@ def test_find_symbol_says_when_more_match_than_it_can_list(tmp_path: Path) -> No
     try:
         first = ok(server, "find_symbol", {"name": "f_", "mode": "prefix", "limit": 500})
         assert len(first["symbols"]) == 500 and first["page"]["truncated"] is True
+        assert first["page"]["total"] == 520 and first["page"]["total_exact"] is True
         last = ok(server, "find_symbol", {"name": "f_", "mode": "prefix", "limit": 10, "offset": 495})
-        assert ids(last["symbols"]) == ids(first["symbols"])[495:]
-        assert last["page"]["truncated"] is True and last["page"]["next_offset"] is None
+        assert ids(last["symbols"]) == ids(first["symbols"])[495:] + [f"many.py::f_{n}" for n in range(500, 505)]
+        assert last["page"]["truncated"] is True and last["page"]["next_offset"] == 505
+        end = ok(server, "find_symbol", {"name": "f_", "mode": "prefix", "limit": 10, "offset": 515})
+        assert len(end["symbols"]) == 5 and end["page"] == {"total": 520, "total_exact": True, "offset": 515,
+                                                            "truncated": False, "next_offset": None}
         narrower = ok(server, "find_symbol", {"name": "f_51", "mode": "prefix"})
         assert ids(narrower["symbols"]) == [f"many.py::f_51{n}" for n in range(10)]
     finally:

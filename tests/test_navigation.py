@@ -74,7 +74,8 @@ def test_impact_is_transitive_breadth_first_and_each_node_once(indexed: tuple[Pa
     assert {n.id for n in direct.nodes} < {n.id for n in deeper.nodes}
     assert "pkg/sub/worker.py::Turbo" in {n.id for n in deeper.nodes}  # Turbo -> Engine -> Base
     turbo = next(n for n in deeper.nodes if n.id == "pkg/sub/worker.py::Turbo")
-    assert turbo.depth == 2 and turbo.via.startswith("INHERITS pkg/core.py::Engine")
+    assert (turbo.depth, turbo.edge, turbo.target) == (2, "INHERITS", "pkg/core.py::Engine")
+    assert turbo.line is not None and "Engine" in (indexed[0] / turbo.path).read_text().splitlines()[turbo.line - 1]
     ids = [n.id for n in deeper.nodes]
     assert len(ids) == len(set(ids)) and "pkg/base.py::Base" not in ids
     assert deeper.files == sorted({n.path for n in deeper.nodes})

@@ -253,6 +253,15 @@ class LexicalIndex:
                               shape=(1, len(self.vocabulary)))
         return np.asarray((query @ self._weights).todense()).ravel()
 
+    def matched_terms(self, query_terms: Iterable[str], row: int, k: int = 5) -> list[str]:
+        """Which of ``query_terms`` (see :func:`term_counts`) unit ``row`` (aligned with
+        ``ids``) contains, those that add most to its score first: the words that made it match."""
+        start, end = self._counts.indptr[row], self._counts.indptr[row + 1]
+        present = set(self._counts.indices[start:end].tolist())
+        found = [(-float(self._weights[col, row]), term) for term in query_terms
+                 if (col := self._term_index.get(term)) is not None and col in present]
+        return [term for _, term in sorted(found)][:k]
+
     def search(self, query_text: str, k: int = 10,
                kinds: Iterable[NodeKind] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best units for ``query_text`` as ``(unit id, score)``, best first, ties

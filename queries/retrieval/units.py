@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from indexer.files import NotRegularFileError, open_regular
@@ -36,6 +37,38 @@ def is_vendored_path(path: str) -> bool:
     ``vendor/``, ``third_party/``, ...) or a minified bundle (``*.min.js``)."""
     *folders, name = path.lower().split("/")
     return any(f in _VENDOR_DIRS for f in folders) or ".min." in name
+
+
+_EXAMPLE_DIRS = frozenset({"example", "examples", "sample", "samples", "demo", "demos", "tutorial", "tutorials",
+                           "cookbook"})
+_DOC_DIRS = frozenset({"doc", "docs", "documentation"})
+
+
+class CodeRole(StrEnum):
+    """What a file is to the project, by the conventions of its path: the project's own code,
+    or code that is not where an issue is fixed or what a map of the project is about."""
+
+    CODE = "code"
+    TESTS = "tests"
+    EXAMPLES = "examples"
+    DOCS = "docs"
+    VENDORED = "vendored"
+
+
+def path_role(path: str) -> CodeRole:
+    """The role of ``path``: vendored (see is_vendored_path) before tests (is_test_path)
+    before examples (under ``examples/``, ``samples/``, ``demo/``, ``tutorial/``, ...)
+    before docs (under ``doc/``, ``docs/``, ``documentation/``); else code."""
+    if is_vendored_path(path):
+        return CodeRole.VENDORED
+    if is_test_path(path):
+        return CodeRole.TESTS
+    folders = path.lower().split("/")[:-1]
+    if any(f in _EXAMPLE_DIRS for f in folders):
+        return CodeRole.EXAMPLES
+    if any(f in _DOC_DIRS for f in folders):
+        return CodeRole.DOCS
+    return CodeRole.CODE
 
 
 MAX_UNIT_CHARS = 4000
