@@ -118,13 +118,13 @@ def resolve_symbol(store: GraphStore, ref: str, kinds: Iterable[str] = ()) -> di
             other = None
         if other is not None:
             raise NotFoundError(f"{text!r} is {other['kind']} {other['id']}, not a {' or '.join(sorted(wanted))}; "
-                                f"find one with find_symbol kind={sorted(wanted)[0]}")
+                                f"find one with `find_symbol` and `kind={sorted(wanted)[0]}`")
     similar = run_named(store, "find_symbol", {"name": name, "mode": "contains", "limit": 8}).records()
     hint = ", ".join(f"{r['qualname'] or r['name']} ({r['id']})" for r in similar
                      if r["kind"] in SYMBOL_KINDS)
     what = " or ".join(sorted(wanted)) if wanted else "symbol"
     raise NotFoundError(f"no {what} {text!r} in the graph" + (f"; similar: {hint}" if hint else "")
-                        + "; try find_symbol with mode=contains, or search_code for a description")
+                        + "; try `find_symbol` with `mode=contains`, or `search_code` for a description")
 
 
 # -- references and impact -----------------------------------------------------------------
@@ -329,18 +329,18 @@ def _read_text_file(root: Path, path: str, max_bytes: int = 2_000_000) -> tuple[
             size = os.fstat(handle.fileno()).st_size
             data = handle.read(max_bytes + 1) if size <= max_bytes else b""
     except FileNotFoundError:
-        raise NotFoundError(f"no file {relative!r} in the repository; find files with repo_map or "
-                            "search_code, or symbols with find_symbol") from None
+        raise NotFoundError(f"no file {relative!r} in the repository; find files with `repo_map` or "
+                            "`search_code`, or symbols with `find_symbol`") from None
     except NotRegularFileError as exc:
         if stat.S_ISDIR(exc.mode):
-            raise NotFoundError(f"{relative!r} is a directory; give a file path (repo_map lists files)") from None
+            raise NotFoundError(f"{relative!r} is a directory; give a file path (`repo_map` lists files)") from None
         raise
     except OSError as exc:
         raise ValueError(f"{relative!r} cannot be read: {exc.strerror or exc}") from None
     size = max(size, len(data))  # it may have grown since fstat
     if size > max_bytes:
         raise ValueError(f"{relative!r} is {size} bytes, more than the {max_bytes} this reads; "
-                         "read a symbol with read_symbol instead")
+                         "read a symbol with `read_symbol` instead")
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise ValueError(f"{relative!r} is a binary file; only text files can be read")
     return relative, data

@@ -15,39 +15,36 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import BaseModel
 
-from indexer.index import IndexNotReady, open_store
-from indexer.pipeline import IndexOptions, index_dir, index_repository
-from indexer.store.config import BACKENDS, StoreConfig, load_config, open_graph_store
-from indexer.transfer import export_graph, import_graph
-from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkError
-from queries.retrieval.context import build_context
-from server.cli_render import cli_wording, render
-from server.cli_tools import AliasedGroup, tool_command, workspace_for
-from server.http import (
-    DEFAULT_MAX_BODY_BYTES,
-    MCP_PATH,
-    TOKEN_ENV,
-    HttpOptions,
-    check_options,
-    parse_address,
-    serve_http,
-)
-from server.mcp_app import build_server
-from server.mcp_config import CLIENTS, DEFAULT_NAME, client_config, http_spec, install, stdio_spec
-from server.tools import EXPECTED_ERRORS as TOOL_ERRORS
-from server.tools import RepolensTools
-from server.watch import Watcher, warm_up
-from server.workspace import Repo, Workspace
+from indexer.store.config import BACKENDS, StoreConfig, load_config
+from indexer.walk import DEFAULT_MAX_FILE_BYTES
+from server.http import DEFAULT_MAX_BODY_BYTES, MCP_PATH, TOKEN_ENV
+from server.mcp_config import CLIENTS, DEFAULT_NAME
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from server.tools import RepolensTools
+
+# The library (tree-sitter, numpy, the store, the MCP SDK) loads inside the commands that use
+# it, and the tool commands are made when one is asked for (RepolensGroup): `repolens --version`
+# and a graph query then do not pay for what they do not use.
 
 log = logging.getLogger("repolens")
 
-EXPECTED_ERRORS = (*TOOL_ERRORS, WalkError, OSError)
-"""OSError covers FileNotFoundError, which says a search index is missing and how to build it."""
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """What a command reports as a message rather than a traceback: the tools' expected errors,
+    a walk that cannot start, and OSError (FileNotFoundError says a search index is missing and
+    how to build it)."""
+    from indexer.walk import WalkError
+    from server.tools import EXPECTED_ERRORS
+
+    return (*EXPECTED_ERRORS, WalkError, OSError)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
 repo_option = click.option("--repo", type=click.Path(path_type=Path), default=Path("."), show_default=True,
@@ -82,7 +79,11 @@ def _errors(as_json: bool) -> Iterator[None]:
     """Turn expected domain errors into a clean exit 1 (and a JSON error object)."""
     try:
         yield
-    except EXPECTED_ERRORS as exc:
+    except Exception as exc:
+        if not isinstance(exc, expected_errors()):
+            raise
+        from server.cli_render import cli_wording
+
         message = cli_wording(str(exc))
         if as_json:
             click.echo(json.dumps({"error": message, "type": type(exc).__name__}))
@@ -90,7 +91,36 @@ def _errors(as_json: bool) -> Iterator[None]:
         raise click.ClickException(message) from exc
 
 
-@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class RepolensGroup(click.Group):
+    """The commands: those defined here, and one per tool (server.cli_tools), made when asked
+    for; short names (server.cli_tools.ALIASES) answer as the full ones."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from server.cli_tools import tool_commands
+
+        return sorted({*super().list_commands(ctx), *tool_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        from server.cli_tools import ALIASES, tool_command, tool_commands
+
+        name = ALIASES.get(cmd_name, cmd_name)
+        tool = tool_commands().get(name)
+        if tool is None:
+            return super().get_command(ctx, name)
+        command = tool_command(tool, _run_tool)
+        self.add_command(command)
+        return command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        return (command.name if command else name), command, rest
+
+
+@click.group(cls=RepolensGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.version_option(package_name="repolens")
 def main(verbose: int) -> None:
@@ -117,6 +147,8 @@ def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[s
           workers: int | None, rebuild: bool, retrieval: bool, embed: bool, backend: str | None,
           repo_id: str | None, as_json: bool) -> None:
     """Index PATH (default: current directory) into its code graph; later runs are incremental."""
+    from indexer.pipeline import IndexOptions, index_repository
+
     retrieval_info: dict[str, Any] = {}
     with _errors(as_json), _progress(enabled=not as_json) as progress:
         config = _config(path, backend, repo_id) if path.is_dir() else None
@@ -149,6 +181,9 @@ def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[s
 
 def _build_retrieval(root: Path, directory: Path, config: StoreConfig, embed: bool,
                      progress: Callable[[str, int, int], None] | None) -> dict[str, Any]:
+    from indexer.store.config import open_graph_store
+    from queries.retrieval.context import build_context
+
     started = time.perf_counter()
     store = open_graph_store(config, directory, read_only=True)
     try:
@@ -189,6 +224,9 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 def export_command(output: Path, repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
                    as_json: bool) -> None:
     """Write the repository's graph as JSON lines, to load into another backend with `import`."""
+    from indexer.index import open_store
+    from indexer.transfer import export_graph
+
     with _errors(as_json):
         store = open_store(repo, db_dir, _config(repo, backend, repo_id))
         try:
@@ -209,6 +247,10 @@ def export_command(output: Path, repo: Path, db_dir: Path | None, backend: str |
 def import_command(source: Path, repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
                    as_json: bool) -> None:
     """Load an export into the chosen backend, replacing that repository's graph there."""
+    from indexer.pipeline import index_dir
+    from indexer.store.config import open_graph_store
+    from indexer.transfer import import_graph
+
     with _errors(as_json):
         config = _config(repo, backend, repo_id)
         directory = index_dir(repo.resolve(), db_dir)
@@ -226,6 +268,10 @@ def import_command(source: Path, repo: Path, db_dir: Path | None, backend: str |
 
 # -- the tools (the same as the MCP server's) ----------------------------------------------
 def _run_tool(call: Callable[[RepolensTools], BaseModel], repo_options: dict[str, Any], as_json: bool) -> None:
+    from server.cli_render import render
+    from server.cli_tools import workspace_for
+    from server.tools import RepolensTools
+
     with _errors(as_json):
         workspace = workspace_for(**repo_options)
         try:
@@ -234,9 +280,6 @@ def _run_tool(call: Callable[[RepolensTools], BaseModel], repo_options: dict[str
             workspace.close()
     _emit(as_json, result.model_dump(mode="json"), lambda: click.echo(render(result)))
 
-
-for _tool in RepolensTools.READ_ONLY + RepolensTools.WRITING:
-    main.add_command(tool_command(_tool, _run_tool))
 
 
 # -- the MCP server --------------------------------------------------------------------------
@@ -267,6 +310,12 @@ def serve(repos: tuple[Path, ...], db_dir: Path | None, address: str | None, tok
     """Serve the repositories to agents over MCP: stdio by default (for Claude Code, VS Code,
     Cursor, ...), or streamable HTTP with --http. Logs go to stderr; under stdio, stdout carries
     only protocol messages. --json only changes the startup errors to JSON."""
+    from indexer.index import IndexNotReady
+    from server.http import HttpOptions, check_options, parse_address, serve_http
+    from server.mcp_app import build_server
+    from server.watch import Watcher, warm_up
+    from server.workspace import Repo, Workspace
+
     with _errors(as_json):
         if db_dir is not None and len(repos) > 1:
             raise ValueError("--db names one index directory; serve several repositories with their default "
@@ -334,6 +383,9 @@ def mcp_config(client: str, repos: tuple[Path, ...], db_dir: Path | None, name: 
     install it with --write. The command is absolute, so it works from any directory: the
     `repolens` next to this Python, serving the repository with --watch. Without --write the
     configuration goes to stdout and where it belongs to stderr."""
+    from indexer.pipeline import index_dir
+    from server.mcp_config import client_config, http_spec, install, stdio_spec
+
     roots = [r.resolve() for r in repos or (Path("."),)]
     with _errors(as_json):
         spec = (http_spec(address, roots, db_dir, name=name, auth=auth, watch=watch, embed=embed) if address

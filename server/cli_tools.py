@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 import annotated_types
 import click
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from indexer.store.config import BACKENDS
 from server.tools import RepolensTools
+from server.validation import sentence
 from server.workspace import Repo, Workspace
 
 ALIASES = {"search": "search-code", "map": "repo-map", "schematic": "file-schematic", "status": "index-status",
@@ -156,15 +157,42 @@ def tool_command(name: str, run: Callable[[Callable[[RepolensTools], BaseModel],
         doc += "\n\nArguments:\n\n" + "\n\n".join(
             f"{(name or '').upper()}: {info.description if info else ''}" for name, info in described)
 
+    adapters = {p.name: TypeAdapter(hints[p.name]) for p in params if p.name}
+    spelled = {p.name: (p.name.upper() if isinstance(p, click.Argument) else p.opts[0]) for p in params if p.name}
+
     def callback(**values: Any) -> None:
         repo_options = {k: values.pop(k) for k in ("repo", "db_dir", "backend", "repo_id", "embed")}
         as_json = values.pop("as_json")
         arguments = {k: convert[k](v) if k in convert else v for k, v in values.items()}
+        _check(arguments, adapters, spelled)
         run(lambda tools: getattr(tools, name)(**arguments), repo_options, as_json)
 
-    first_sentence = doc.replace("\n", " ").split(". ")[0]
     return click.Command(command_name(name), callback=callback, params=[*params, *common_params()], help=doc,
-                         short_help=first_sentence if len(first_sentence) <= 90 else first_sentence[:87] + "...")
+                         short_help=short_help(doc))
+
+
+def short_help(doc: str, limit: int = 58) -> str:
+    """The first sentence of ``doc``, or as much of it as fits ``limit`` ended at a word (click
+    cuts longer ones anywhere to fit an 80-column listing)."""
+    first = " ".join(doc.split()).split(". ")[0].rstrip(".")
+    if len(first) <= limit:
+        return first
+    return first[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _check(arguments: dict[str, Any], adapters: dict[str, TypeAdapter[Any]], spelled: dict[str, str]) -> None:
+    """Refuse what the tool's own bounds refuse (an empty text, a string too long) before any
+    index is opened, with the CLI's name for each bad argument: the MCP server checks the
+    same bounds (server.arguments)."""
+    problems = []
+    for name, value in arguments.items():
+        try:
+            adapters[name].validate_python(value)
+        except ValidationError as exc:
+            problems += [sentence({**detail, "loc": (spelled[name], *detail["loc"])})
+                         for detail in exc.errors(include_url=False)]
+    if problems:
+        raise click.UsageError("; ".join(problems))
 
 
 def workspace_for(repo: Path, db_dir: Path | None, backend: str | None, repo_id: str | None,
@@ -172,13 +200,6 @@ def workspace_for(repo: Path, db_dir: Path | None, backend: str | None, repo_id:
     return Workspace.of([Repo.open(repo, db_dir, backend=backend, repo_id=repo_id, embed=embed)])
 
 
-class AliasedGroup(click.Group):
-    """A group that also answers to the short names in ALIASES."""
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, ALIASES.get(cmd_name, cmd_name))
-
-    def resolve_command(self, ctx: click.Context, args: list[str]
-                        ) -> tuple[str | None, click.Command | None, list[str]]:
-        name, command, rest = super().resolve_command(ctx, args)
-        return (command.name if command else name), command, rest
+def tool_commands() -> dict[str, str]:
+    """The tools by command name (``find-symbol`` → ``find_symbol``)."""
+    return {command_name(tool): tool for tool in RepolensTools.all_names()}

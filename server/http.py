@@ -17,11 +17,12 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+if TYPE_CHECKING:  # the MCP SDK and starlette load in a second: only a server needs them
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.transport_security import TransportSecuritySettings
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ def check_options(options: HttpOptions) -> None:
 
 
 def _security(options: HttpOptions, port: int) -> TransportSecuritySettings:
+    from mcp.server.transport_security import TransportSecuritySettings
+
     names = ["127.0.0.1", "localhost", "[::1]"]
     if not is_loopback(options.host) and options.host not in ("0.0.0.0", "::"):
         names.append(f"[{options.host}]" if ":" in options.host else options.host)

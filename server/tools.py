@@ -18,13 +18,8 @@ from pydantic import Field
 from indexer.index import IndexNotReady
 from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from queries import navigation as nav
-from queries.localize import LocalizeOptions
-from queries.localize import localize as run_localize
 from queries.readonly import check_read_only, strip_literals_and_comments
 from queries.registry import load_queries, run_named
-from queries.repomap import DEFAULT_ROLES, looks_like_path
-from queries.repomap import file_schematic as build_schematic
-from queries.repomap import repo_map as build_repo_map
 from queries.retrieval.units import CodeRole, is_test_path
 from server.models import (
     CallPathResult,
@@ -132,6 +127,9 @@ class RepolensTools:
         methods with line spans, each with the evidence that put it there (names and stack frames found
         in the text, lexical and semantic similarity, graph neighbours). Deterministic, no LLM inside;
         typically 10-300 ms. Then read the top functions with read_symbol."""
+        from queries.localize import LocalizeOptions
+        from queries.localize import localize as run_localize
+
         r = self._repo(repo)
         options = LocalizeOptions(files=limit, modules=limit, functions=limit)
         result = run_localize(r.context(), text, options)
@@ -153,6 +151,9 @@ class RepolensTools:
         graph fused into one ranking of functions, methods and classes with line spans. Use it when you
         know what the code does but not what it is called; use find_symbol when you know the name.
         Typically 10-300 ms."""
+        from queries.localize import LocalizeOptions
+        from queries.localize import localize as run_localize
+
         r = self._repo(repo)
         options = LocalizeOptions(functions=offset + limit)
         if include_tests:
@@ -182,6 +183,9 @@ class RepolensTools:
         trimmed to budget_tokens. Tests, examples, docs and vendored code are left out unless included
         (or focus is a path inside them). Read it first in an unfamiliar repository. notes says what was
         left out and when focus matched nothing. Cheap (tens of ms)."""
+        from queries.repomap import DEFAULT_ROLES
+        from queries.repomap import repo_map as build_repo_map
+
         r = self._repo(repo)
         roles = DEFAULT_ROLES | {CodeRole(role) for role in include or ()}
         result = build_repo_map(r.context(), budget_tokens, _map_focus(r, focus), roles)
@@ -191,6 +195,8 @@ class RepolensTools:
     def file_schematic(self, path: FilePath, repo: Repository = None) -> SchematicResult:
         """Every class, function and method of one file with signature, line span and first docstring
         line, in source order: the outline to read before opening a long file. Cheap."""
+        from queries.repomap import file_schematic as build_schematic
+
         r = self._repo(repo)
         _, relative = nav.safe_path(r.root, path)
         result = build_schematic(r.context(), relative)
@@ -373,8 +379,8 @@ class RepolensTools:
             kind = found[relative]["kind"] if found else None
             if kind != "file":
                 what = f"a {kind}, not a file" if kind else "not an indexed file"
-                raise nav.NotFoundError(f"{relative!r} is {what}; list files with repo_map, or search with "
-                                        "search_code")
+                raise nav.NotFoundError(f"{relative!r} is {what}; list files with `repo_map`, or search with "
+                                        "`search_code`")
             if direction == "of":
                 rows = run_named(store, "imports", {"path": relative}).records()
                 items = [Related(id=x["id"], kind=x["kind"], name=x["imported_as"] or x["name"], path=x["path"],
@@ -419,7 +425,8 @@ class RepolensTools:
             left_out = len(found.nodes)
             notes.append(f"nothing in the graph depends on {start['symbol'].id} within {depth} "
                          f"step{'s' if depth > 1 else ''} (calls, references, subclasses, imports)"
-                         + (f"; {left_out} dependents were left out by include_tests/path_filter" if left_out else ""))
+                         + (f"; {left_out} dependents were left out by `include_tests` and `path_filter`"
+                            if left_out else ""))
         notes += _unresolved_note(unresolved) + _past_end(where, len(chosen))
         return RelatedList(symbol=start["symbol"], items=chosen, files=sorted({n.path for n in nodes}),
                            page=where, unresolved=unresolved, notes=notes, index=self._info(r))
@@ -430,7 +437,7 @@ class RepolensTools:
             _, relative = nav.safe_path(repo.root, target)
             rows = nav.nodes_by_id(store, [relative])
             if relative not in rows:
-                raise nav.NotFoundError(f"{relative!r} is not an indexed file; list files with repo_map")
+                raise nav.NotFoundError(f"{relative!r} is not an indexed file; list files with `repo_map`")
             return {"ids": nav.file_members(store, relative), "symbol": _symbol(rows[relative])}
         row = nav.resolve_symbol(store, target)
         ids = nav.file_members(store, row["id"]) if row["kind"] == "file" else [row["id"]]
@@ -524,9 +531,13 @@ class RepolensTools:
                  "impact", "cypher", "named_query", "index_status")
     WRITING = ("reindex",)
 
+    @classmethod
+    def all_names(cls) -> tuple[str, ...]:
+        return (*cls.READ_ONLY, *cls.WRITING)
+
     def all(self) -> dict[str, Any]:
         """Every tool by name, as bound methods."""
-        return {name: getattr(self, name) for name in (*self.READ_ONLY, *self.WRITING)}
+        return {name: getattr(self, name) for name in self.all_names()}
 
 
 def _check_parameters(query: str, params: dict[str, Any]) -> None:
@@ -545,6 +556,8 @@ def _map_focus(repo: Repo, focus: str | None) -> str | None:
     """``focus`` as repo_map takes it: a path (see looks_like_path) as the repository-relative
     path it resolves to (None for the root itself), refused when it leaves the repository;
     symbols and words as given."""
+    from queries.repomap import looks_like_path
+
     if focus is None or not looks_like_path(focus):
         return focus
     try:

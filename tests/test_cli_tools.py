@@ -65,7 +65,7 @@ def cli_json(*args: str) -> Any:
 
 
 def command(tool: str) -> click.Command:
-    found = main.commands.get(command_name(tool))
+    found = main.get_command(click.Context(main), command_name(tool))
     assert found is not None, f"no command for the tool {tool}"
     return found
 

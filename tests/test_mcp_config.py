@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import click
 import httpx2
 import pytest
 from click.testing import CliRunner, Result
@@ -382,5 +383,5 @@ def test_the_readme_shows_what_the_commands_print() -> None:
     assert "repolens index .\nrepolens mcp-config --client claude-code --write\n" in readme
     tools = (*RepolensTools.READ_ONLY, *RepolensTools.WRITING)
     assert len(tools) == 18 and all(f"- `{tool}(" in readme for tool in tools)
-    others = set(main.commands) - {tool.replace("_", "-") for tool in tools}
+    others = set(main.list_commands(click.Context(main))) - {tool.replace("_", "-") for tool in tools}
     assert others and all(f"repolens {command}" in readme for command in others), others

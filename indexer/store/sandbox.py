@@ -145,7 +145,7 @@ class QuerySandbox:
         log.warning("query worker lost: %s", why)
         self._stop(kill=True)
         raise QueryKilled(f"{why}. The query probably uses something the database cannot do safely "
-                          "(a table function, a file reader); rewrite it, or use named_query")
+                          "(a table function, a file reader); rewrite it, or use `named_query`")
 
     def _stop(self, kill: bool = False) -> None:
         child, self._child = self._child, None
