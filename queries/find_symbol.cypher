@@ -7,7 +7,11 @@
 //   class|function|method|external|unresolved) only nodes of this kind; limit (int,
 //   default 20, min 1, max 5000) at most this many rows
 // returns: id, kind, name, qualname, path, start_line, end_line, signature
+// note: the conditions follow a WITH: in Kùzu 0.11.3, a WHERE on MATCH (n) that joins an IN
+//   list with an OR of two properties loses rows of some tables (an exact search for a class
+//   name found nothing).
 MATCH (n)
+WITH n
 WHERE n.kind IN ['class', 'function', 'method', 'external', 'unresolved']
   AND ($kind = '' OR n.kind = $kind)
   AND (($mode = 'exact' AND (n.name = $name OR n.qualname = $name))

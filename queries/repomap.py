@@ -122,8 +122,8 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
     meta = ctx.meta
     n = len(meta.ids)
     role_of = {path: path_role(path) for path in set(meta.paths)}
-    if focus and looks_like_path(focus):
-        # a path asks for what is below it, whatever it is
+    if focus:
+        # a focus that names a file or directory asks for what is in it, whatever it is
         prefix = focus.strip().rstrip("/")
         roles = roles | {role_of[p] for p in role_of if p == prefix or p.startswith(prefix + "/")}
     shown_role = np.array([role_of[p] in roles for p in meta.paths], dtype=bool)
@@ -139,7 +139,10 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
     rank = _pagerank(ctx, personal)
     file_rank = np.zeros(n)
     np.add.at(file_rank, meta.file_of, rank)
-    files = [i for i in np.lexsort((np.arange(n), -file_rank)).tolist()
+    # files inside a focus path come first, then the rest by rank
+    prefix = (focus or "").strip().rstrip("/")
+    outside = np.array([not (prefix and (p == prefix or p.startswith(prefix + "/"))) for p in meta.paths])
+    files = [i for i in np.lexsort((np.arange(n), -file_rank, outside)).tolist()
              if meta.kinds[i] == NodeKind.FILE and shown_role[i]]
     left_out = Counter(role_of[meta.paths[i]] for i in range(n)
                        if meta.kinds[i] == NodeKind.FILE and not shown_role[i])

@@ -124,7 +124,14 @@ class RepolensGroup(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.version_option(package_name="repolens")
 def main(verbose: int) -> None:
-    """repolens: a code graph of your repository, for agents and developers."""
+    """repolens: a code graph of your repository, for agents and developers.
+
+    Each command is a new process. Graph commands (find-symbol, callers, impact, ...) answer in
+    about a second; localize, search-code and repo-map first load the search indexes and the
+    embedding model (about 10 s on a laptop CPU; 1-2 s with --no-embed, without semantic
+    search). For many questions, serve the repository once (`repolens serve`, or an MCP client
+    set up by `repolens mcp-config`): it keeps everything loaded and answers in 10-300 ms.
+    """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 

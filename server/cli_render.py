@@ -191,10 +191,11 @@ def _related(r: m.RelatedList) -> list[str]:
     if r.items:
         show_depth = any((i.depth or 1) > 1 for i in r.items)
         rows = [[*([i.depth] if show_depth else []), i.edge or "", i.resolution or "", i.kind or "",
-                 _where(i.path, i.line) + (f"  {i.name}" if i.name and i.kind != "file" else ""),
+                 _where(i.path, i.line), i.name if i.kind != "file" else "",
                  i.written or (i.via if show_depth or i.edge != "CALLS" else "") or ""]
                 for i in r.items]
-        out += table([*(["depth"] if show_depth else []), "edge", "resolution", "kind", "where", "via"], rows)
+        out += table([*(["depth"] if show_depth else []), "edge", "resolution", "kind", "where", "name", "via"],
+                     rows)
     out += _page(r.page, len(r.items), "items")
     if r.files and len(r.files) > 1:
         out.append(f"in {len(r.files)} files: " + ", ".join(r.files[:20]) + (" …" if len(r.files) > 20 else ""))

@@ -126,7 +126,8 @@ class RepolensTools:
         feature request. Ranks files, then top-level classes/functions (modules), then functions and
         methods with line spans, each with the evidence that put it there (names and stack frames found
         in the text, lexical and semantic similarity, graph neighbours). Deterministic, no LLM inside;
-        typically 10-300 ms. Then read the top functions with read_symbol."""
+        10-300 ms in a running server (a fresh process first loads the search indexes and the
+        embedding model: about 10 s). Then read the top functions with read_symbol."""
         from queries.localize import LocalizeOptions
         from queries.localize import localize as run_localize
 
@@ -150,7 +151,7 @@ class RepolensTools:
         """Hybrid code search for a free-text question: names, BM25 keywords, embeddings and the call
         graph fused into one ranking of functions, methods and classes with line spans. Use it when you
         know what the code does but not what it is called; use find_symbol when you know the name.
-        Typically 10-300 ms."""
+        10-300 ms in a running server (a fresh process first loads the embedding model: about 10 s)."""
         from queries.localize import LocalizeOptions
         from queries.localize import localize as run_localize
 
