@@ -167,7 +167,8 @@ def test_the_map_is_of_the_projects_own_code_and_says_what_it_left_out(shop: tup
 
 
 def test_a_map_signature_is_one_line_and_cut_at_a_parameter() -> None:
-    assert short_signature("def f( self, a: int, b: str = 'x', ) -> None") == "def f(self, a: int, b: str = 'x') -> None"
+    one_line = short_signature("def f( self, a: int, b: str = 'x', ) -> None")
+    assert one_line == "def f(self, a: int, b: str = 'x') -> None"
     long = "def g(" + ", ".join(f"argument_{n}: int" for n in range(20)) + ") -> Result"
     short = short_signature(long, limit=80)
     assert len(short) <= 80 and short.startswith("def g(argument_0: int, ") and short.endswith(", …) -> Result")
@@ -209,7 +210,7 @@ def test_uses_that_stayed_unresolved_are_counted_and_located(shop: tuple[Path, A
 
 
 def test_an_empty_use_list_says_what_was_searched(shop: tuple[Path, Any]) -> None:
-    root, server = shop
+    _, server = shop
     answer = mcp(server, "references", {"symbol": "format_total", "edges": ["INHERITS"]})
     assert answer["items"] == [] and answer["notes"] == [
         "nothing in the graph uses shop/cart.py::format_total by subclassing"]
@@ -263,7 +264,7 @@ def test_cli_errors_name_cli_commands(shop: tuple[Path, Any]) -> None:
 
 
 def test_cli_wording_turns_tool_spans_into_commands_and_options() -> None:
-    assert TOOL_NAMES == set(RepolensTools.all_names())
+    assert set(RepolensTools.all_names()) == TOOL_NAMES
     assert cli_wording("try `find_symbol` with `kind=class`, raise `budget_tokens`, `rebuild=true` or "
                        "`include_tests=false`; `include=a,b`; keep `MATCH (n)`") == (
         "try `repolens find-symbol` with `--kind class`, raise `--budget-tokens`, `--rebuild` or "
