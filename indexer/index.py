@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.freshness import Checker, load_recorded, scan
 from indexer.model import SCHEMA_VERSION
-from indexer.pipeline import index_dir, source_files
+from indexer.pipeline import index_dir
 from indexer.state import IndexState, problem_lists
 from indexer.store.base import GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
-from indexer.walk import read_source
 
 
 class IndexNotReady(Exception):
@@ -81,32 +80,23 @@ class IndexStatus:
 
 
 def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = None) -> IndexStatus:
-    """When and from which commit the index was made, and which files changed since; needs the
-    local index state (IndexNotReady without it)."""
+    """When and from which commit the index was made, and which files changed since (by stat,
+    then content hash: see ``indexer.freshness``); needs the local index state (IndexNotReady
+    without it)."""
     root, directory = locate(repo, db_dir)
     config = config or load_config(root)
     state_path = directory / config.state_name()
-    if not state_path.exists():
+    recorded = load_recorded(state_path)
+    if recorded is None:
         raise IndexNotReady(f"no index state at {directory} for {config.describe()}; "
                             f"{_hint(root, db_dir, config)} to build one")
-    state = IndexState(state_path)
+    state = IndexState(state_path, read_only=True)
     try:
-        old = state.hashes()
-        indexed_at = state.get_meta("indexed_at", 0.0)
-        commit = state.get_meta("commit")
         problems = state.problems()
     finally:
         state.close()
-    current: dict[str, str] = {}
-    for f in source_files(root, directory):
-        read = read_source(f)
-        current[f.path] = hashlib.blake2b(read.data or (read.skip_reason or "").encode(),
-                                          digest_size=16).hexdigest()
-    pending = {
-        "added": sorted(set(current) - set(old)),
-        "modified": sorted(p for p in current if p in old and old[p] != current[p]),
-        "deleted": sorted(set(old) - set(current)),
-    }
+    changes = Checker().changes(recorded, scan(root, directory, recorded.walk))
+    pending = {"added": list(changes.added), "modified": list(changes.modified), "deleted": list(changes.deleted)}
     return IndexStatus(str(root), str(directory), SCHEMA_VERSION,
-                       time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(indexed_at)),
-                       commit, len(old), pending, *problem_lists(problems))
+                       time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(recorded.indexed_at or 0.0)),
+                       recorded.commit, len(recorded.hashes), pending, *problem_lists(problems))

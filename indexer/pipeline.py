@@ -38,7 +38,14 @@ from indexer.resolve import FileGraph, Resolver
 from indexer.state import FileRecord, IndexState, decode_graph, encode_graph, problem_lists
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
-from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkedFile, WalkOptions, read_source, walk_repository
+from indexer.walk import (
+    DEFAULT_MAX_FILE_BYTES,
+    WalkedFile,
+    WalkOptions,
+    content_hash,
+    read_source,
+    walk_repository,
+)
 from indexer.workers import WorkerPool, extract_in_workers, extract_one
 
 log = logging.getLogger(__name__)
@@ -95,10 +102,12 @@ def index_dir(root: Path, db_dir: Path | None = None) -> Path:
     return (db_dir if db_dir is not None else root / INDEX_DIRNAME).resolve()
 
 
-def source_files(root: Path, db_dir: Path, options: WalkOptions | None = None) -> list[WalkedFile]:
-    """The files of ``root`` the indexer reads (see ``walk_repository``), leaving out the index
-    directory ``db_dir`` when it lies inside the repository."""
-    walked = walk_repository(root, languages_by_extension(), options or WalkOptions())
+def source_files(root: Path, db_dir: Path, options: WalkOptions | None = None, *,
+                 deadline: float | None = None) -> list[WalkedFile]:
+    """The files of ``root`` the indexer reads (see ``walk_repository``, which raises
+    ``WalkDeadlineExceeded`` past a ``deadline``), leaving out the index directory ``db_dir``
+    when it lies inside the repository."""
+    walked = walk_repository(root, languages_by_extension(), options or WalkOptions(), deadline=deadline)
     return [f for f in walked if not _inside(f.abspath, db_dir)]
 
 
@@ -179,8 +188,11 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     started = time.perf_counter()
     root = root.resolve() if root.exists() else root
     clock = _Clock()
-    files = source_files(root, index_dir(root, options.db_dir),
-                         WalkOptions(max_file_bytes=options.max_file_bytes, extra_ignores=options.extra_ignores))
+    # Stats taken from here on may miss a change made within the filesystem's timestamp
+    # granularity of them; readers hash such files rather than trust their stat (git's "racily clean").
+    stats_at_ns = time.time_ns()
+    walk = WalkOptions(max_file_bytes=options.max_file_bytes, extra_ignores=options.extra_ignores)
+    files = source_files(root, index_dir(root, options.db_dir), walk)
     db_dir = index_dir(root, options.db_dir)
     _make_index_dir(db_dir)
     report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files),
@@ -203,7 +215,7 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     skips: dict[str, str] = {}
     for n, f in enumerate(files, 1):
         read = read_source(f, options.max_file_bytes)
-        digest = hashlib.blake2b(read.data or (read.skip_reason or "").encode(), digest_size=16).hexdigest()
+        digest = content_hash(read)
         hashes[f.path] = digest
         if old_hashes.get(f.path) == digest:
             continue
@@ -323,8 +335,9 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     state.write(records, deleted, {
         "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
         "root": str(root), "directories": [n.id for n in dir_nodes],
-        "indexed_at": time.time(), "commit": git_commit(root),
-    })
+        "indexed_at": time.time(), "commit": git_commit(root), "stats_at_ns": stats_at_ns,
+        "walk": {"max_file_bytes": walk.max_file_bytes, "extra_ignores": list(walk.extra_ignores)},
+    }, stats={f.path: f.stat_key for f in files})
     state.close()
     clock.lap("count")
     if progress:

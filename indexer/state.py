@@ -1,9 +1,14 @@
 """What the indexer remembers between runs, beside the graph: per file, its content hash,
-its extracted facts, its share of the graph and the paths its resolution looked at.
+its extracted facts, its share of the graph and the paths its resolution looked at; and the
+stat of every file when it was read, by which a reader tells cheaply what changed since.
 
 Kept in SQLite (``state.sqlite`` in the index directory), keyed by path, with the schema
 version and a generation number that must match the graph store's, so a half-written index
 is detected and rebuilt rather than trusted.
+
+The ``stats`` table came after the others and needs no new schema version: a state without it
+(or whose ``stats_generation`` is not its ``generation``, as when a repolens that did not know
+the table re-indexed) reads as having no stats, and readers compare content hashes instead.
 """
 
 from __future__ import annotations
@@ -32,7 +37,17 @@ CREATE TABLE IF NOT EXISTS files (
     symbols BLOB NOT NULL,
     touched BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS stats (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL
+);
 """
+
+StatKey = tuple[int, int, int, int]
+"""(size, mtime_ns, ctime_ns, inode) of a file, as ``WalkedFile.stat_key`` gives it."""
 
 
 @dataclass(slots=True)
@@ -77,10 +92,15 @@ def problem_lists(problems: Iterable[tuple[str, FileStatus, str | None]]
 
 
 class IndexState:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open (creating it unless ``read_only``) the state at ``path``. A read-only state is
+        never written, not even to add a table, so readers can open it while an index is made."""
         self.path = path
-        self.db = sqlite3.connect(str(path))
-        self.db.executescript(_SCHEMA)
+        if read_only:
+            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        else:
+            self.db = sqlite3.connect(str(path))
+            self.db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -94,6 +114,17 @@ class IndexState:
 
     def hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT path, hash FROM files"))
+
+    def stats(self) -> dict[str, StatKey]:
+        """The stat of each file when the last index run read it; empty when that run did not
+        record them (see the module's docstring)."""
+        if self.get_meta("stats_generation") != self.get_meta("generation"):
+            return {}
+        try:
+            rows = self.db.execute("SELECT path, size, mtime_ns, ctime_ns, inode FROM stats")
+            return {path: (size, mtime, ctime, inode) for path, size, mtime, ctime, inode in rows}
+        except sqlite3.OperationalError:  # a read-only state made before the table existed
+            return {}
 
     def interfaces(self) -> dict[str, str | None]:
         return dict(self.db.execute("SELECT path, interface FROM files"))
@@ -128,17 +159,20 @@ class IndexState:
         for path, blob in self.db.execute("SELECT path, symbols FROM files"):
             yield path, marshal.loads(blob)
 
-    def write(self, records: Iterable[FileRecord], deleted: Iterable[str], meta: dict[str, Any]) -> None:
+    def write(self, records: Iterable[FileRecord], deleted: Iterable[str], meta: dict[str, Any],
+              stats: dict[str, StatKey] | None = None) -> None:
+        """Store ``records``, drop ``deleted`` and set ``meta``, in one transaction. ``stats``, when
+        given, replaces every file's stat and is marked as of ``meta["generation"]``."""
         with self.db:
             self.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in deleted))
             self.db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((r.path, r.hash, r.language, r.status.value, r.error, r.interface, r.facts, r.graph,
                   r.symbols, r.touched) for r in records))
+            if stats is not None:
+                self.db.execute("DELETE FROM stats")
+                self.db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?, ?)",
+                                    ((path, *key) for path, key in stats.items()))
+                self.set_meta("stats_generation", meta["generation"])
             for key, value in meta.items():
                 self.set_meta(key, value)
-
-    def clear(self) -> None:
-        with self.db:
-            self.db.execute("DELETE FROM files")
-            self.db.execute("DELETE FROM meta")

@@ -19,12 +19,14 @@ As in git, nothing below an ignored directory can be re-included. The user's glo
 ``core.excludesFile`` is deliberately not read: the index must not depend on who builds it.
 
 ``read_source`` is kept apart from the walk so the indexer can record a file it could not read
-(oversized, binary, unreadable) instead of losing it silently.
+(oversized, binary, unreadable) instead of losing it silently; ``content_hash`` is the one hash
+of what it read, by which the index tells a changed file from an unchanged one.
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import logging
 import os
 import re
@@ -66,6 +68,10 @@ class NotADirectoryPathError(WalkError):
     """The repository root exists but is not a directory."""
 
 
+class WalkDeadlineExceeded(TimeoutError):
+    """The walk ran past the deadline it was given; nothing is returned."""
+
+
 @dataclass(frozen=True, slots=True)
 class WalkedFile:
     path: str
@@ -76,6 +82,18 @@ class WalkedFile:
     """Bytes, as seen during the walk (of the target, for a symlink)."""
     language: str | None
     """From the extension map given to ``walk_repository``."""
+    mtime_ns: int = 0
+    """Modification time in nanoseconds, as seen during the walk (of the target, for a symlink)."""
+    ctime_ns: int = 0
+    """Status change time in nanoseconds: also moves on a rename, chmod or ``touch``."""
+    inode: int = 0
+    """A file replaced by another (an editor saving through a rename) gets a new one."""
+
+    @property
+    def stat_key(self) -> tuple[int, int, int, int]:
+        """(size, mtime_ns, ctime_ns, inode): equal keys mean, as for git, an unchanged file
+        (unless it changed within the filesystem's timestamp granularity of the stat)."""
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +156,8 @@ def walk_repository(
     root: Path,
     languages_by_extension: Mapping[str, str],
     options: WalkOptions = WalkOptions(),
+    *,
+    deadline: float | None = None,
 ) -> Iterator[WalkedFile]:
     """Return the files under ``root`` to index, sorted by ``path``.
 
@@ -146,7 +166,8 @@ def walk_repository(
     errors surface at the call: ``MissingPathError`` or ``NotADirectoryPathError`` for a bad
     root, ``WalkError`` for an unlistable root, an extension key without its leading dot or an
     invalid pattern in ``options.extra_ignores``. Subdirectories that cannot be listed are
-    logged and skipped.
+    logged and skipped. With a ``deadline`` (a ``time.monotonic()`` value), a walk still going
+    then raises ``WalkDeadlineExceeded``.
     """
     start = time.perf_counter()
     root_path = Path(root)
@@ -167,7 +188,7 @@ def walk_repository(
     extra = _compile_extra_ignores(options.extra_ignores)
 
     files = _walk(real_root, {k.lower(): v for k, v in languages_by_extension.items()},
-                  tuple(layers), extra, options.use_gitignore)
+                  tuple(layers), extra, options.use_gitignore, deadline)
     files.sort(key=lambda f: f.path)
     logger.debug("walked %s: %d files in %.3f s", real_root, len(files),
                  time.perf_counter() - start)
@@ -180,6 +201,7 @@ def _walk(
     base_layers: tuple[_IgnoreLayer, ...],
     extra: _IgnoreLayer | None,
     use_gitignore: bool,
+    deadline: float | None = None,
 ) -> list[WalkedFile]:
     """Walk depth-first with an explicit stack; return the kept files, unsorted."""
     root_prefix = real_root.rstrip(os.sep) + os.sep
@@ -188,6 +210,7 @@ def _walk(
     stack: list[tuple[str, str, tuple[_IgnoreLayer, ...]]] = [(real_root, "", base_layers)]
     while stack:
         abs_dir, prefix, layers = stack.pop()
+        _check_deadline(deadline, real_root)
         try:
             with os.scandir(abs_dir) as it:
                 entries = list(it)
@@ -206,7 +229,9 @@ def _walk(
                 layers = (*layers, layer)
         checked = (*layers, extra) if extra is not None else layers
 
-        for entry in entries:
+        for number, entry in enumerate(entries, 1):
+            if number % 256 == 0:
+                _check_deadline(deadline, real_root)
             name = entry.name
             rel = prefix + name
             try:
@@ -230,15 +255,21 @@ def _walk(
             if not _encodable(rel):
                 logger.warning("skipping %r: file name is not valid UTF-8", rel)
                 continue
-            size = _file_size(entry, is_link, root_prefix, rel)
-            if size is None:
+            st = _regular_stat(entry, is_link, root_prefix, rel)
+            if st is None:
                 continue
-            found.append(WalkedFile(path=rel, abspath=entry.path, size=size, language=language))
+            found.append(WalkedFile(path=rel, abspath=entry.path, size=st.st_size, language=language,
+                                    mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino))
     return found
 
 
-def _file_size(entry: os.DirEntry[str], is_link: bool, root_prefix: str, rel: str) -> int | None:
-    """Return the size of a regular file (a symlink's target if it stays inside the root),
+def _check_deadline(deadline: float | None, root: str) -> None:
+    if deadline is not None and time.monotonic() >= deadline:
+        raise WalkDeadlineExceeded(f"walking {root!r} ran past its time budget")
+
+
+def _regular_stat(entry: os.DirEntry[str], is_link: bool, root_prefix: str, rel: str) -> os.stat_result | None:
+    """Return the stat of a regular file (a symlink's target if it stays inside the root),
     or ``None`` for anything not to be yielded."""
     if is_link:
         target = os.path.realpath(entry.path)
@@ -255,7 +286,7 @@ def _file_size(entry: os.DirEntry[str], is_link: bool, root_prefix: str, rel: st
         # Directories behind symlinks are never followed; FIFOs and devices would block a read.
         logger.debug("skipping %r: not a regular file", rel)
         return None
-    return st.st_size
+    return st
 
 
 def _match(rel: str, layers: Sequence[_IgnoreLayer]) -> bool | None:
@@ -381,6 +412,12 @@ def read_source(f: WalkedFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
     except UnicodeDecodeError:
         return _transcode(data)
     return SourceRead(data)
+
+
+def content_hash(read: SourceRead) -> str:
+    """The digest the index keeps of a file: of its UTF-8 bytes, or of why it was skipped (so a
+    file that becomes readable, or skipped for another reason, counts as changed)."""
+    return hashlib.blake2b(read.data or (read.skip_reason or "").encode(), digest_size=16).hexdigest()
 
 
 def _transcode(data: bytes) -> SourceRead:

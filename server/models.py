@@ -14,9 +14,11 @@ class IndexInfo(BaseModel):
     commit: str | None = Field(description="The commit the index was built from (git checkouts only).")
     head: str | None = Field(description="The commit checked out now.")
     watching: bool = Field(description="True when the server re-indexes changed files as they change.")
-    pending_files: int | None = Field(description="Files changed since the index was made, when known.")
-    stale: bool | None = Field(description="True when the index is known to lag the files; None when unknown "
-                                           "(call index_status to check).")
+    pending_files: int | None = Field(description="Files added, modified (in content) or deleted since the index "
+                                                  "was made, as of at most a second ago; None when unknown: no "
+                                                  "index, or the check ran past its 0.25 s budget on a very large "
+                                                  "tree (retried after 30 s).")
+    stale: bool | None = Field(description="True when the index lags the files (then reindex); None when unknown.")
 
 
 class Page(BaseModel):

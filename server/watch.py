@@ -1,39 +1,28 @@
 """Keeping served indexes fresh: a polling watcher per repository and a warm-up.
 
-Polling (size and modification time of the files the indexer would read, every
-``interval`` seconds) needs no platform file-notification API and sees edits made by any
-tool, including editors that replace files. A change is indexed once the files have been
-still for one more poll, so a burst of saves costs one incremental re-index.
+Polling (the stat of the files the indexer would read, every ``interval`` seconds) needs no
+platform file-notification API and sees edits made by any tool, including editors that replace
+files. A change is indexed once the files have been still for one more poll, so a burst of
+saves costs one incremental re-index. The polls are the repository's own scans
+(:meth:`Repo.snapshot`), which the freshness of answers reuses rather than walk again.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
-from indexer.pipeline import source_files
+from indexer.state import StatKey
 from server.workspace import Repo
 
 log = logging.getLogger(__name__)
 
-Snapshot = dict[str, tuple[int, int]]
+Snapshot = dict[str, StatKey]
 
 
 def snapshot(repo: Repo) -> Snapshot:
-    """(size, mtime_ns) of every file the indexer would read."""
-    state: Snapshot = {}
-    for f in source_files(repo.root, repo.db_dir):
-        try:
-            st = os.stat(f.abspath)
-        except OSError:
-            continue
-        state[f.path] = (st.st_size, st.st_mtime_ns)
-    return state
-
-
-def changed(old: Snapshot, new: Snapshot) -> int:
-    return len(set(old) ^ set(new)) + sum(1 for p in old.keys() & new.keys() if old[p] != new[p])
+    """The stat of every file the indexer would read, by path, walked now."""
+    return {path: f.stat_key for path, f in repo.snapshot().files.items()}
 
 
 class Watcher:
@@ -47,13 +36,13 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, name=f"watch-{repo.name}", daemon=True)
 
     def start(self) -> None:
-        self.repo.watching = True
+        self.repo.watch_interval = self.interval
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
-        self.repo.watching = False
+        self.repo.watch_interval = None
 
     def _run(self) -> None:
         try:
@@ -65,10 +54,8 @@ class Watcher:
         while not self._stop.wait(self.interval):
             try:
                 now = snapshot(self.repo)
-                count = changed(seen, now)
-                if not count:
+                if now == seen:
                     continue
-                self.repo.pending_files = count
                 if self._stop.wait(self.interval):
                     break
                 settled = snapshot(self.repo)

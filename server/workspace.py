@@ -6,6 +6,11 @@ access goes through a lock: graph queries are serialised per repository (an embe
 database connection is not shared between threads), and a re-index holds the lock while it
 closes the readers, writes the new index in one transaction and reopens them, so no request
 ever sees a half-written index.
+
+Every answer says how fresh the index is (:meth:`Repo.freshness`), in every mode: a stat pass
+over the files compared with what the index recorded (``indexer.freshness``), bounded by a time
+budget and reused for ``FRESHNESS_MAX_AGE`` seconds, so a burst of calls walks the tree once. A
+watcher shares the same scans (:meth:`Repo.snapshot`).
 """
 
 from __future__ import annotations
@@ -18,23 +23,33 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from indexer.freshness import Changes, Checker, Recorded, Scan, load_recorded, scan
 from indexer.gitinfo import git_commit
 from indexer.index import IndexNotReady, open_store
 from indexer.index import status as index_status
 from indexer.pipeline import IndexOptions, IndexReport, index_dir, index_repository
-from indexer.state import IndexState
 from indexer.store.base import GraphStore, QueryResult
 from indexer.store.config import StoreConfig, load_config
 from indexer.store.sandbox import QuerySandbox
+from indexer.walk import WalkError, WalkOptions
 from indexer.workers import WorkerPool
-from queries.retrieval.context import RETRIEVAL_DIR, RetrievalContext, build_context, load_context
+
+if TYPE_CHECKING:  # numpy and scipy load when search is first used, not for a graph query
+    from queries.retrieval.context import RetrievalContext
 
 log = logging.getLogger(__name__)
 
 WAIT_SECONDS = 60.0
 """How long a request waits for a re-index in progress before it is told to retry."""
+FRESHNESS_MAX_AGE = 1.0
+"""Seconds a freshness check (or a watcher's scan) is reused by the answers that follow."""
+FRESHNESS_BUDGET = 0.25
+"""Seconds a freshness check may take; past them the count is reported unknown (None)."""
+UNKNOWN_RETRY = 30.0
+"""Seconds before a check that ran out of time is tried again, so that on a tree too large to
+check in time answers do not each pay the budget."""
 
 
 class UnknownRepositoryError(ValueError):
@@ -43,8 +58,8 @@ class UnknownRepositoryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """How current the index is: when it was made, from which commit, and (when the server
-    watches the repository) how many files changed since."""
+    """How current the index is: when it was made, from which commit, and how many files
+    changed since."""
 
     indexed_at: str | None
     commit: str | None
@@ -52,7 +67,9 @@ class Freshness:
     """The commit checked out now; differs from ``commit`` after a checkout or a pull."""
     watching: bool
     pending_files: int | None
-    """Files changed since the index was made, when known (watch mode); None otherwise."""
+    """Files added, modified (in content) or deleted since the index was made, as of at most
+    ``FRESHNESS_MAX_AGE`` seconds ago; None when unknown: there is no index, or the check ran
+    past ``FRESHNESS_BUDGET`` (a very large tree, not watched)."""
 
     @property
     def stale(self) -> bool | None:
@@ -82,10 +99,18 @@ class Repo:
     """Runs user-supplied Cypher out of process; holds the index open while it lives."""
     _pool: WorkerPool | None = field(default=None, repr=False)
     """Extracts changed files out of process, kept warm between re-indexes."""
-    _indexed_at: float | None = field(default=None, repr=False)
-    _commit: str | None = field(default=None, repr=False)
-    watching: bool = False
-    pending_files: int | None = None
+    freshness_budget: float = FRESHNESS_BUDGET
+    _scan_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Held while the files are scanned and compared with the record; taken after ``_lock``, never before."""
+    _scan: Scan | None = field(default=None, repr=False)
+    _recorded: Recorded | None = field(default=None, repr=False)
+    _recorded_at: float = field(default=0.0, repr=False)
+    """``time.monotonic()`` when the state was last looked at."""
+    _checker: Checker = field(default_factory=Checker, repr=False)
+    _compared: tuple[Scan, Recorded, Changes] | None = field(default=None, repr=False)
+    _unknown_until: float = field(default=0.0, repr=False)
+    watch_interval: float | None = None
+    """Seconds between a watcher's scans; None when no watcher runs."""
     activity: str = ""
     """What a writer is doing right now (for the message readers get while they wait)."""
 
@@ -98,6 +123,10 @@ class Repo:
         config = load_config(resolved, backend=backend, repo_id=repo_id)
         return cls(name or resolved.name, resolved, index_dir(resolved, db_dir), config, embed)
 
+    @property
+    def watching(self) -> bool:
+        return self.watch_interval is not None
+
     # -- readers -------------------------------------------------------------------------
     @contextmanager
     def store(self) -> Iterator[GraphStore]:
@@ -109,7 +138,6 @@ class Repo:
         try:
             if self._store is None:
                 self._store = open_store(self.root, self.db_dir, self.config)
-                self._read_state()
             yield self._store
         finally:
             self._lock.release()
@@ -127,6 +155,8 @@ class Repo:
         """The retrieval context (search indexes); the lexical part is built on first use when
         the index has none. Loading takes seconds on a large repository, so it holds its own
         lock, not the store's: graph queries go on meanwhile."""
+        from queries.retrieval.context import build_context, load_context
+
         with self._context_lock:
             context = self._context
             if context is not None:
@@ -145,13 +175,65 @@ class Repo:
             return context
 
     def freshness(self) -> Freshness:
-        with self._lock:
-            if self._indexed_at is None:
-                self._read_state()
-            at = self._indexed_at
-            return Freshness(
-                time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(at)) if at else None,
-                self._commit, git_commit(self.root), self.watching, self.pending_files)
+        """When and from which commit the index was made, and how many files changed since:
+        a stat pass over the repository (see the module docstring), at most ``freshness_budget``
+        seconds, reused for ``FRESHNESS_MAX_AGE``."""
+        with self._scan_lock:
+            recorded = self._load_recorded()
+            pending = self._pending(recorded) if recorded is not None else None
+        at = recorded.indexed_at if recorded is not None else None
+        return Freshness(time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(at)) if at else None,
+                         recorded.commit if recorded is not None else None, git_commit(self.root),
+                         self.watching, pending)
+
+    def snapshot(self, max_age: float = 0.0) -> Scan:
+        """The files the indexer would read, with their stats, walked at most ``max_age``
+        seconds ago (now, by default), without a time budget: what a watcher polls. Its walk
+        then serves the freshness of the answers that follow."""
+        with self._scan_lock:
+            current = self._scan
+            if current is not None and time.monotonic() - current.taken_at <= max_age:
+                return current
+            recorded = self._load_recorded()
+            self._scan = scan(self.root, self.db_dir, recorded.walk if recorded else WalkOptions())
+            return self._scan
+
+    def _load_recorded(self) -> Recorded | None:
+        """The index's record of its files. The state is looked at once per ``FRESHNESS_MAX_AGE``
+        and re-read only when an index run (this server's or another process's) has written it
+        since; a scan made before that run is then dropped."""
+        now = time.monotonic()
+        if self._recorded is not None and now - self._recorded_at <= FRESHNESS_MAX_AGE:
+            return self._recorded
+        recorded = load_recorded(self.db_dir / self.config.state_name(), self._recorded)
+        if recorded is not self._recorded:
+            self._recorded, self._scan, self._compared = recorded, None, None
+        self._recorded_at = now
+        return recorded
+
+    def _pending(self, recorded: Recorded) -> int | None:
+        """How many files differ from ``recorded``; None when that cannot be told within the
+        budget, and for ``UNKNOWN_RETRY`` seconds after. Called holding ``_scan_lock``."""
+        now = time.monotonic()
+        if now < self._unknown_until:
+            return None
+        # A watcher renews the scan every interval: use its scan rather than walk again.
+        max_age = FRESHNESS_MAX_AGE + 2 * (self.watch_interval or 0.0)
+        current = self._scan
+        try:
+            if current is None or now - current.taken_at > max_age:
+                current = self._scan = scan(self.root, self.db_dir, recorded.walk,
+                                            deadline=now + self.freshness_budget)
+            compared = self._compared
+            if compared is not None and compared[0] is current and compared[1] is recorded:
+                return compared[2].count
+            changes = self._checker.changes(recorded, current, deadline=now + self.freshness_budget)
+        except (TimeoutError, WalkError) as exc:  # too large to check in time, or the root is gone
+            log.info("freshness of %s unknown for %.0f s: %s", self.name, UNKNOWN_RETRY, exc)
+            self._unknown_until = now + UNKNOWN_RETRY
+            return None
+        self._compared = (current, recorded, changes)
+        return changes.count
 
     def status(self) -> Any:
         return index_status(self.root, self.db_dir, self.config)
@@ -161,6 +243,8 @@ class Repo:
                 rebuild: bool = False) -> IndexReport:
         """Bring the index up to date (incrementally unless ``rebuild``), then the search
         indexes; readers wait meanwhile and then see the new index whole."""
+        from queries.retrieval.context import RETRIEVAL_DIR, build_context
+
         with self._context_lock, self._lock:
             self.activity = "full rebuild" if rebuild else "incremental re-index"
             self._close_readers()
@@ -176,9 +260,10 @@ class Repo:
                                                   progress=progress)
             finally:
                 self._close_readers(keep_context=True)
-                self._read_state()
                 self.activity = ""
-            self.pending_files = 0 if self.watching else None
+                with self._scan_lock:  # the files are checked against the new record from now on
+                    self._scan = self._compared = None
+                    self._recorded_at = self._unknown_until = 0.0
             return report
 
     def close(self) -> None:
@@ -197,17 +282,6 @@ class Repo:
             self._store = None
         if not keep_context:
             self._context = None
-
-    def _read_state(self) -> None:
-        path = self.db_dir / self.config.state_name()
-        if not path.exists():
-            return
-        state = IndexState(path)
-        try:
-            self._indexed_at = float(state.get_meta("indexed_at", 0.0)) or None
-            self._commit = state.get_meta("commit")
-        finally:
-            state.close()
 
 
 @dataclass(slots=True)
@@ -232,7 +306,7 @@ class Workspace:
             if len(self.repos) == 1:
                 return next(iter(self.repos.values()))
             raise UnknownRepositoryError(f"several repositories are served ({', '.join(self.repos)}); "
-                                         "pass repo= with one of these names")
+                                         "pass `repo` with one of these names")
         repo = self.repos.get(name)
         if repo is None:
             by_path = {str(r.root): r for r in self.repos.values()}

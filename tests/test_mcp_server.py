@@ -636,7 +636,7 @@ def test_several_repositories_get_distinct_names(several: tuple[dict[str, Path],
 def test_without_repo_the_error_lists_the_served_names(several: tuple[dict[str, Path], Any]) -> None:
     _, server = several
     message = error(server, "find_symbol", {"name": "Engine"})
-    assert "pyrepo, tsrepo, pyrepo-2" in message and "pass repo=" in message
+    assert "pyrepo, tsrepo, pyrepo-2" in message and "pass `repo`" in message
     message = error(server, "find_symbol", {"name": "Engine", "repo": "jsrepo"})
     assert "no repository 'jsrepo'" in message and "pyrepo, tsrepo, pyrepo-2" in message
 

@@ -344,8 +344,9 @@ def _query_cases() -> list[tuple[str, dict[str, Any]]]:
     for name in ("subclasses", "superclasses"):
         cases += [(name, {"id": i, "depth": d}) for i in ids for d in (1, 5)]
     cases += [("neighbours", {"id": i}) for i in ids]
-    cases += [(name, {"ids": ids[k:k + 3]}) for name in ("dependents", "nodes") for k in range(0, len(ids), 3)]
-    cases += [(name, {"ids": ["missing.py::nothing"]}) for name in ("dependents", "nodes")]
+    cases += [(name, {"ids": ids[k:k + 3]}) for name in ("dependents", "dependencies", "nodes")
+              for k in range(0, len(ids), 3)]
+    cases += [(name, {"ids": ["missing.py::nothing"]}) for name in ("dependents", "dependencies", "nodes")]
     cases += [(name, {"path": f}) for name in ("file_outline", "imports", "importers")
               for f in files]
     cases += [("find_symbol", {"name": text, "mode": mode, "kind": kind, "limit": 3})
