@@ -201,7 +201,8 @@ class RepolensTools:
         r = self._repo(repo)
         _, relative = nav.safe_path(r.root, path)
         result = build_schematic(r.context(), relative)
-        return SchematicResult(path=result.path, index=self._info(r), symbols=[
+        notes = [] if result.symbols else [f"no class, function or method is defined in {result.path}"]
+        return SchematicResult(path=result.path, index=self._info(r), notes=notes, symbols=[
             SymbolInfo(id=s.id, kind=s.kind, name=s.qualname.rsplit(".", 1)[-1], qualname=s.qualname,
                        path=result.path, start_line=s.start_line, end_line=s.end_line, signature=s.signature,
                        doc=s.doc) for s in result.symbols])
@@ -313,7 +314,9 @@ class RepolensTools:
             rows = run_named(store, "call_path", {"source": start["id"], "target": end["id"],
                                                   "max_depth": max_depth}).records()
         chain = [_symbol(node) for node in rows[0]["path"]] if rows else []
-        return CallPathResult(found=bool(rows), path=chain, index=self._info(r))
+        notes = [] if rows else [f"no chain of at most {max_depth} calls leads from {start['id']} to {end['id']}; "
+                                 "see who calls the target with `callers`, or raise `max_depth`"]
+        return CallPathResult(found=bool(rows), path=chain, notes=notes, index=self._info(r))
 
     def references(
         self,
@@ -359,7 +362,9 @@ class RepolensTools:
                       depth=x["depth"]) for x in tree["superclasses"]]
         down = [Related(id=x["id"], kind="class", name=x["name"], path=x["path"], line=x["start_line"],
                         depth=x["depth"]) for x in tree["subclasses"]]
-        return HierarchyResult(symbol=_symbol(row), superclasses=up[:limit], subclasses=down[:limit],
+        notes = [] if up or down else [f"{row['id']} has no base classes or subclasses in the graph "
+                                       f"(direction {direction}, depth {depth})"]
+        return HierarchyResult(symbol=_symbol(row), superclasses=up[:limit], subclasses=down[:limit], notes=notes,
                                truncated=len(up) > limit or len(down) > limit, index=self._info(r))
 
     def imports(
@@ -391,7 +396,10 @@ class RepolensTools:
                 items = [Related(id=x["id"], kind="file", name=x["imported_as"], path=x["id"], line=x["line"],
                                  edge="IMPORTS", via=x["target"]) for x in rows]
         chosen, where = page(items, offset, limit)
-        return RelatedList(symbol=_symbol(found[relative]), items=chosen, page=where, index=self._info(r))
+        notes = [] if items else [f"{relative} imports nothing" if direction == "of" else
+                                  f"no file imports {relative} or anything defined in it"]
+        return RelatedList(symbol=_symbol(found[relative]), items=chosen, page=where,
+                           notes=notes + _past_end(where, len(chosen)), index=self._info(r))
 
     def impact(
         self,
@@ -492,7 +500,9 @@ class RepolensTools:
         chosen, where = page(records, offset, limit)
         if result.truncated:
             where.truncated = True
-        return Rows(columns=result.columns, rows=chosen, page=where, index=self._info(r))
+        notes = [] if records else ["the query matched nothing"]
+        return Rows(columns=result.columns, rows=chosen, page=where, notes=notes + _past_end(where, len(chosen)),
+                    index=self._info(r))
 
     # -- index -----------------------------------------------------------------------------
     def index_status(self, repo: Repository = None) -> StatusResult:

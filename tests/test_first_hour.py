@@ -285,3 +285,21 @@ def test_the_text_rendering_is_complete(shop: tuple[Path, Any]) -> None:
     for command in (["callers", "Cart.add"], ["find-symbol", "Cart"], ["search-code", "cart"]):
         code, out = cli(*command, "--repo", str(root), "--no-embed")
         assert code == 0 and "truncated" not in out and "False" not in out, command
+
+
+def test_every_empty_answer_says_so(shop: tuple[Path, Any]) -> None:
+    _, server = shop
+    path = mcp(server, "call_path", {"source": "format_total", "target": "Cart.add", "max_depth": 2})
+    assert path["found"] is False and path["notes"][0].startswith(
+        "no chain of at most 2 calls leads from shop/cart.py::format_total to shop/cart.py::Cart.add")
+    hierarchy = mcp(server, "class_hierarchy", {"symbol": "Cart"})
+    assert hierarchy["notes"] == ["shop/cart.py::Cart has no base classes or subclasses in the graph "
+                                  "(direction both, depth 5)"]
+    importers = mcp(server, "imports", {"path": "examples/demo.py", "direction": "by"})
+    assert importers["items"] == [] and importers["notes"] == [
+        "no file imports examples/demo.py or anything defined in it"]
+    schematic = mcp(server, "file_schematic", {"path": "docs/conf.py"})
+    assert schematic["symbols"] == [] and schematic["notes"] == ["no class, function or method is defined in "
+                                                                 "docs/conf.py"]
+    rows = mcp(server, "cypher", {"query": "MATCH (c:Class {name: 'Nothing'}) RETURN c.id AS id"})
+    assert rows["rows"] == [] and rows["notes"] == ["the query matched nothing"]
