@@ -5,7 +5,7 @@ Capture names the query may use (all optional; unknown names are ignored):
 ``@definition.class`` / ``@definition.function`` with ``@name``, ``@body`` and, for classes,
 ``@bases`` (nodes whose name-like children are base classes; may be captured several times)
     a definition; a function directly inside a class is a method. The signature is the source
-    from the definition's start to its body.
+    from the definition's start to its body, on one line, without comments (``_header``).
 ``@doc`` with ``@doc.owner``
     the docstring string node of a definition or of the module.
 ``@decorator.name`` with ``@decorator.target``
@@ -51,6 +51,15 @@ MAX_DOC = 200
 _SPACE = re.compile(r"\s+")
 _STRING_PREFIX = re.compile(r"^[rRbBuUfF]*('''|\"\"\"|'|\"|`)")
 _LITERAL_PREFIX = re.compile(rb"[A-Za-z]*")
+_NEEDS_TREE = re.compile(rb"[#\\]|/[/*]|[(\[]\s|\s[)\],]")
+"""What a header holds when it may have a comment, a line continuation, or a space inside a
+bracket or before a comma: only then is its syntax tree walked (most headers have none)."""
+_WHITESPACE = b" \t\n\r\f\v"
+_NO_SPACE_AFTER = frozenset({"(", "["})
+_NO_SPACE_BEFORE = frozenset({")", "]", ","})
+_HEADER_BYTES = 16 * MAX_SIGNATURE
+"""Source bytes read for a signature: a header longer than this (a type alias spelling out a
+large type has no body, so its header is all of it) is cut to ``MAX_SIGNATURE`` anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +129,50 @@ def _first_doc_line(node: Node) -> str | None:
         if line:
             return line[:MAX_DOC]
     return None
+
+
+def _header(node: Node, end: int, source: bytes) -> str:
+    """The signature of the definition ``node`` whose body starts at byte ``end``: its source
+    up to there on one line, without comments (``def f(self):  #: note`` is ``def f(self)``),
+    line continuations, the spaces just inside brackets and before commas that a parameter
+    list spread over several lines leaves (``def f( a, b, )``), or the ``:`` / ``{`` before
+    the body.
+
+    Comments and brackets are found as syntax nodes, so a ``#`` or ``(`` inside a string
+    default stays; the tree is only walked when the raw header holds something to remove."""
+    start = node.start_byte
+    end = min(end, start + _HEADER_BYTES)
+    raw = source[start:end]
+    if _NEEDS_TREE.search(raw):
+        text = bytearray(raw)
+        opens: list[int] = []  # offsets just after each "(" / "["
+        closes: list[int] = []  # and just before each ")" / "]" / ","
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.start_byte >= end:
+                continue
+            a, b = current.start_byte - start, min(current.end_byte, end) - start
+            if current.is_extra and not current.is_error:  # a comment or a line continuation
+                text[a:b] = b" " * (b - a)
+            elif current.child_count == 0 and current.type in _NO_SPACE_AFTER:
+                opens.append(b)
+            elif current.child_count == 0 and current.type in _NO_SPACE_BEFORE:
+                closes.append(a)
+            else:
+                stack.extend(current.children)
+        drop = [False] * len(text)
+        for i in opens:
+            while i < len(text) and text[i] in _WHITESPACE:
+                drop[i] = True
+                i += 1
+        for i in closes:
+            while i > 0 and text[i - 1] in _WHITESPACE:
+                i -= 1
+                drop[i] = True
+        raw = bytes(byte for byte, dropped in zip(text, drop, strict=True) if not dropped)
+    signature = _SPACE.sub(" ", raw.decode("utf-8", "replace"))
+    return signature.strip().rstrip(":{").rstrip()[:MAX_SIGNATURE]
 
 
 class Extractor:
@@ -346,8 +399,7 @@ class Extractor:
             if d.node.has_error:
                 # a recovered body starts after the broken code: stop the signature before it
                 end = min([end, *(c.start_byte for c in d.node.children if c.is_error)])
-            signature = _SPACE.sub(" ", source[d.node.start_byte:end].decode("utf-8", "replace"))
-            signature = signature.strip().rstrip(":{").rstrip()[:MAX_SIGNATURE]
+            signature = _header(d.node, end, source)
             key = (d.node.start_byte, d.node.end_byte)
             doc = docs.get(key)
             bases: tuple[Chain, ...] = ()

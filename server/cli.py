@@ -204,13 +204,40 @@ def _build_retrieval(root: Path, directory: Path, config: StoreConfig, embed: bo
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """Progress bars on stderr, one per stage, each with its count, rate, elapsed time and
+    estimated time left (rate and estimate over rich's last 30 s of updates); nothing unless
+    ``enabled`` and stderr is a terminal."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
 
-    with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True, console=None) as bar:
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            # rich measures a rate from two updates on; before that, and for a stage done in one
+            # step, the average since the stage began
+            speed = task.finished_speed or task.speed
+            elapsed = task.finished_time if task.finished_time is not None else task.elapsed
+            if speed is None and task.completed and elapsed:
+                speed = task.completed / elapsed
+            rate = "?" if speed is None else f"{speed:,.1f}" if speed < 10 else f"{speed:,.0f}"
+            return Text(f"{rate}/s", style="progress.data.speed")
+
+    # stderr, as the bars are only shown when it is a terminal: stdout may be a file or a pipe
+    with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True,
+                  console=Console(stderr=True)) as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, done: int, total: int) -> None:

@@ -73,6 +73,17 @@ def schema_text() -> str:
               "", "Node properties: " + ", ".join(NODE_COLUMNS),
               "Ids: a file's id is its path (pkg/core.py); a definition's is path::Qualified.name "
               "(pkg/core.py::Engine.run). Lines are 1-based and inclusive.",
+              "", "## Bookkeeping labels (not code)",
+              "- Meta (embedded store): the index's own records, one node per key with properties key and "
+              "value (schema_version, generation), no kind, no relationships. MATCH (n) sees them too; "
+              "to see code only, say WHERE n.kind IS NOT NULL (on both backends). Read them with "
+              "MATCH (m:Meta) RETURN m.key, m.value. The stats named query and index_status count code only.",
+              "- RepolensNode (Neo4j): a second label on every node of the graph above, with a repo property, "
+              "because one Neo4j database holds many repositories. Queries run here are scoped to one "
+              "repository by it, so write them as if the database held one graph; labels(n) lists it "
+              "beside the node's own label.",
+              "- RepolensMeta (Neo4j): the bookkeeping of each repository (repo, key, value). Queries run here "
+              "never see it; a client connected to Neo4j directly does.",
               "", "## Relationships (all directed)",
               f"Types: {', '.join(k.value for k in EdgeKind)}; properties: {', '.join(EDGE_COLUMNS)}.",
               "- CONTAINS: Repository/Directory -> Directory/File, File -> Class/Function, Class -> Function",
@@ -85,6 +96,7 @@ def schema_text() -> str:
               "MATCH (c:Class)-[:INHERITS]->(b {id: $base}) RETURN c.id, c.path",
               "MATCH (f:Function {kind: 'method'})<-[:CALLS]-(g) WHERE f.name = $name RETURN g.id, g.path LIMIT 20",
               "MATCH (f:File)-[:IMPORTS]->(t) WHERE f.id = $path RETURN t.id, t.kind",
+              "MATCH (n) WHERE n.kind IS NOT NULL RETURN n.kind AS kind, count(*) AS nodes",
               "", "## Named queries (run them with named_query; texts below are valid examples)"]
     for query in load_queries().values():
         body = "\n".join(line for line in query.text.splitlines() if not line.startswith("//")).strip()
