@@ -71,7 +71,7 @@ def looks_like_path(focus: str) -> bool:
         "/" in text or "\\" in text or text.startswith("."))
 
 
-def _focus_vector(ctx: RetrievalContext, focus: str) -> tuple[np.ndarray, bool]:
+def _focus_vector(ctx: RetrievalContext, focus: str, inside: np.ndarray) -> tuple[np.ndarray, bool]:
     """The PageRank personalisation for ``focus``: the nodes it names, everything in a file or
     below a directory it names, else the units its words match (all zeros when nothing
     matches); and whether it named a file or directory."""
@@ -81,23 +81,27 @@ def _focus_vector(ctx: RetrievalContext, focus: str) -> tuple[np.ndarray, bool]:
         i = ctx.index_of.get(node_id)
         if i is not None:
             personal[i] += mention.score
-    # a path ("src/pkg/", "src/pkg/core.py") focuses on everything in or below it
-    prefix = focus.strip().rstrip("/")
-    below = [i for i, path in enumerate(ctx.meta.paths) if prefix and (path == prefix or path.startswith(prefix + "/"))]
-    personal[below] += 1.0
+    # a path ("src/pkg/", "src/pkg/core.py") focuses on everything in or below it (``inside``)
+    personal[inside] += 1.0
     if not personal.any():
         lexical = ctx.lexical.scores(focus)
         top = np.argsort(-lexical, kind="stable")[:50]
         personal[top] = np.clip(lexical[top], 0.0, None)
-    return personal, bool(below)
+    return personal, bool(inside.any())
 
 
-def _focus(ctx: RetrievalContext, focus: str | None) -> tuple[np.ndarray, list[str]]:
+def _inside(paths: list[str], focus: str | None) -> np.ndarray:
+    """Which of ``paths`` are the file or lie below the directory that ``focus`` names."""
+    prefix = (focus or "").strip().rstrip("/")
+    return np.array([bool(prefix) and (p == prefix or p.startswith(prefix + "/")) for p in paths], dtype=bool)
+
+
+def _focus(ctx: RetrievalContext, focus: str | None, inside: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """The personalisation for ``focus`` (uniform without one) and notes on what it matched."""
     uniform = np.ones(len(ctx.meta.ids))
     if not focus:
         return uniform, []
-    focused, named_a_path = _focus_vector(ctx, focus)
+    focused, named_a_path = _focus_vector(ctx, focus, inside)
     quoted = repr(focus if len(focus) <= 80 else focus[:80] + "…")
     if not focused.any():
         return uniform, [f"nothing in the index matches focus {quoted} (no file or directory, symbol or word of "
@@ -122,16 +126,15 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
     meta = ctx.meta
     n = len(meta.ids)
     role_of = {path: path_role(path) for path in set(meta.paths)}
-    if focus:
-        # a focus that names a file or directory asks for what is in it, whatever it is
-        prefix = focus.strip().rstrip("/")
-        roles = roles | {role_of[p] for p in role_of if p == prefix or p.startswith(prefix + "/")}
+    inside = _inside(meta.paths, focus)
+    # a focus that names a file or directory asks for what is in it, whatever it is
+    roles = roles | {role_of[meta.paths[i]] for i in np.flatnonzero(inside).tolist()}
     shown_role = np.array([role_of[p] in roles for p in meta.paths], dtype=bool)
     notes = []
     if not any(shown_role[i] for i in range(n) if meta.kinds[i] == NodeKind.FILE):
         shown_role[:] = True
         notes.append("the repository has no files of the kinds asked for, so the map shows all files")
-    personal, focus_notes = _focus(ctx, focus)
+    personal, focus_notes = _focus(ctx, focus, inside)
     notes += focus_notes
     if not focus:
         personal = personal * shown_role
@@ -140,9 +143,7 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
     file_rank = np.zeros(n)
     np.add.at(file_rank, meta.file_of, rank)
     # files inside a focus path come first, then the rest by rank
-    prefix = (focus or "").strip().rstrip("/")
-    outside = np.array([not (prefix and (p == prefix or p.startswith(prefix + "/"))) for p in meta.paths])
-    files = [i for i in np.lexsort((np.arange(n), -file_rank, outside)).tolist()
+    files = [i for i in np.lexsort((np.arange(n), -file_rank, ~inside)).tolist()
              if meta.kinds[i] == NodeKind.FILE and shown_role[i]]
     left_out = Counter(role_of[meta.paths[i]] for i in range(n)
                        if meta.kinds[i] == NodeKind.FILE and not shown_role[i])
@@ -156,14 +157,15 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
             members.setdefault(int(meta.file_of[i]), []).append(i)
     place = {f: k for k, f in enumerate(files)}
     chosen = _fill(ctx, rank, place, members, budget_tokens * CHARS_PER_TOKEN)
+    order = sorted(chosen, key=place.__getitem__)
     lines: list[str] = []
-    for f in sorted(chosen, key=place.__getitem__):
+    for f in order:
         lines.append(meta.paths[f])
         picked = [i for i in chosen[f] if i != f]
         lines += [_symbol_line(ctx, i) for i in sorted(picked, key=lambda i: (meta.starts[i], meta.ids[i]))]
         if len(picked) < len(members.get(f, [])):
             lines.append(f"  … {len(members[f]) - len(picked)} more")
-    shown = [meta.paths[f] for f in sorted(chosen, key=place.__getitem__)]
+    shown = [meta.paths[f] for f in order]
     truncated = len(shown) < len(files) or sum(len(v) for v in chosen.values()) < sum(
         max(len(members.get(f, [])), 1) for f in files)
     text = "\n".join(lines)

@@ -18,12 +18,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from server import models as m
+from server.tools import RepolensTools
 
-TOOL_NAMES = frozenset({
-    "localize", "search_code", "repo_map", "file_schematic", "find_symbol", "read_symbol", "read_file", "callers",
-    "callees", "call_path", "references", "class_hierarchy", "imports", "impact", "cypher", "named_query",
-    "index_status", "reindex"})
-"""The tools by their MCP names (server.tools.RepolensTools.all(), which tests check)."""
+TOOL_NAMES = frozenset(RepolensTools.all_names())
+"""The tools by their MCP names."""
 
 _SPAN = re.compile(r"`([^`\n]+)`")
 _ARGUMENT = re.compile(r"^([a-z][a-z_]*)=(.*)$")
