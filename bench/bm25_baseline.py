@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from indexer.model import NodeKind
+from indexer.search.lexical import BM25Params, LexicalIndex, load_or_build
+from indexer.search.units import CodeUnit, build_units, is_test_path
 from indexer.store.config import GRAPH_FILE
 from indexer.store.kuzu_store import KuzuStore
-from queries.retrieval.lexical import BM25Params, LexicalIndex, load_or_build
-from queries.retrieval.units import CodeUnit, build_units, is_test_path
 
 LEXICAL_DIRNAME = "lexical"
 

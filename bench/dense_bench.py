@@ -41,8 +41,7 @@ def measure(repo: Path, db: Path, sample: int, max_seq_length: int, skip_tests: 
     import numpy as np
 
     from indexer.pipeline import GRAPH_FILE, IndexOptions, index_repository
-    from indexer.store.kuzu_store import KuzuStore
-    from queries.retrieval.dense import (
+    from indexer.search.dense import (
         QUERY_THREADS,
         DenseIndex,
         Embedder,
@@ -51,7 +50,8 @@ def measure(repo: Path, db: Path, sample: int, max_seq_length: int, skip_tests: 
         dense_available,
         is_test_path,
     )
-    from queries.retrieval.units import build_units
+    from indexer.search.units import build_units
+    from indexer.store.kuzu_store import KuzuStore
 
     ok, why = dense_available()
     if not ok:

@@ -39,7 +39,7 @@ from mcp_types import CONNECTION_CLOSED
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from queries.retrieval.units import is_test_path  # noqa: E402
+from indexer.search.units import is_test_path  # noqa: E402
 
 READ_TIMEOUT_SECONDS = 300.0
 CANDIDATES = 200

@@ -16,12 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bm25_baseline import Localization, UnitTable
 
+from indexer.search.context import RetrievalContext, build_context
+from indexer.search.units import build_units
 from indexer.store.config import GRAPH_FILE
 from indexer.store.kuzu_store import KuzuStore
 from queries.localize import localize as run_localize
 from queries.localize import options_from
-from queries.retrieval.context import RetrievalContext, build_context
-from queries.retrieval.units import build_units
 
 LIMIT = 50
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.model import NodeKind
-from queries.retrieval.context import RetrievalContext
-from queries.retrieval.lexical import term_counts
+from indexer.search.context import RetrievalContext
+from indexer.search.lexical import term_counts
+from indexer.search.units import is_test_path, is_vendored_path
 from queries.retrieval.mentions import find_mentions
-from queries.retrieval.units import is_test_path, is_vendored_path
 
 SIGNALS = ("mention", "lexical", "dense", "graph")
 MENTION_FULL = 5.0

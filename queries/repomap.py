@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.model import NodeKind
-from queries.retrieval.context import RetrievalContext
+from indexer.search.context import RetrievalContext
+from indexer.search.units import CodeRole, path_role
 from queries.retrieval.mentions import find_mentions
-from queries.retrieval.units import CodeRole, path_role
 
 ROLE_WORDS = {CodeRole.CODE: "project", CodeRole.TESTS: "test", CodeRole.EXAMPLES: "example",
               CodeRole.DOCS: "documentation", CodeRole.VENDORED: "vendored"}

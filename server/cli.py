@@ -188,8 +188,8 @@ def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[s
 
 def _build_retrieval(root: Path, directory: Path, config: StoreConfig, embed: bool,
                      progress: Callable[[str, int, int], None] | None) -> dict[str, Any]:
+    from indexer.search.context import build_context
     from indexer.store.config import open_graph_store
-    from queries.retrieval.context import build_context
 
     started = time.perf_counter()
     store = open_graph_store(config, directory, read_only=True)

@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import Field
 
 from indexer.index import IndexNotReady
+from indexer.search.units import CodeRole, is_test_path
 from indexer.store.base import QueryResult, ReadOnlyViolation, StoreError
 from queries import navigation as nav
 from queries.readonly import check_read_only, strip_literals_and_comments
 from queries.registry import load_queries, run_named
-from queries.retrieval.units import CodeRole, is_test_path
 from server.models import (
     CallPathResult,
     HierarchyResult,

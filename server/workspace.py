@@ -37,7 +37,7 @@ from indexer.walk import WalkError, WalkOptions
 from indexer.workers import WorkerPool
 
 if TYPE_CHECKING:  # numpy and scipy load when search is first used, not for a graph query
-    from queries.retrieval.context import RetrievalContext
+    from indexer.search.context import RetrievalContext
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class Repo:
         """The retrieval context (search indexes); the lexical part is built on first use when
         the index has none. Loading takes seconds on a large repository, so it holds its own
         lock, not the store's: graph queries go on meanwhile."""
-        from queries.retrieval.context import build_context, load_context
+        from indexer.search.context import build_context, load_context
 
         with self._context_lock:
             context = self._context
@@ -243,7 +243,7 @@ class Repo:
                 rebuild: bool = False) -> IndexReport:
         """Bring the index up to date (incrementally unless ``rebuild``), then the search
         indexes; readers wait meanwhile and then see the new index whole."""
-        from queries.retrieval.context import RETRIEVAL_DIR, build_context
+        from indexer.search.context import RETRIEVAL_DIR, build_context
 
         with self._context_lock, self._lock:
             self.activity = "full rebuild" if rebuild else "incremental re-index"

@@ -15,7 +15,7 @@ import pytest
 from bench.bm25_baseline import BM25Localizer, UnitTable, is_test_path, rank_locations
 from bench.localize import main, takes_options
 from indexer.model import NodeKind
-from queries.retrieval.units import CodeUnit
+from indexer.search.units import CodeUnit
 
 SHAPES_V1 = '''
     class Canvas:

@@ -14,8 +14,7 @@ import pytest
 
 from indexer.model import NodeKind
 from indexer.pipeline import GRAPH_FILE, IndexOptions, index_repository
-from indexer.store.kuzu_store import KuzuStore
-from queries.retrieval.dense import (
+from indexer.search.dense import (
     CACHE_FILE,
     DenseIndex,
     DenseIndexError,
@@ -26,7 +25,8 @@ from queries.retrieval.dense import (
     dense_available,
     load_or_build,
 )
-from queries.retrieval.units import CodeUnit, build_units, is_test_path, is_vendored_path
+from indexer.search.units import CodeUnit, build_units, is_test_path, is_vendored_path
+from indexer.store.kuzu_store import KuzuStore
 
 AVAILABLE, WHY = dense_available()
 needs_model = pytest.mark.skipif(not AVAILABLE, reason=f"dense retrieval unavailable: {WHY}")
@@ -329,7 +329,7 @@ class Block(importlib.abc.MetaPathFinder):
         return None
 sys.meta_path.insert(0, Block())
 from pathlib import Path
-from queries.retrieval import dense
+from indexer.search import dense
 ok, why = dense.dense_available()
 try:
     dense.DenseIndex.build([])
@@ -358,7 +358,7 @@ def test_without_the_backend_the_module_imports_and_says_why(tmp_path: Path) -> 
 
 
 def test_importing_the_module_loads_no_backend() -> None:
-    code = ("import sys; import queries.retrieval.dense; "
+    code = ("import sys; import indexer.search.dense; "
             "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss', 'numpy') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)

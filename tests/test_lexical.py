@@ -11,9 +11,9 @@ import pytest
 
 from indexer.model import NodeKind
 from indexer.pipeline import GRAPH_FILE, IndexOptions, index_repository
+from indexer.search.lexical import LexicalIndex, load_or_build, tokenize
+from indexer.search.units import CodeUnit, build_units
 from indexer.store.kuzu_store import KuzuStore
-from queries.retrieval.lexical import LexicalIndex, load_or_build, tokenize
-from queries.retrieval.units import CodeUnit, build_units
 
 FILES = {
     "netlib/sessions.py": '''

@@ -10,10 +10,10 @@ import pytest
 from conftest import copy_fixture
 
 from indexer.pipeline import GRAPH_FILE, IndexOptions, index_repository
+from indexer.search.context import RetrievalContext, build_context, load_context
 from indexer.store.kuzu_store import KuzuStore
 from queries.localize import LocalizeOptions, localize, options_from
 from queries.repomap import file_schematic, repo_map
-from queries.retrieval.context import RetrievalContext, build_context, load_context
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from indexer.model import NodeKind
-from queries.retrieval.dense import DenseIndex, Embedder, EmbeddingCache, dense_available
-from queries.retrieval.units import CodeUnit
+from indexer.search.dense import DenseIndex, Embedder, EmbeddingCache, dense_available
+from indexer.search.units import CodeUnit
 
 AVAILABLE, WHY = dense_available()
 needs_model = pytest.mark.skipif(not AVAILABLE, reason=f"dense retrieval unavailable: {WHY}")

@@ -12,15 +12,11 @@ definitions sharing it (``run`` names dozens of things, ``sort_key`` a few).
 
 from __future__ import annotations
 
-import math
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from indexer.model import Edge, EdgeKind, Node, NodeKind
-
-CODE_KINDS = (NodeKind.CLASS, NodeKind.FUNCTION, NodeKind.METHOD)
+from indexer.search.symbols import SymbolTable
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[\w<>.]+))?')
 _PATH = re.compile(r"(?<![\w/.-])(?P<path>(?:[\w.-]+/)*[\w.-]+\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs))\b")
@@ -41,63 +37,6 @@ class Mention:
     node_id: str
     score: float
     evidence: list[str] = field(default_factory=list)
-
-
-MAX_QUAL_SUFFIX_PARTS = 4
-"""The longest qualified-name suffix looked up by name (``pkg.Outer.Inner.method``)."""
-
-
-class SymbolTable:
-    """Lookups from names as issues write them to graph node ids."""
-
-    def __init__(self, nodes: Iterable[Node], edges: Iterable[Edge] = ()) -> None:
-        self.by_name: dict[str, list[str]] = defaultdict(list)
-        self.by_qual_suffix: dict[str, list[str]] = defaultdict(list)
-        self.files: dict[str, str] = {}
-        self.by_module: dict[str, str] = {}
-        self.by_path_suffix: dict[str, list[str]] = defaultdict(list)
-        self.kind: dict[str, NodeKind] = {}
-        self.path_of: dict[str, str] = {}
-        for n in nodes:
-            self.kind[n.id] = n.kind
-            self.path_of[n.id] = n.path
-            if n.kind == NodeKind.FILE:
-                self.files[n.path] = n.id
-                parts = n.path.split("/")
-                for i in range(len(parts)):
-                    self.by_path_suffix["/".join(parts[i:])].append(n.id)
-                for module in _module_names(n.path):
-                    self.by_module.setdefault(module, n.id)
-            elif n.kind in CODE_KINDS:
-                self.by_name[n.name].append(n.id)
-                q = n.qualname.split(".")
-                # issues name ``Class.method`` or ``mod.Class.method``, not deeper paths; the cap
-                # keeps the table linear in the code's size however deep definitions nest
-                for i in range(max(0, len(q) - MAX_QUAL_SUFFIX_PARTS), len(q) - 1):
-                    self.by_qual_suffix[".".join(q[i:])].append(n.id)
-        self.definitions = sum(len(v) for v in self.by_name.values()) or 1
-        # what a module re-exports: ``from .api import get`` in requests/__init__.py makes
-        # ``requests.get`` name requests/api.py::get
-        self.exports: dict[str, dict[str, str]] = defaultdict(dict)
-        for e in edges:
-            if e.kind == EdgeKind.IMPORTS and e.name and self.kind.get(e.target) in CODE_KINDS:
-                self.exports[e.source].setdefault(e.name, e.target)
-
-    def by_qual_name(self, node_id: str) -> str:
-        return node_id.split("::", 1)[1].split("#", 1)[0] if "::" in node_id else ""
-
-    def rarity(self, count: int) -> float:
-        """1.0 for a unique name, falling towards 0 as more definitions share it."""
-        return 1.0 / (1.0 + math.log(count)) if count else 0.0
-
-
-def _module_names(path: str) -> list[str]:
-    stem = path.rsplit(".", 1)[0]
-    if stem.endswith("/__init__"):
-        stem = stem[: -len("/__init__")]
-    parts = stem.split("/")
-    names = [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
-    return names
 
 
 def find_mentions(text: str, table: SymbolTable) -> dict[str, Mention]:
@@ -176,7 +115,7 @@ def _dotted(name: str, table: SymbolTable, add: Callable[[str, float, str], None
     parts = name.split(".")
     # the longest prefix that is a module, then members inside it
     for cut in range(len(parts), 0, -1):
-        file_id = table.by_module.get(".".join(parts[:cut]))
+        file_id = table.module(".".join(parts[:cut]))
         if file_id is None:
             continue
         rest = parts[cut:]
@@ -185,12 +124,12 @@ def _dotted(name: str, table: SymbolTable, add: Callable[[str, float, str], None
         if rest:
             path = table.path_of[file_id]
             suffix = ".".join(rest)
-            exported = table.exports.get(file_id, {}).get(rest[0])
+            exported = table.export(file_id, rest[0])
             if exported is not None and len(rest) == 1:
                 add(exported, WEIGHT_QUALIFIED + 1, f"qualified name {name}")
                 return
             base_path = table.path_of[exported] if exported is not None else path
-            suffix = ".".join([table.by_qual_name(exported), *rest[1:]]) if exported is not None else suffix
+            suffix = ".".join([table.qualname_of(exported), *rest[1:]]) if exported is not None else suffix
             for node_id in table.by_qual_suffix.get(suffix, []) + table.by_name.get(rest[-1], []):
                 if table.path_of[node_id] == base_path:
                     add(node_id, WEIGHT_QUALIFIED + 1, f"qualified name {name}")

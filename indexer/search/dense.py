@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from indexer.model import NodeKind
-from queries.retrieval.units import CodeUnit, is_test_path
+from indexer.search.units import CodeUnit, is_test_path
 
 if TYPE_CHECKING:
     import numpy as np

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from indexer.model import EdgeKind, Graph, NodeKind
-from queries.retrieval import lexical
-from queries.retrieval.mentions import SymbolTable
-from queries.retrieval.units import CodeUnit, build_units
+from indexer.model import Edge, EdgeKind, Graph, Node, NodeKind
+from indexer.search import lexical
+from indexer.search.symbols import SymbolTable
+from indexer.search.units import CodeUnit, build_units
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,14 @@ def build_context(root: Path, index_dir: Path, graph: Graph, *, dense: bool = Tr
     directory.mkdir(parents=True, exist_ok=True)
     units = build_units(root, graph)
     meta, adjacency = _meta_and_adjacency(graph, units)
-    table = SymbolTable(graph.nodes, graph.edges)
+    nodes_by_file: dict[str, list[Node]] = {}
+    edges_by_file: dict[str, list[Edge]] = {}
+    for node in graph.nodes:
+        if node.path and node.kind != NodeKind.DIRECTORY:
+            nodes_by_file.setdefault(node.path, []).append(node)
+    for edge in graph.edges:
+        edges_by_file.setdefault(edge.source.split("::", 1)[0], []).append(edge)
+    table = SymbolTable.build((p, nodes_by_file[p], edges_by_file.get(p, [])) for p in sorted(nodes_by_file))
     with (directory / CONTEXT_FILE).open("wb") as out:
         pickle.dump({"version": CONTEXT_VERSION, "meta": meta, "adjacency": adjacency, "table": table}, out,
                     protocol=pickle.HIGHEST_PROTOCOL)
@@ -140,7 +147,7 @@ def build_context(root: Path, index_dir: Path, graph: Graph, *, dense: bool = Tr
 
 def _attach_dense(context: RetrievalContext, directory: Path, units: list[CodeUnit] | None,
                   progress: Callable[[str, int, int], None] | None) -> None:
-    from queries.retrieval import dense
+    from indexer.search import dense
 
     ok, why = dense.dense_available()
     if not ok:

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from indexer.model import NodeKind
-from queries.retrieval.units import UNIT_KINDS, CodeUnit
+from indexer.search.units import UNIT_KINDS, CodeUnit
 
 FORMAT_VERSION = 1
 """Bumped when the saved files or the tokenizer change; an index saved by another version is

@@ -1,0 +1,140 @@
+"""The symbol table: lookups from names as issues write them (``sort_key``, ``Basic.sort_key``,
+``sympy.core.basic``, ``core/basic.py``) to graph node ids.
+
+It is kept per file, so re-indexing a file replaces that file's entries and nothing else, and
+every list is kept sorted by id: a table updated file by file equals one built at once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable
+
+from indexer.model import Edge, EdgeKind, Node, NodeKind
+
+CODE_KINDS = (NodeKind.CLASS, NodeKind.FUNCTION, NodeKind.METHOD)
+
+MAX_QUAL_SUFFIX_PARTS = 4
+"""The longest qualified-name suffix looked up by name (``pkg.Outer.Inner.method``)."""
+
+_EMPTY: list[str] = []
+
+
+class SymbolTable:
+    """Name lookups over the definitions of every file added (``add_file``)."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, list[str]] = {}
+        """Bare name -> ids of the classes, functions and methods so named."""
+        self.by_qual_suffix: dict[str, list[str]] = {}
+        """``Class.method`` (up to MAX_QUAL_SUFFIX_PARTS parts) -> ids."""
+        self.by_path_suffix: dict[str, list[str]] = {}
+        """``core/basic.py``, ``basic.py`` -> file ids."""
+        self.files: dict[str, str] = {}
+        self.kind: dict[str, NodeKind] = {}
+        self.path_of: dict[str, str] = {}
+        self._modules: dict[str, list[str]] = {}
+        self._imports: dict[str, list[tuple[str, str]]] = {}
+        self._owned: dict[str, tuple[list[str], list[tuple[str, str, str]]]] = {}
+        self.definitions = 0
+
+    @classmethod
+    def build(cls, files: Iterable[tuple[str, Iterable[Node], Iterable[Edge]]]) -> SymbolTable:
+        """The table of ``(path, nodes, edges)`` per file."""
+        table = cls()
+        for path, nodes, edges in files:
+            table.add_file(path, nodes, edges)
+        return table
+
+    # -- updating --------------------------------------------------------------------------
+    def add_file(self, path: str, nodes: Iterable[Node], edges: Iterable[Edge]) -> None:
+        """Add the definitions ``nodes`` of file ``path`` and the names its ``edges`` import
+        (replacing what the file had)."""
+        self.remove_file(path)
+        ids: list[str] = []
+        keys: list[tuple[str, str, str]] = []
+        for n in nodes:
+            ids.append(n.id)
+            self.kind[n.id] = n.kind
+            self.path_of[n.id] = n.path
+            if n.kind == NodeKind.FILE:
+                self.files[n.path] = n.id
+                parts = n.path.split("/")
+                keys.extend(("path", "/".join(parts[i:]), n.id) for i in range(len(parts)))
+                keys.extend(("module", module, n.id) for module in module_names(n.path))
+            elif n.kind in CODE_KINDS:
+                self.definitions += 1
+                keys.append(("name", n.name, n.id))
+                q = n.qualname.split(".")
+                # issues name ``Class.method`` or ``mod.Class.method``, not deeper paths; the cap
+                # keeps the table linear in the code's size however deep definitions nest
+                keys.extend(("qual", ".".join(q[i:]), n.id)
+                            for i in range(max(0, len(q) - MAX_QUAL_SUFFIX_PARTS), len(q) - 1))
+        for table, key, node_id in keys:
+            bisect.insort(self._table(table).setdefault(key, []), node_id)
+        # what a module re-exports: ``from .api import get`` in requests/__init__.py makes
+        # ``requests.get`` name requests/api.py::get
+        self._imports[path] = [(e.name, e.target) for e in edges
+                               if e.kind == EdgeKind.IMPORTS and e.name and e.source == path]
+        self._owned[path] = (ids, keys)
+
+    def remove_file(self, path: str) -> None:
+        """Forget everything ``add_file(path, ...)`` added."""
+        owned = self._owned.pop(path, None)
+        self._imports.pop(path, None)
+        if owned is None:
+            return
+        ids, keys = owned
+        for table, key, node_id in keys:
+            entries = self._table(table)
+            found = entries[key]
+            del found[bisect.bisect_left(found, node_id)]
+            if not found:
+                del entries[key]
+        for node_id in ids:
+            if self.kind.pop(node_id, None) in CODE_KINDS:
+                self.definitions -= 1
+            self.path_of.pop(node_id, None)
+        if self.files.get(path) == path:
+            del self.files[path]
+
+    def _table(self, name: str) -> dict[str, list[str]]:
+        return {"name": self.by_name, "qual": self.by_qual_suffix, "path": self.by_path_suffix,
+                "module": self._modules}[name]
+
+    # -- lookups ---------------------------------------------------------------------------
+    def names(self, name: str) -> list[str]:
+        """Ids of the definitions named ``name``, sorted."""
+        return self.by_name.get(name, _EMPTY)
+
+    def module(self, dotted: str) -> str | None:
+        """The file a dotted module name (``sympy.core.basic``, ``core.basic``) names: the
+        first by path when several do."""
+        found = self._modules.get(dotted)
+        return found[0] if found else None
+
+    def export(self, file_id: str, name: str) -> str | None:
+        """The definition module ``file_id`` imports as ``name`` (its first such import)."""
+        for imported, target in self._imports.get(file_id, ()):
+            if imported == name and self.kind.get(target) in CODE_KINDS:
+                return target
+        return None
+
+    @staticmethod
+    def qualname_of(node_id: str) -> str:
+        return node_id.split("::", 1)[1].split("#", 1)[0] if "::" in node_id else ""
+
+    def rarity(self, count: int) -> float:
+        """1.0 for a unique name, falling towards 0 as more definitions share it."""
+        return 1.0 / (1.0 + math.log(count)) if count else 0.0
+
+
+def module_names(path: str) -> list[str]:
+    """The dotted names a file answers to: ``sympy/core/basic.py`` is ``sympy.core.basic``,
+    ``core.basic`` and ``basic``; a package's ``__init__.py`` is the package."""
+    stem = path.rsplit(".", 1)[0]
+    if stem.endswith("/__init__"):
+        stem = stem[: -len("/__init__")]
+    parts = stem.split("/")
+    return [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
