@@ -45,8 +45,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.metrics import LEVELS, REPORTED, average, percentile, score_instance
-from indexer.pipeline import IndexOptions, index_repository
+from indexer.pipeline import IndexOptions
 from indexer.store.config import StoreConfig
+from indexer.update import SearchOptions, update_index
 
 DEFAULT_DEV = Path("/work/shared/bench/dev.jsonl")
 DEFAULT_WORK = Path("/work/bench-work")
@@ -168,9 +169,11 @@ class Workspace:
         absent = {line.split()[0] for line in check.splitlines() if line.endswith(" missing")}
         return sorted(path for path, sha in blobs.items() if sha in absent)
 
-    def index(self, repo: str, commit: str, root: Path) -> tuple[Path, str, float]:
-        """The index directory of ``root`` (indexed unless already done), how it was made
-        (``reused``, ``full``, ``incremental from <commit>``) and the seconds it took."""
+    def index(self, repo: str, commit: str, root: Path,
+              search: SearchOptions | None = None) -> tuple[Path, str, float]:
+        """The index directory of ``root`` (indexed unless already done; the graph, and the
+        search indexes too with ``search``), how it was made (``reused``, ``full``,
+        ``incremental from <commit>``) and the seconds it took."""
         db_dir = self.work / "index" / self.slug(repo, commit)
         if (db_dir / INDEX_MARKER).is_file():
             return db_dir, "reused", 0.0
@@ -180,11 +183,12 @@ class Workspace:
             shutil.copytree(seed, db_dir)
             (db_dir / INDEX_MARKER).unlink()
         options = IndexOptions(db_dir=db_dir, store=StoreConfig())
+        search = search if search is not None else SearchOptions(enabled=False)
         try:
-            report = index_repository(root, options)
+            report = update_index(root, options, search)[0].graph
         except Exception as exc:  # boundary: a failed incremental update falls back to a full index
             log.warning("%s@%s: incremental index failed (%s); indexing from scratch", repo, commit[:10], exc)
-            report = index_repository(root, replace(options, rebuild=True))
+            report = update_index(root, replace(options, rebuild=True), search)[0].graph
             report.mode = "full (incremental failed)"
             seed = None
         (db_dir / INDEX_MARKER).write_text(json.dumps(
@@ -281,6 +285,8 @@ def run(instances: Sequence[dict[str, Any]], workspace: Workspace, localizer: Lo
                                              r["instance_id"]))
     with_options = takes_options(localizer)
     prepare = getattr(localizer, "prepare", None)
+    index_search = getattr(localizer, "index_search", None)
+    search = index_search(runs[FULL]) if callable(index_search) else None
     outputs = {name: _variant_path(out, name) for name in runs}
     out.parent.mkdir(parents=True, exist_ok=True)
     handles = {name: path.open("w", encoding="utf-8") for name, path in outputs.items()}
@@ -291,7 +297,8 @@ def run(instances: Sequence[dict[str, Any]], workspace: Workspace, localizer: Lo
             results.append(record)
             try:
                 root = workspace.tree(row["repo"], row["base_commit"])
-                db_dir, record.index_mode, record.index_seconds = workspace.index(row["repo"], row["base_commit"], root)
+                db_dir, record.index_mode, record.index_seconds = workspace.index(row["repo"], row["base_commit"], root,
+                                                                                  search)
                 if callable(prepare):
                     started = time.perf_counter()
                     prepare(root, db_dir, runs[FULL])

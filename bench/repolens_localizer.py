@@ -1,7 +1,7 @@
 """The repolens localizer for the bench: ``--localizer bench.repolens_localizer:localize``.
 
-``prepare`` builds (or reuses) the retrieval context beside the graph, which is work that
-``repolens index`` does, so the bench times it apart from localizing. Options (``--opt``):
+The bench indexes each tree with the search indexes (``index_search``: what ``repolens index``
+does); ``prepare`` loads them, timed apart from localizing. Options (``--opt``):
 ``dense=0`` skips embeddings; ``ablate=SIGNAL`` drops one signal; everything else goes to
 ``queries.localize.options_from`` (``w.lexical=2``, ``file_share=0.3``, ...).
 """
@@ -16,10 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bm25_baseline import Localization, UnitTable
 
-from indexer.search.context import RetrievalContext, build_context
+from indexer.search.context import RetrievalContext
 from indexer.search.units import build_units
-from indexer.store.config import GRAPH_FILE
+from indexer.store.config import GRAPH_FILE, StoreConfig
 from indexer.store.kuzu_store import KuzuStore
+from indexer.update import SearchOptions, open_context
 from queries.localize import localize as run_localize
 from queries.localize import options_from
 
@@ -32,12 +33,16 @@ class RepolensLocalizer:
         self._ctx: RetrievalContext | None = None
         self._table: UnitTable | None = None
 
+    @staticmethod
+    def index_search(options: Mapping[str, str]) -> SearchOptions:
+        return SearchOptions(dense=options.get("dense", "1") != "0")
+
     def prepare(self, root: Path, db_dir: Path, options: Mapping[str, str]) -> None:
         if self._db_dir == db_dir:
             return
+        self._ctx = open_context(root, db_dir, StoreConfig(), dense=options.get("dense", "1") != "0")
         with KuzuStore(db_dir / GRAPH_FILE, read_only=True) as store:
             graph = store.dump()
-        self._ctx = build_context(root, db_dir, graph, dense=options.get("dense", "1") != "0")
         self._table = UnitTable(build_units(root, graph))
         self._db_dir = db_dir
 

@@ -19,12 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.pipeline import source_files
-from indexer.state import IndexState, StatKey
+from indexer.state import RACY_NS, IndexState, StatKey
 from indexer.walk import DEFAULT_MAX_FILE_BYTES, WalkedFile, WalkOptions, content_hash, read_source
-
-RACY_NS = 2_000_000_000
-"""A stat taken less than this long after the file's mtime does not prove it unchanged since:
-covers coarse timestamps (1 s on ext3 and HFS+, 2 s on FAT) and the kernel's coarse clock."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from indexer.model import (
     unresolved_id,
 )
 from indexer.resolve import FileGraph, Resolver
-from indexer.state import FileRecord, IndexState, decode_graph, encode_graph, problem_lists
+from indexer.state import RACY_NS, FileRecord, IndexState, decode_graph, encode_graph, problem_lists
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
 from indexer.walk import (
@@ -179,12 +179,32 @@ def _file_status(facts: FileFacts | None, note: str | None, error: str | None) -
 
 
 # -- the entry point -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class GraphDelta:
+    """What one graph run changed, for the indexes derived from the graph: each re-resolved
+    file's new share of the graph (nodes and the edges that start in it), None for a deleted
+    file, and the generation the index went from and to."""
+
+    files: dict[str, tuple[list[Node], list[Edge]] | None]
+    generation_before: int
+    generation: int
+    full: bool
+    """The graph was rebuilt from scratch: ``files`` holds every file."""
+
+
 def index_repository(root: Path, options: IndexOptions = IndexOptions(),
                      progress: Progress | None = None) -> IndexReport:
-    """Index (or re-index) ``root`` into its index directory and say what was done.
+    """Index (or re-index) the graph of ``root`` into its index directory and say what was
+    done; ``indexer.update.update_index`` brings the search indexes along.
 
     Raises ``indexer.walk.WalkError`` for a missing root or one that is not a directory.
     """
+    return index_graph(root, options, progress)[0]
+
+
+def index_graph(root: Path, options: IndexOptions = IndexOptions(),
+                progress: Progress | None = None) -> tuple[IndexReport, GraphDelta]:
+    """``index_repository``, and what changed in the graph."""
     started = time.perf_counter()
     root = root.resolve() if root.exists() else root
     clock = _Clock()
@@ -206,14 +226,22 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
         report.rebuild_reason = reason
         log.warning("rebuilding the index in %s: %s", db_dir, reason)
 
-    # read and hash every file; only changed ones are parsed
+    # read and hash the files whose stat differs from the one recorded (all of them the first
+    # time, or when the walk options changed); only those whose content changed are parsed
     old_hashes = state.hashes()
+    walk_meta = {"max_file_bytes": walk.max_file_bytes, "extra_ignores": list(walk.extra_ignores)}
+    trusted = state.stats() if state.get_meta("walk") == walk_meta else {}
+    racy_after = int(state.get_meta("stats_at_ns", 0)) - RACY_NS
     current: dict[str, WalkedFile] = {f.path: f for f in files}
     hashes: dict[str, str] = {}
     todo: list[tuple[str, str, bytes]] = []
     notes: dict[str, str | None] = {}
     skips: dict[str, str] = {}
     for n, f in enumerate(files, 1):
+        old_hash = old_hashes.get(f.path)
+        if old_hash is not None and trusted.get(f.path) == f.stat_key and f.stat_key[1] < racy_after:
+            hashes[f.path] = old_hash  # the same stat, recorded well after the file was written
+            continue
         read = read_source(f, options.max_file_bytes)
         digest = content_hash(read)
         hashes[f.path] = digest
@@ -298,7 +326,8 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
     report.skipped, report.partial = problem_lists(
         (path, file_status, error) for path, (file_status, error) in sorted(statuses.items()))
 
-    generation = int(state.get_meta("generation", 0)) + 1
+    generation_before = int(state.get_meta("generation", 0))
+    generation = generation_before + 1
     dir_nodes, dir_edges = _directories(sorted(current))
     repo_node = Node(REPOSITORY_ID, NodeKind.REPOSITORY, root.name, ".")
 
@@ -336,14 +365,16 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
         "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
         "root": str(root), "directories": [n.id for n in dir_nodes],
         "indexed_at": time.time(), "commit": git_commit(root), "stats_at_ns": stats_at_ns,
-        "walk": {"max_file_bytes": walk.max_file_bytes, "extra_ignores": list(walk.extra_ignores)},
+        "walk": walk_meta,
     }, stats={f.path: f.stat_key for f in files})
     state.close()
     clock.lap("count")
     if progress:
         progress("store", 1, 1)
     report.seconds = round(time.perf_counter() - started, 3)
-    return report
+    delta = GraphDelta({**{p: (graphs[p].nodes, graphs[p].edges) for p in to_resolve}, **dict.fromkeys(deleted)},
+                       generation_before, generation, change is None)
+    return report, delta
 
 
 def _make_index_dir(db_dir: Path) -> None:

@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS stats (
 );
 """
 
+RACY_NS = 2_000_000_000
+"""A stat taken less than this long after the file's mtime does not prove it unchanged since:
+covers coarse timestamps (1 s on ext3 and HFS+, 2 s on FAT) and the kernel's coarse clock."""
+
 StatKey = tuple[int, int, int, int]
 """(size, mtime_ns, ctime_ns, inode) of a file, as ``WalkedFile.stat_key`` gives it."""
 
@@ -136,6 +140,10 @@ class IndexState:
     def graph(self, path: str) -> bytes | None:
         row = self.db.execute("SELECT graph FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
+
+    def graphs(self) -> Iterator[tuple[str, bytes]]:
+        """Every file's share of the graph (see ``encode_graph``), by path in order."""
+        yield from self.db.execute("SELECT path, graph FROM files ORDER BY path")
 
     def record(self, path: str) -> FileRecord | None:
         row = self.db.execute(

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,17 +153,17 @@ def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[s
           workers: int | None, rebuild: bool, retrieval: bool, embed: bool, backend: str | None,
           repo_id: str | None, as_json: bool) -> None:
     """Index PATH (default: current directory) into its code graph; later runs are incremental."""
-    from indexer.pipeline import IndexOptions, index_repository
+    from indexer.pipeline import IndexOptions
+    from indexer.update import SearchOptions, update_index
 
-    retrieval_info: dict[str, Any] = {}
     with _errors(as_json), _progress(enabled=not as_json) as progress:
         config = _config(path, backend, repo_id) if path.is_dir() else None
         options = IndexOptions(db_dir=db_dir, max_file_bytes=max_file_bytes, extra_ignores=ignores,
                                workers=workers, rebuild=rebuild, store=config)
-        report = index_repository(path, options, progress)
-        if retrieval and config is not None:
-            retrieval_info = _build_retrieval(Path(report.root), Path(report.db_dir), config, embed, progress)
-    payload = {**asdict(report), "retrieval": retrieval_info}
+        updated, _ = update_index(path, options, SearchOptions(enabled=retrieval and config is not None, dense=embed),
+                                  progress=progress)
+    report, search = updated.graph, updated.search
+    payload = updated.as_dict()
 
     def human() -> None:
         if report.rebuild_reason:
@@ -179,27 +178,16 @@ def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[s
             click.echo(f"partial: {item['path']}: {item['error']}")
         for item in report.skipped:
             click.echo(f"skipped: {item['path']}: {item['reason']}")
-        if retrieval_info:
-            click.echo(f"search indexes: {retrieval_info['units']} units in {retrieval_info['seconds']:.2f}s"
-                       + "".join(f"; {note}" for note in retrieval_info["notes"]))
+        if search is not None:
+            parts = ", ".join(f"{part} {seconds:.2f}s" for part, seconds in search["seconds"].items())
+            click.echo(f"search indexes ({search['mode']}): {search['units']} units, {search['units_changed']} "
+                       f"changed, {search['embedded']} embedded; {parts}"
+                       + ("" if search["dense"] else "; no semantic index"))
+        for note in updated.notes + (search["notes"] if search else []):
+            click.echo(f"note: {note}")
+        click.echo(f"total {updated.seconds:.2f}s")
 
     _emit(as_json, payload, human)
-
-
-def _build_retrieval(root: Path, directory: Path, config: StoreConfig, embed: bool,
-                     progress: Callable[[str, int, int], None] | None) -> dict[str, Any]:
-    from indexer.search.context import build_context
-    from indexer.store.config import open_graph_store
-
-    started = time.perf_counter()
-    store = open_graph_store(config, directory, read_only=True)
-    try:
-        graph = store.dump()
-    finally:
-        store.close()
-    ctx = build_context(root, directory, graph, dense=embed, progress=progress)
-    return {"units": len(ctx.meta.ids), "dense": ctx.dense is not None, "notes": ctx.notes,
-            "seconds": round(time.perf_counter() - started, 3)}
 
 
 @contextmanager

@@ -213,12 +213,17 @@ class StatusResult(BaseModel):
 
 
 class ReindexResult(BaseModel):
-    mode: str = Field(description="full, incremental or unchanged.")
-    seconds: float
+    mode: str = Field(description="What happened to the graph: full, incremental or unchanged.")
+    seconds: float = Field(description="The whole update: graph and search indexes.")
     files: int
     parsed: int
     added: int
     modified: int
     deleted: int
     skipped: int
+    graph_seconds: float = 0.0
+    search: dict[str, Any] | None = Field(default=None, description=(
+        "The search indexes: mode (full, incremental, unchanged), units, units_changed, embedded (texts that "
+        "went through the model), dense, seconds per part (units, graph, lexical, dense, save), fresh."))
+    notes: list[str] = Field(default_factory=list)
     index: IndexInfo

@@ -532,10 +532,12 @@ class RepolensTools:
         parsed; well under a second for a few files), or from scratch with rebuild (minutes on a large
         repository). Other requests wait until it is done and then see the new index."""
         r = self._repo(repo)
-        report = r.reindex(rebuild=rebuild)
-        return ReindexResult(mode=report.mode, seconds=report.seconds, files=report.files, parsed=report.parsed,
+        updated = r.reindex(rebuild=rebuild)
+        report = updated.graph
+        return ReindexResult(mode=report.mode, seconds=updated.seconds, files=report.files, parsed=report.parsed,
                              added=report.added, modified=report.modified, deleted=report.deleted,
-                             skipped=len(report.skipped), index=self._info(r))
+                             skipped=len(report.skipped), graph_seconds=report.seconds,
+                             search=updated.search, notes=updated.notes, index=self._info(r))
 
     # -- catalogue -------------------------------------------------------------------------
     READ_ONLY = ("localize", "search_code", "repo_map", "file_schematic", "find_symbol", "read_symbol",

@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from indexer.freshness import Changes, Checker, Recorded, Scan, load_recorded, s
 from indexer.gitinfo import git_commit
 from indexer.index import IndexNotReady, open_store
 from indexer.index import status as index_status
-from indexer.pipeline import IndexOptions, IndexReport, index_dir, index_repository
+from indexer.pipeline import IndexOptions, index_dir
 from indexer.store.base import GraphStore, QueryResult
 from indexer.store.config import StoreConfig, load_config
 from indexer.store.sandbox import QuerySandbox
@@ -38,6 +38,7 @@ from indexer.workers import WorkerPool
 
 if TYPE_CHECKING:  # numpy and scipy load when search is first used, not for a graph query
     from indexer.search.context import RetrievalContext
+    from indexer.update import UpdateReport
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,11 @@ class Repo:
     _context: RetrievalContext | None = field(default=None, repr=False)
     _sandbox: QuerySandbox | None = field(default=None, repr=False)
     """Runs user-supplied Cypher out of process; holds the index open while it lives."""
+    _embedder: Any = field(default=None, repr=False)
+    """The embedding model of re-indexes, loaded once (a ``dense.Embedder``)."""
     _pool: WorkerPool | None = field(default=None, repr=False)
     """Extracts changed files out of process, kept warm between re-indexes."""
+    _saver: ContextSaver = field(default_factory=lambda: ContextSaver(), repr=False)
     freshness_budget: float = FRESHNESS_BUDGET
     _scan_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """Held while the files are scanned and compared with the record; taken after ``_lock``, never before."""
@@ -111,6 +115,9 @@ class Repo:
     _unknown_until: float = field(default=0.0, repr=False)
     watch_interval: float | None = None
     """Seconds between a watcher's scans; None when no watcher runs."""
+    watch_mode: str | None = None
+    """How the watcher learns of changes: "events" (the OS's file notifications) or "polling"
+    (a scan every ``watch_interval`` seconds); None when no watcher runs."""
     activity: str = ""
     """What a writer is doing right now (for the message readers get while they wait)."""
 
@@ -155,23 +162,16 @@ class Repo:
         """The retrieval context (search indexes); the lexical part is built on first use when
         the index has none. Loading takes seconds on a large repository, so it holds its own
         lock, not the store's: graph queries go on meanwhile."""
-        from indexer.search.context import build_context, load_context
+        from indexer.update import open_context
 
         with self._context_lock:
             context = self._context
-            if context is not None:
-                return context
-            try:
-                context = load_context(self.root, self.db_dir, dense=self.embed)
-            except FileNotFoundError:
-                # Embedding a whole repository takes minutes on a CPU: no request waits for
-                # it. `repolens index` (or reindex) builds the semantic index.
-                with self.store() as store:
-                    graph = store.dump()
-                context = build_context(self.root, self.db_dir, graph, dense=False)
-                context.notes.append(f"semantic search is not built for this index; run `repolens index "
-                                     f"{self.root}` to add it")
-            self._context = context
+            if context is None:
+                try:
+                    context = open_context(self.root, self.db_dir, self.config, dense=self.embed)
+                except FileNotFoundError as exc:
+                    raise IndexNotReady(str(exc)) from exc
+                self._context = context
             return context
 
     def freshness(self) -> Freshness:
@@ -239,25 +239,32 @@ class Repo:
         return index_status(self.root, self.db_dir, self.config)
 
     # -- writers -------------------------------------------------------------------------
-    def reindex(self, progress: Callable[[str, int, int], None] | None = None,
-                rebuild: bool = False) -> IndexReport:
-        """Bring the index up to date (incrementally unless ``rebuild``), then the search
-        indexes; readers wait meanwhile and then see the new index whole."""
-        from indexer.search.context import RETRIEVAL_DIR, build_context
+    def reindex(self, progress: Callable[[str, int, int], None] | None = None, rebuild: bool = False,
+                paths: Iterable[str] | None = None) -> UpdateReport:
+        """Bring the index up to date (incrementally unless ``rebuild``): the graph and the
+        search indexes together (``indexer.update``), updating the context held in memory;
+        readers wait meanwhile and then see the new index whole. ``paths`` (what a watcher saw
+        change) is a hint only: every file is checked."""
+        from indexer.update import SearchOptions, update_index
 
         with self._context_lock, self._lock:
             self.activity = "full rebuild" if rebuild else "incremental re-index"
-            self._close_readers()
+            self._close_readers(keep_context=True)
             try:
                 if self._pool is None:
                     self._pool = WorkerPool(min(os.cpu_count() or 1, 8))
-                report = index_repository(self.root, IndexOptions(db_dir=self.db_dir, store=self.config,
-                                                                  rebuild=rebuild, pool=self._pool), progress)
-                if report.mode != "unchanged" or not (self.db_dir / RETRIEVAL_DIR).exists():
-                    with self.store() as store:
-                        graph = store.dump()
-                    self._context = build_context(self.root, self.db_dir, graph, dense=self.embed,
-                                                  progress=progress)
+                if self.embed and self._embedder is None:
+                    from indexer.search.dense import Embedder, dense_available
+
+                    if dense_available()[0]:
+                        self._embedder = Embedder()  # kept, so the model loads once per server
+                report, context = update_index(
+                    self.root, IndexOptions(db_dir=self.db_dir, store=self.config, rebuild=rebuild, pool=self._pool),
+                    SearchOptions(dense=self.embed, embedder=self._embedder),
+                    context=None if rebuild else self._context, progress=progress, save=False)
+                self._context = context
+                if context is not None and report.search is not None and report.search["mode"] != "unchanged":
+                    self._saver.save(context, self.db_dir, report.costs)
             finally:
                 self._close_readers(keep_context=True)
                 self.activity = ""
@@ -267,6 +274,7 @@ class Repo:
             return report
 
     def close(self) -> None:
+        self._saver.flush()
         with self._context_lock, self._lock:
             self._close_readers()
             if self._pool is not None:
@@ -282,6 +290,43 @@ class Repo:
             self._store = None
         if not keep_context:
             self._context = None
+
+
+class ContextSaver:
+    """Saves a repository's search context after a re-index, in the background: the answers
+    that follow use the context in memory and need not wait for a write of tens of megabytes.
+    One save runs at a time and only the newest waiting context is saved."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted: tuple[RetrievalContext, Path, dict[str, float]] | None = None
+        self._thread: threading.Thread | None = None
+
+    def save(self, context: RetrievalContext, db_dir: Path, costs: dict[str, float]) -> None:
+        with self._lock:
+            self._wanted = (context, db_dir, costs)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="save-context", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> None:
+        """Wait for the saves under way to end."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                wanted, self._wanted = self._wanted, None
+                if wanted is None:
+                    self._thread = None
+                    return
+            context, db_dir, costs = wanted
+            try:
+                context.save(db_dir, costs)
+            except OSError as exc:  # the next index run rebuilds what could not be saved
+                log.warning("saving the search indexes of %s failed: %s", db_dir, exc)
 
 
 @dataclass(slots=True)

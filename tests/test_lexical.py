@@ -11,7 +11,7 @@ import pytest
 
 from indexer.model import NodeKind
 from indexer.pipeline import GRAPH_FILE, IndexOptions, index_repository
-from indexer.search.lexical import LexicalIndex, load_or_build, tokenize
+from indexer.search.lexical import FORMAT_VERSION, LexicalIndex, load_or_build, tokenize
 from indexer.search.units import CodeUnit, build_units
 from indexer.store.kuzu_store import KuzuStore
 
@@ -198,7 +198,7 @@ def test_load_refuses_other_versions(tmp_path: Path, index: LexicalIndex) -> Non
         LexicalIndex.load(tmp_path)
     index.save(tmp_path)
     meta = tmp_path / "lexical.json"
-    meta.write_text(meta.read_text(encoding="utf-8").replace('"format_version": 1', '"format_version": 0'),
+    meta.write_text(meta.read_text(encoding="utf-8").replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 0'),
                     encoding="utf-8")
     with pytest.raises(ValueError, match="format version"):
         LexicalIndex.load(tmp_path)

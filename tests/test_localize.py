@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_fixture
 
-from indexer.pipeline import GRAPH_FILE, IndexOptions, index_repository
-from indexer.search.context import RetrievalContext, build_context, load_context
-from indexer.store.kuzu_store import KuzuStore
+from indexer.pipeline import IndexOptions
+from indexer.search.context import RetrievalContext, load_context
+from indexer.update import SearchOptions, update_index
 from queries.localize import LocalizeOptions, localize, options_from
 from queries.repomap import file_schematic, repo_map
 
@@ -21,10 +21,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> RetrievalContext:
     base = tmp_path_factory.mktemp("localize")
     root = copy_fixture("pyrepo", base / "pyrepo")
     db = base / "db"
-    index_repository(root, IndexOptions(db_dir=db))
-    with KuzuStore(db / GRAPH_FILE, read_only=True) as store:
-        graph = store.dump()
-    build_context(root, db, graph, dense=False)
+    update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
     return load_context(root, db, dense=False)
 
 
@@ -96,9 +93,7 @@ def test_file_schematic_lists_every_definition(ctx: RetrievalContext) -> None:
 
 def test_without_dense_index_it_says_so_once(tmp_path: Path) -> None:
     root = copy_fixture("pyrepo", tmp_path / "pyrepo")
-    index_repository(root, IndexOptions(db_dir=tmp_path / "db"))
-    with KuzuStore(tmp_path / "db" / GRAPH_FILE, read_only=True) as store:
-        build_context(root, tmp_path / "db", store.dump(), dense=False)
+    update_index(root, IndexOptions(db_dir=tmp_path / "db"), SearchOptions(dense=False))
     loaded = load_context(root, tmp_path / "db", dense=True)
     assert loaded.dense is None and len(loaded.notes) == 1
     assert localize(loaded, "engine run").notes == loaded.notes

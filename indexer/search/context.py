@@ -1,35 +1,45 @@
-"""Everything retrieval needs about one indexed repository, built once after the graph and
-loaded in a fraction of a second: the code units, their containment (file, top-level
-definition), a unit-to-unit adjacency for graph propagation, the symbol table for explicit
-mentions, and the lexical and dense indexes.
+"""Everything retrieval needs about one indexed repository, kept up to date file by file:
+the code units, their containment (file, top-level definition), a unit-to-unit adjacency for
+graph propagation, the symbol table for explicit mentions, and the lexical and dense indexes.
 
-Files live in ``<index dir>/retrieval/``. The dense index is optional: without torch (or
-before embeddings finish) retrieval runs on lexical, mention and graph signals and says so.
+Each file's share (its units, the edges that start in it, its symbols) is derived from that
+file's share of the graph alone, so a change re-derives only the files whose graph changed
+(``RetrievalContext.apply``): it tokenizes and embeds only their units, and the unit arrays,
+the adjacency and the indexes are reassembled from the kept shares by vectorised steps. The
+result equals a context built from scratch (``RetrievalContext.build``).
+
+Files live in ``<index dir>/retrieval/``: ``context.pkl`` (shares, unit arrays, adjacency,
+symbol table), the lexical index, the dense index when there is one, and ``context.json``,
+written last, which names the graph generation they match. ``indexer.update`` is what calls
+this; readers ``load_context``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
-from indexer.model import Edge, EdgeKind, Graph, Node, NodeKind
+from indexer.model import Edge, EdgeKind, Node, NodeKind
 from indexer.search import lexical
 from indexer.search.symbols import SymbolTable
-from indexer.search.units import CodeUnit, build_units
+from indexer.search.units import UNIT_KINDS, CodeUnit, file_units
 
 log = logging.getLogger(__name__)
 
 RETRIEVAL_DIR = "retrieval"
 CONTEXT_FILE = "context.pkl"
-CONTEXT_VERSION = 2
+MARK_FILE = "context.json"
+CONTEXT_VERSION = 3
 
 EDGE_WEIGHTS: dict[EdgeKind, float] = {
     EdgeKind.CALLS: 1.0,
@@ -40,6 +50,10 @@ EDGE_WEIGHTS: dict[EdgeKind, float] = {
 }
 """Edge weights for propagation: a call or a base class ties two units more than a mention
 in an annotation or an import does."""
+
+Progress = Callable[[str, int, int], None]
+FileGraphs = Mapping[str, tuple[list[Node], list[Edge]] | None]
+"""A share of the graph per file (nodes, edges starting in it); None for a file gone."""
 
 
 @dataclass(slots=True)
@@ -61,6 +75,52 @@ class UnitMeta:
     unit is its own."""
 
 
+class UnitRow(NamedTuple):
+    """What the context keeps of one unit (its text only as a digest). A named tuple: tens of
+    thousands of them are pickled with the context, and tuples pickle ten times faster than
+    dataclasses with slots."""
+
+    id: str
+    kind: NodeKind
+    path: str
+    qualname: str
+    start: int
+    end: int
+    signature: str
+    doc: str
+    digest: str
+    top: str
+    """Id of its top-level definition in the file (its own id for a file or a top-level one)."""
+
+
+class FileShare(NamedTuple):
+    """One file's part of the context: its units, and the edges starting in it that may join
+    two units (as interned ids, with their weights)."""
+
+    rows: list[UnitRow]
+    sources: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStats:
+    """What bringing the search indexes up to date did and cost."""
+
+    mode: str
+    """``full`` (built from every file), ``incremental`` or ``unchanged``."""
+    files: int
+    """Files whose share was re-derived."""
+    units: int
+    units_changed: int
+    """Units added, removed or whose text changed."""
+    embedded: int
+    """Texts that went through the embedding model (the others came from the index or cache)."""
+    dense: bool
+    seconds: dict[str, float]
+    """Per part: units, lexical, dense, graph (adjacency and symbols), save."""
+
+
 @dataclass(slots=True)
 class RetrievalContext:
     root: Path
@@ -72,81 +132,222 @@ class RetrievalContext:
     dense: Any = None
     notes: list[str] = field(default_factory=list)
     index_of: dict[str, int] = field(default_factory=dict)
+    generation: int = 0
+    """The graph generation these indexes match."""
+    shares: dict[str, FileShare] = field(default_factory=dict)
+    names: dict[str, int] = field(default_factory=dict)
+    """Interned unit ids (edge ends) -> number; numbers are never reused within a context."""
+    _walk: sp.csr_matrix | None = None
 
     def __post_init__(self) -> None:
         self.index_of = {unit_id: i for i, unit_id in enumerate(self.meta.ids)}
 
+    @property
+    def walk(self) -> sp.csr_matrix:
+        """The transposed adjacency, for propagation steps (computed once)."""
+        if self._walk is None:
+            self._walk = self.adjacency.T.tocsr()
+        return self._walk
 
-def _meta_and_adjacency(graph: Graph, units: list[CodeUnit]) -> tuple[UnitMeta, sp.csr_matrix]:
-    ids = [u.id for u in units]
-    index = {u: i for i, u in enumerate(ids)}
-    parent: dict[str, str] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    for e in graph.edges:
-        if e.kind == EdgeKind.CONTAINS:
-            parent[e.target] = e.source
-        i, j = index.get(e.source), index.get(e.target)
-        if i is None or j is None or i == j:
-            continue
-        w = EDGE_WEIGHTS.get(e.kind, 0.0)
-        rows += [i, j]
-        cols += [j, i]
-        vals += [w, w]
-    n = len(ids)
-    matrix = sp.csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(n, n))
-    matrix.sum_duplicates()
-    degree = np.asarray(matrix.sum(axis=1)).ravel()
-    degree[degree == 0] = 1.0
-    transition = sp.diags(1.0 / degree) @ matrix
+    # -- building and updating -------------------------------------------------------------
+    @classmethod
+    def build(cls, root: Path, files: Iterable[tuple[str, list[Node], list[Edge]]], *, generation: int,
+              embedder: Any = None, progress: Progress | None = None) -> tuple[RetrievalContext, SearchStats]:
+        """The context of every file's share of the graph; with a dense index when ``embedder``
+        (a ``dense.Embedder``) is given."""
+        empty = _assemble_meta({})
+        context = cls(root, empty, sp.csr_matrix((0, 0)), SymbolTable(), lexical.LexicalIndex.build([]),
+                      generation=generation)
+        stats = context._update({path: (nodes, edges) for path, nodes, edges in files}, generation, embedder,
+                                progress, full=True)
+        return context, stats
 
-    file_of = np.zeros(n, dtype=np.int64)
-    top_of = np.zeros(n, dtype=np.int64)
-    for i, u in enumerate(units):
-        file_of[i] = index.get(u.path, i)
-        node, top = u.id, u.id
-        while node in parent and parent[node] in index and index[parent[node]] != file_of[i]:
-            node = parent[node]
-            top = node
-        top_of[i] = index.get(top, i)
-    nodes = {n.id: n for n in graph.nodes}
-    meta = UnitMeta(ids, [u.kind for u in units], [u.path for u in units], [u.qualname for u in units],
-                    [u.start_line for u in units], [u.end_line for u in units],
-                    [nodes[u.id].signature or "" if u.id in nodes else "" for u in units],
-                    [nodes[u.id].doc or "" if u.id in nodes else "" for u in units], file_of, top_of)
-    return meta, transition.tocsr()
+    def apply(self, changed: FileGraphs, generation: int, *, embedder: Any = None,
+              progress: Progress | None = None) -> tuple[RetrievalContext, SearchStats]:
+        """A new context with ``changed`` files re-derived (this one is left as it is, so readers
+        holding it are not disturbed). ``embedder`` None drops the dense index."""
+        shares = dict(self.shares)
+        new = RetrievalContext(self.root, self.meta, self.adjacency, self.table.copy(), self.lexical, self.dense,
+                               list(self.notes), generation=self.generation, shares=shares, names=self.names)
+        stats = new._update(changed, generation, embedder, progress, full=False)
+        return new, stats
+
+    def _update(self, changed: FileGraphs, generation: int, embedder: Any, progress: Progress | None,
+                full: bool) -> SearchStats:
+        clock = _Clock()
+        added: list[CodeUnit] = []
+        removed: dict[str, str] = {}
+        for path in sorted(changed):
+            old = self.shares.pop(path, None)
+            if old is not None:
+                removed.update((r.id, r.digest) for r in old.rows)
+            self.table.remove_file(path)
+            graph = changed[path]
+            if graph is None:
+                continue
+            nodes, edges = graph
+            units = file_units(self.root, path, nodes)
+            self.shares[path] = self._share(nodes, edges, units)
+            self.table.add_file(path, [n for n in nodes if n.kind in UNIT_KINDS], edges)
+            added.extend(units)
+        new_ids = {u.id for u in added}
+        changed_units = len(set(removed) - new_ids) + sum(1 for u in added if removed.get(u.id) != u.digest)
+        clock.lap("units")
+        self.meta = _assemble_meta(self.shares)
+        self.index_of = {unit_id: i for i, unit_id in enumerate(self.meta.ids)}
+        self.adjacency = self._adjacency()
+        self._walk = None
+        clock.lap("graph")
+        self.lexical = (lexical.LexicalIndex.build(added) if full
+                        else self.lexical.replace([r for r in removed if r not in new_ids], added))
+        clock.lap("lexical")
+        embedded = 0
+        had_dense = self.dense is not None
+        if embedder is None:
+            self.dense = None
+        else:
+            from indexer.search import dense
+
+            texts = {u.digest: u.text for u in added}
+            rows = [r for share in self.shares.values() for r in share.rows]  # refresh sorts them
+            report = (lambda done, total: progress("embed", done, total)) if progress else None
+            previous = self.dense if isinstance(self.dense, dense.DenseIndex) else None
+            self.dense, dense_stats = dense.DenseIndex.refresh(previous, [(r.id, r.kind, r.digest) for r in rows],
+                                                               texts, embedder=embedder, progress=report)
+            embedded = dense_stats.embedded
+        clock.lap("dense")
+        self.generation = generation
+        mode = "full" if full else "incremental" if changed or had_dense != (self.dense is not None) else "unchanged"
+        return SearchStats(mode, len(changed), len(self.meta.ids), changed_units, embedded, self.dense is not None,
+                           clock.laps)
+
+    def _share(self, nodes: list[Node], edges: list[Edge], units: list[CodeUnit]) -> FileShare:
+        parent = {e.target: e.source for e in edges if e.kind == EdgeKind.CONTAINS}
+        by_id = {n.id: n for n in nodes}
+        own = {u.id for u in units}
+        rows: list[UnitRow] = []
+        for u in units:
+            node = by_id[u.id]
+            top = u.id
+            if u.kind != NodeKind.FILE:
+                while parent.get(top) in own and parent[top] != u.path:
+                    top = parent[top]
+            rows.append(UnitRow(u.id, u.kind, u.path, u.qualname, u.start_line, u.end_line, node.signature or "",
+                                node.doc or "", u.digest, top))
+        linked = [(e.source, e.target, EDGE_WEIGHTS.get(e.kind, 0.0)) for e in edges
+                  if e.source != e.target and EDGE_WEIGHTS.get(e.kind, 0.0) > 0
+                  and not e.target.startswith(("extern::", "unresolved::"))]
+        names = self.names
+        sources = np.asarray([names.setdefault(s, len(names)) for s, _, _ in linked], dtype=np.int64)
+        targets = np.asarray([names.setdefault(t, len(names)) for _, t, _ in linked], dtype=np.int64)
+        return FileShare(rows, sources, targets, np.asarray([w for _, _, w in linked], dtype=np.float64))
+
+    def _adjacency(self) -> sp.csr_matrix:
+        """The row-normalised, symmetric transition matrix over the units, from every share's
+        edges whose both ends are units."""
+        n = len(self.meta.ids)
+        position = np.full(len(self.names), -1, dtype=np.int64)
+        for unit_id, i in self.index_of.items():
+            number = self.names.get(unit_id)
+            if number is not None:
+                position[number] = i
+        # in path order, so that duplicate edges are summed in the same order however the
+        # shares were arrived at: an updated context equals a fresh one to the last bit
+        shares = [self.shares[path] for path in sorted(self.shares)]
+        sources = position[np.concatenate([s.sources for s in shares])] if shares else np.zeros(0, np.int64)
+        targets = position[np.concatenate([s.targets for s in shares])] if shares else np.zeros(0, np.int64)
+        weights = np.concatenate([s.weights for s in shares]) if shares else np.zeros(0)
+        keep = (sources >= 0) & (targets >= 0) & (sources != targets)
+        sources, targets, weights = sources[keep], targets[keep], weights[keep]
+        matrix = sp.csr_matrix((np.concatenate([weights, weights]),
+                                (np.concatenate([sources, targets]), np.concatenate([targets, sources]))),
+                               shape=(n, n))
+        matrix.sum_duplicates()
+        degree = np.asarray(matrix.sum(axis=1)).ravel()
+        degree[degree == 0] = 1.0
+        return (sp.diags(1.0 / degree) @ matrix).tocsr()
+
+    # -- persisting ------------------------------------------------------------------------
+    def save(self, index_dir: Path, costs: Mapping[str, Any] | None = None) -> float:
+        """Write the context into ``<index_dir>/retrieval``, the mark (with ``costs``, what the
+        update that made it cost) last; seconds taken."""
+        started = time.perf_counter()
+        directory = index_dir / RETRIEVAL_DIR
+        directory.mkdir(parents=True, exist_ok=True)
+        mark = directory / MARK_FILE
+        mark.unlink(missing_ok=True)
+        # rows as plain tuples and kinds as strings: pickle handles those in C, while each named
+        # tuple or enum member would cost a Python call (tens of thousands of them)
+        shares = {path: ([(*row[:1], row.kind.value, *row[2:]) for row in share.rows], share.sources,
+                         share.targets, share.weights) for path, share in self.shares.items()}
+        _write_atomic(directory / CONTEXT_FILE, pickle.dumps({
+            "version": CONTEXT_VERSION, "adjacency": self.adjacency, "table": self.table, "shares": shares,
+            "names": self.names}, protocol=pickle.HIGHEST_PROTOCOL))
+        self.lexical.save(directory)
+        if self.dense is not None:
+            self.dense.save(directory)
+        seconds = round(time.perf_counter() - started, 3)
+        self.mark(index_dir, {**(costs or {}), "save": seconds})
+        return seconds
+
+    def mark(self, index_dir: Path, costs: Mapping[str, Any] | None = None) -> None:
+        """Record that the saved context matches ``self.generation``, and what making it cost."""
+        _write_atomic(index_dir / RETRIEVAL_DIR / MARK_FILE, json.dumps({
+            "version": CONTEXT_VERSION, "generation": self.generation, "units": len(self.meta.ids),
+            "dense": self.dense.model_id if self.dense is not None else None, "updated_at": time.time(),
+            "costs": dict(costs or {})}).encode())
 
 
-def build_context(root: Path, index_dir: Path, graph: Graph, *, dense: bool = True,
-                  progress: Callable[[str, int, int], None] | None = None) -> RetrievalContext:
-    """Build (or refresh, reusing whatever is unchanged) the retrieval files for ``graph``."""
-    started = time.perf_counter()
+def saved_mark(index_dir: Path) -> dict[str, Any] | None:
+    """What the saved context says of itself (``generation``, ``units``, ``dense`` model,
+    ``updated_at``, ``costs`` of the update that made it); None without a complete one of this
+    version."""
+    try:
+        mark = json.loads((index_dir / RETRIEVAL_DIR / MARK_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(mark, dict) or mark.get("version") != CONTEXT_VERSION:
+        return None
+    return mark
+
+
+def saved_generation(index_dir: Path) -> int | None:
+    """The graph generation the saved context matches; None without a complete one."""
+    generation = (saved_mark(index_dir) or {}).get("generation")
+    return generation if isinstance(generation, int) else None
+
+
+def load_context(root: Path, index_dir: Path, *, dense: bool = True) -> RetrievalContext:
+    """The saved context; FileNotFoundError when there is none of this version (run
+    ``repolens index``)."""
     directory = index_dir / RETRIEVAL_DIR
-    directory.mkdir(parents=True, exist_ok=True)
-    units = build_units(root, graph)
-    meta, adjacency = _meta_and_adjacency(graph, units)
-    nodes_by_file: dict[str, list[Node]] = {}
-    edges_by_file: dict[str, list[Edge]] = {}
-    for node in graph.nodes:
-        if node.path and node.kind != NodeKind.DIRECTORY:
-            nodes_by_file.setdefault(node.path, []).append(node)
-    for edge in graph.edges:
-        edges_by_file.setdefault(edge.source.split("::", 1)[0], []).append(edge)
-    table = SymbolTable.build((p, nodes_by_file[p], edges_by_file.get(p, [])) for p in sorted(nodes_by_file))
-    with (directory / CONTEXT_FILE).open("wb") as out:
-        pickle.dump({"version": CONTEXT_VERSION, "meta": meta, "adjacency": adjacency, "table": table}, out,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    lex = lexical.load_or_build(directory, units)
-    context = RetrievalContext(root, meta, adjacency, table, lex)
+    generation = saved_generation(index_dir)
+    if generation is None:
+        raise FileNotFoundError(f"no retrieval index of this version in {directory}; run `repolens index {root}`")
+    with (directory / CONTEXT_FILE).open("rb") as f:
+        saved = pickle.load(f)
+    if saved.get("version") != CONTEXT_VERSION:
+        raise FileNotFoundError(f"the retrieval index in {directory} is from another version; "
+                                f"run `repolens index {root}`")
+    try:
+        lex = lexical.LexicalIndex.load(directory)
+    except ValueError as exc:
+        raise FileNotFoundError(f"the lexical index in {directory} is unusable ({exc}); "
+                                f"run `repolens index {root}`") from exc
+    kinds = {k.value: k for k in NodeKind}
+    shares = {path: FileShare([UnitRow(row[0], kinds[row[1]], *row[2:]) for row in rows], sources, targets, weights)
+              for path, (rows, sources, targets, weights) in saved["shares"].items()}
+    context = RetrievalContext(root, _assemble_meta(shares), saved["adjacency"], saved["table"], lex,
+                               generation=generation, shares=shares, names=saved["names"])
+    if lex.ids != context.meta.ids:
+        raise FileNotFoundError(f"the retrieval index in {directory} is inconsistent; run `repolens index {root}`")
     if dense:
-        _attach_dense(context, directory, units, progress)
-    log.info("retrieval context for %s built in %.2fs", root, time.perf_counter() - started)
+        attach_dense(context, index_dir)
     return context
 
 
-def _attach_dense(context: RetrievalContext, directory: Path, units: list[CodeUnit] | None,
-                  progress: Callable[[str, int, int], None] | None) -> None:
+def attach_dense(context: RetrievalContext, index_dir: Path) -> None:
+    """Load the saved dense index into ``context``, or say in its notes why there is none."""
     from indexer.search import dense
 
     ok, why = dense.dense_available()
@@ -154,33 +355,38 @@ def _attach_dense(context: RetrievalContext, directory: Path, units: list[CodeUn
         context.notes.append(f"semantic search unavailable ({why}); using lexical, name and graph signals")
         return
     try:
-        if units is None:
-            context.dense = dense.DenseIndex.load(directory)
-        else:
-            report = (lambda done, total: progress("embed", done, total)) if progress else None
-            context.dense, _ = dense.load_or_build(directory, units, progress=report)
+        found = dense.DenseIndex.load(index_dir / RETRIEVAL_DIR)
     except (dense.DenseIndexError, dense.DenseUnavailable, FileNotFoundError) as exc:
         context.notes.append(f"semantic index not ready ({exc}); using lexical, name and graph signals")
+        return
+    if found.ids != context.meta.ids:
+        context.notes.append("semantic index is out of date; using lexical, name and graph signals")
+        return
+    context.dense = found
 
 
-def load_context(root: Path, index_dir: Path, *, dense: bool = True) -> RetrievalContext:
-    """The saved context; FileNotFoundError when ``build_context`` has not run for this index."""
-    directory = index_dir / RETRIEVAL_DIR
-    path = directory / CONTEXT_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"no retrieval index in {directory}; run `repolens index {root}`")
-    with path.open("rb") as f:
-        saved = pickle.load(f)
-    if saved.get("version") != CONTEXT_VERSION:
-        raise FileNotFoundError(f"the retrieval index in {directory} is from another version; "
-                                f"run `repolens index {root}`")
-    lex = lexical.LexicalIndex.load(directory)
-    context = RetrievalContext(root, saved["meta"], saved["adjacency"], saved["table"], lex)
-    if lex.ids != context.meta.ids:
-        raise FileNotFoundError(f"the retrieval index in {directory} is inconsistent; run `repolens index {root}`")
-    if dense:
-        _attach_dense(context, directory, None, None)
-        if context.dense is not None and context.dense.ids != context.meta.ids:
-            context.dense = None
-            context.notes.append("semantic index is out of date; using lexical, name and graph signals")
-    return context
+def _assemble_meta(shares: Mapping[str, FileShare]) -> UnitMeta:
+    rows = sorted((r for share in shares.values() for r in share.rows), key=lambda r: r.id)
+    position = {r.id: i for i, r in enumerate(rows)}
+    file_of = np.asarray([position.get(r.path, i) for i, r in enumerate(rows)], dtype=np.int64)
+    top_of = np.asarray([position.get(r.top, i) for i, r in enumerate(rows)], dtype=np.int64)
+    return UnitMeta([r.id for r in rows], [r.kind for r in rows], [r.path for r in rows],
+                    [r.qualname for r in rows], [r.start for r in rows], [r.end for r in rows],
+                    [r.signature for r in rows], [r.doc for r in rows], file_of, top_of)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(self.laps.get(stage, 0.0) + now - self.last, 3)
+        self.last = now

@@ -28,7 +28,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -391,6 +391,7 @@ class DenseIndex:
         self.embedder = embedder
         self._index = index
         self._rows: dict[str, int] | None = None
+        self._matrix: np.ndarray | None = None
 
     # -- building and persisting -----------------------------------------------------------
     @classmethod
@@ -442,6 +443,78 @@ class DenseIndex:
         stats = DenseStats(len(ordered), len(todo), cached, round(time.perf_counter() - started, 3),
                            model_id, dimension, skipped=len(every) - len(ordered))
         return dense, stats
+
+    @classmethod
+    def refresh(cls, previous: DenseIndex | None, entries: Sequence[tuple[str, NodeKind, str]],
+                texts: Mapping[str, str], *, embedder: Embedder | None = None, cache: EmbeddingCache | None = None,
+                progress: DenseProgress | None = None) -> tuple[DenseIndex, DenseStats]:
+        """The index of ``entries`` (unit id, kind, text digest), built from what is already
+        known: a vector ``previous`` holds for the digest (with the same model), else the
+        cache's, else one embedded from ``texts`` (digest -> text), which are then cached. So an
+        edit embeds only the units whose text changed. Equal to ``build`` of the same units.
+        Raises ``DenseIndexError`` when a vector is nowhere and its text not given."""
+        started = time.perf_counter()
+        backend = _backend(model=False)
+        np_, faiss = backend["numpy"], backend["faiss"]
+        embedder = embedder if embedder is not None else Embedder()
+        model_id = embedder.model_id
+        ordered = sorted(entries)
+        ids = [e[0] for e in ordered]
+        if len(set(ids)) != len(ids):
+            raise ValueError("unit ids must be unique")
+        digests = [e[2] for e in ordered]
+        old_rows: dict[str, int] = {}
+        if previous is not None and previous.model_id == model_id:
+            old_rows = {d: r for r, d in enumerate(previous.digests)}
+        reused = {d: old_rows[d] for d in digests if d in old_rows}
+        wanted = {d for d in digests if d not in reused}
+        vectors: dict[str, bytes] = {}
+        embedded = 0
+        if wanted:
+            own_cache = cache is None
+            cache = cache if cache is not None else EmbeddingCache()
+            try:
+                vectors = cache.get_many(model_id, wanted)
+                todo = {d: texts[d] for d in sorted(wanted - set(vectors)) if d in texts}
+                if len(todo) + len(vectors) < len(wanted):
+                    raise DenseIndexError(f"{len(wanted) - len(todo) - len(vectors)} unit texts are neither "
+                                          "embedded nor given")
+                for block_digests, block in _embed_missing(embedder, todo, progress):
+                    pairs = [(d, row.tobytes()) for d, row in zip(block_digests, block, strict=True)]
+                    cache.put_many(model_id, pairs)
+                    vectors.update(pairs)
+                embedded = len(todo)
+            finally:
+                if own_cache:
+                    cache.close()
+        if previous is not None and reused:
+            dimension = previous.dimension
+        elif vectors:
+            dimension = len(next(iter(vectors.values()))) // 4
+        else:
+            dimension = embedder.dimension
+        matrix = np_.zeros((len(ordered), dimension), dtype=np_.float32)
+        if reused:
+            assert previous is not None
+            at = np_.asarray([i for i, d in enumerate(digests) if d in reused], dtype=np_.int64)
+            matrix[at] = previous.matrix()[np_.asarray([reused[digests[i]] for i in at.tolist()], dtype=np_.int64)]
+        for i, d in enumerate(digests):
+            if d not in reused:
+                matrix[i] = np_.frombuffer(vectors[d], dtype=np_.float32)
+        index = faiss.IndexFlatIP(dimension)
+        if len(ordered):
+            index.add(matrix)
+        dense = cls(ids, [e[1] for e in ordered], digests, index, model_id, embedder)
+        dense._matrix = matrix
+        stats = DenseStats(len(ordered), embedded, len(ordered) - embedded,
+                           round(time.perf_counter() - started, 3), model_id, dimension)
+        return dense, stats
+
+    def matrix(self) -> np.ndarray:
+        """The unit vectors, a row per id (a view kept with the index; do not modify)."""
+        if self._matrix is None:
+            self._matrix = self._index.reconstruct_n(0, self._index.ntotal)
+        return self._matrix
 
     def save(self, directory: Path) -> None:
         """Write ``vectors.faiss`` and ``dense.json`` into ``directory``. The json goes last and

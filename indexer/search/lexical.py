@@ -15,6 +15,7 @@ ids and text digests).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -30,7 +31,7 @@ import scipy.sparse as sp
 from indexer.model import NodeKind
 from indexer.search.units import UNIT_KINDS, CodeUnit
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bumped when the saved files or the tokenizer change; an index saved by another version is
 rebuilt, never read."""
 INDEX_NAME = "lexical"
@@ -149,43 +150,86 @@ class LexicalIndex:
         self.fingerprint = fingerprint
         self.params = params
         self._counts = counts
-        self._kind_codes = np.array([UNIT_KINDS.index(k) for k in self.kinds], dtype=np.int8)
-        self._term_index = {t: i for i, t in enumerate(self.vocabulary)}
-        self._weights = _bm25_weights(counts, params).T.tocsr()  # term x unit
+        code = {kind: i for i, kind in enumerate(UNIT_KINDS)}
+        self._kind_codes = np.array([code[k] for k in self.kinds], dtype=np.int8)
+        self._terms: dict[str, int] | None = None
+        self._weights_cache: sp.csr_matrix | None = None
+
+    @property
+    def _term_index(self) -> dict[str, int]:
+        """Term -> column (made on first use: an index loaded only to be updated never needs it)."""
+        if self._terms is None:
+            self._terms = {t: i for i, t in enumerate(self.vocabulary)}
+        return self._terms
+
+    @property
+    def _weights(self) -> sp.csr_matrix:
+        """Term x unit BM25 weights, computed on first use."""
+        if self._weights_cache is None:
+            self._weights_cache = _bm25_weights(self._counts, self.params).T.tocsr()
+        return self._weights_cache
 
     # -- building and persisting -----------------------------------------------------------
     @classmethod
     def build(cls, units: Iterable[CodeUnit], params: BM25Params = BM25Params()) -> LexicalIndex:
-        """The index of ``units`` (any order; duplicates by id are an error)."""
+        """The index of ``units`` (any order; duplicates by id are an error). Its vocabulary is
+        sorted, so equal units give equal indexes however they were arrived at."""
         ordered = sorted(units, key=lambda u: u.id)
         ids = [u.id for u in ordered]
         if len(set(ids)) != len(ids):
             raise ValueError("unit ids must be unique")
-        raw_index: dict[str, int] = {}
-        raw_ids: list[int] = []
-        raw_counts: list[int] = []
-        indptr = [0]
-        for unit in ordered:
-            found = Counter(_TOKEN_RE.findall(unit.text))
-            raw_ids.extend([raw_index.setdefault(r, len(raw_index)) for r in found])
-            raw_counts.extend(found.values())
-            indptr.append(len(raw_ids))
-        unit_raw = sp.csr_matrix(
-            (np.asarray(raw_counts, dtype=np.int32), np.asarray(raw_ids, dtype=np.int32),
-             np.asarray(indptr, dtype=np.int64)), shape=(len(ordered), len(raw_index)))
-        # Each distinct raw token is expanded once; a sparse product then sums term counts.
-        terms: dict[str, int] = {}
-        e_cols: list[int] = []
-        e_ptr = [0]
-        for raw in raw_index:  # insertion order == raw id order
-            e_cols.extend([terms.setdefault(t, len(terms)) for t in _expand(raw)])
-            e_ptr.append(len(e_cols))
-        expansion = sp.csr_matrix(
-            (np.ones(len(e_cols), dtype=np.int32), np.asarray(e_cols, dtype=np.int32),
-             np.asarray(e_ptr, dtype=np.int64)), shape=(len(raw_index), len(terms)))
-        counts = (unit_raw @ expansion).tocsr()
+        counts, terms = _count_rows(ordered)
+        vocabulary = sorted(terms)
+        rank = {t: i for i, t in enumerate(vocabulary)}
+        counts.indices = np.asarray([rank[t] for t in terms], dtype=np.int32)[counts.indices]
+        counts.has_sorted_indices = False
         counts.sort_indices()
-        return cls(ids, [u.kind for u in ordered], list(terms), counts, fingerprint(ordered), params)
+        return cls(ids, [u.kind for u in ordered], vocabulary, counts, fingerprint(ordered), params)
+
+    def replace(self, remove: Iterable[str], add: Sequence[CodeUnit]) -> LexicalIndex:
+        """A new index without the units ``remove`` names and with ``add`` (replacing units of
+        the same ids): only ``add`` is tokenized. Equal to ``build`` of the resulting units, but
+        its ``fingerprint`` is empty (it would need every unit's text)."""
+        added = sorted(add, key=lambda u: u.id)
+        gone = set(remove) | {u.id for u in added}
+        keep = np.asarray([i for i, unit_id in enumerate(self.ids) if unit_id not in gone], dtype=np.int64)
+        new_counts, new_terms = _count_rows(added)
+        vocabulary = self.vocabulary
+        size = len(vocabulary)
+        # where each new unit's term sits in the old (sorted) vocabulary, found by bisection:
+        # a dictionary of a hundred thousand terms would cost more than the whole update
+        slot = [bisect.bisect_left(vocabulary, t) for t in new_terms]
+        missing = sorted({t for t, i in zip(new_terms, slot, strict=True) if i == size or vocabulary[i] != t})
+        inserted = np.asarray([bisect.bisect_left(vocabulary, t) for t in missing], dtype=np.int64)
+        # an old term moves right by the number of new terms sorted before it
+        old_to_new = np.arange(size, dtype=np.int64) + np.searchsorted(inserted, np.arange(size), side="right")
+        place = {t: int(inserted[i]) + i for i, t in enumerate(missing)}
+        position = np.asarray([place[t] if t in place else old_to_new[i] for t, i in zip(new_terms, slot, strict=True)],
+                              dtype=np.int64)
+        if missing:
+            vocabulary = sorted(vocabulary + missing)  # two sorted runs: a linear merge
+        width = len(vocabulary)
+        stacked = sp.csr_matrix(
+            (np.concatenate([self._counts.data, new_counts.data]),
+             np.concatenate([old_to_new[self._counts.indices], position[new_counts.indices]]).astype(np.int32),
+             np.concatenate([self._counts.indptr, new_counts.indptr[1:] + self._counts.indptr[-1]])),
+            shape=(len(self.ids) + len(added), width))
+        old_ids = len(self.ids)
+        ids = [self.ids[i] for i in keep.tolist()] + [u.id for u in added]
+        kinds = [self.kinds[i] for i in keep.tolist()] + [u.kind for u in added]
+        rows = np.concatenate([keep, np.arange(old_ids, old_ids + len(added), dtype=np.int64)])
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        counts = stacked[rows[np.asarray(order, dtype=np.int64)]]
+        # terms no unit uses any more leave the vocabulary, as a fresh build never has them
+        used = np.bincount(counts.indices, minlength=len(vocabulary)) > 0
+        if not used.all():
+            remap = np.cumsum(used, dtype=np.int64) - 1
+            counts.indices = remap[counts.indices].astype(np.int32)
+            vocabulary = [t for t, u in zip(vocabulary, used.tolist(), strict=True) if u]
+        counts = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=(len(ids), len(vocabulary)))
+        counts.has_sorted_indices = False
+        counts.sort_indices()
+        return LexicalIndex([ids[i] for i in order], [kinds[i] for i in order], vocabulary, counts, "", self.params)
 
     def save(self, directory: Path) -> None:
         """Write ``lexical.npz`` and ``lexical.json`` into ``directory`` (each replaced
@@ -286,6 +330,36 @@ class LexicalIndex:
         order = np.lexsort((candidates, -values))[:k]
         return [(self.ids[i], float(values[j])) for j, i in zip(order.tolist(), candidates[order].tolist(),
                                                                 strict=True)]
+
+
+def _count_rows(units: Sequence[CodeUnit]) -> tuple[sp.csr_matrix, list[str]]:
+    """The term counts of ``units`` (a row each, in order) and the terms of the columns, in
+    the order they were first seen."""
+    raw_index: dict[str, int] = {}
+    raw_ids: list[int] = []
+    raw_counts: list[int] = []
+    indptr = [0]
+    for unit in units:
+        found = Counter(_TOKEN_RE.findall(unit.text))
+        raw_ids.extend([raw_index.setdefault(r, len(raw_index)) for r in found])
+        raw_counts.extend(found.values())
+        indptr.append(len(raw_ids))
+    unit_raw = sp.csr_matrix(
+        (np.asarray(raw_counts, dtype=np.int32), np.asarray(raw_ids, dtype=np.int32),
+         np.asarray(indptr, dtype=np.int64)), shape=(len(units), len(raw_index)))
+    # Each distinct raw token is expanded once; a sparse product then sums term counts.
+    terms: dict[str, int] = {}
+    e_cols: list[int] = []
+    e_ptr = [0]
+    for raw in raw_index:  # insertion order == raw id order
+        e_cols.extend([terms.setdefault(t, len(terms)) for t in _expand(raw)])
+        e_ptr.append(len(e_cols))
+    expansion = sp.csr_matrix(
+        (np.ones(len(e_cols), dtype=np.int32), np.asarray(e_cols, dtype=np.int32),
+         np.asarray(e_ptr, dtype=np.int64)), shape=(len(raw_index), len(terms)))
+    counts = (unit_raw @ expansion).tocsr()
+    counts.eliminate_zeros()
+    return counts, list(terms)
 
 
 def _bm25_weights(counts: sp.csr_matrix, params: BM25Params) -> sp.csr_matrix:

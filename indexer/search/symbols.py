@@ -19,6 +19,8 @@ MAX_QUAL_SUFFIX_PARTS = 4
 """The longest qualified-name suffix looked up by name (``pkg.Outer.Inner.method``)."""
 
 _EMPTY: list[str] = []
+_STATE = ("by_name", "by_qual_suffix", "by_path_suffix", "files", "kind", "path_of", "_modules", "_imports", "_owned",
+          "definitions")
 
 
 class SymbolTable:
@@ -38,6 +40,9 @@ class SymbolTable:
         self._imports: dict[str, list[tuple[str, str]]] = {}
         self._owned: dict[str, tuple[list[str], list[tuple[str, str, str]]]] = {}
         self.definitions = 0
+        self._shared = False
+        """Lists may be shared with a copy: written only after copying (``_writable``)."""
+        self._own: set[tuple[str, str]] = set()
 
     @classmethod
     def build(cls, files: Iterable[tuple[str, Iterable[Node], Iterable[Edge]]]) -> SymbolTable:
@@ -72,7 +77,7 @@ class SymbolTable:
                 keys.extend(("qual", ".".join(q[i:]), n.id)
                             for i in range(max(0, len(q) - MAX_QUAL_SUFFIX_PARTS), len(q) - 1))
         for table, key, node_id in keys:
-            bisect.insort(self._table(table).setdefault(key, []), node_id)
+            bisect.insort(self._writable(table, key), node_id)
         # what a module re-exports: ``from .api import get`` in requests/__init__.py makes
         # ``requests.get`` name requests/api.py::get
         self._imports[path] = [(e.name, e.target) for e in edges
@@ -87,17 +92,61 @@ class SymbolTable:
             return
         ids, keys = owned
         for table, key, node_id in keys:
-            entries = self._table(table)
-            found = entries[key]
+            found = self._writable(table, key)
             del found[bisect.bisect_left(found, node_id)]
             if not found:
-                del entries[key]
+                del self._table(table)[key]
         for node_id in ids:
             if self.kind.pop(node_id, None) in CODE_KINDS:
                 self.definitions -= 1
             self.path_of.pop(node_id, None)
         if self.files.get(path) == path:
             del self.files[path]
+
+    def copy(self) -> SymbolTable:
+        """An independent copy, to update while readers use this one."""
+        other = SymbolTable()
+        # the lists stay shared until one is written (see _writable): copying is cheap
+        other.by_name = dict(self.by_name)
+        other.by_qual_suffix = dict(self.by_qual_suffix)
+        other.by_path_suffix = dict(self.by_path_suffix)
+        other._modules = dict(self._modules)
+        other._shared = True
+        other.files = dict(self.files)
+        other.kind = dict(self.kind)
+        other.path_of = dict(self.path_of)
+        other._imports = dict(self._imports)
+        other._owned = dict(self._owned)
+        other.definitions = self.definitions
+        return other
+
+    def __getstate__(self) -> dict[str, object]:
+        # kinds as plain strings: pickle reduces every enum member with a Python call
+        state = {name: getattr(self, name) for name in _STATE}
+        state["kind"] = {k: v.value for k, v in self.kind.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__()  # type: ignore[misc]
+        for name in _STATE:
+            setattr(self, name, state[name])
+        kinds = {k.value: k for k in NodeKind}
+        self.kind = {k: kinds[v] for k, v in self.kind.items()}
+        self._shared = False
+
+    def _writable(self, table: str, key: str) -> list[str]:
+        """The list at ``key`` of ``table``, made this table's own first if it may be shared
+        with a copy."""
+        entries = self._table(table)
+        found = entries.get(key)
+        if found is None:
+            found = entries[key] = []
+            if self._shared:
+                self._own.add((table, key))
+        elif self._shared and (table, key) not in self._own:
+            found = entries[key] = list(found)
+            self._own.add((table, key))
+        return found
 
     def _table(self, name: str) -> dict[str, list[str]]:
         return {"name": self.by_name, "qual": self.by_qual_suffix, "path": self.by_path_suffix,

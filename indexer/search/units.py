@@ -101,34 +101,44 @@ def build_units(root: Path, graph: Graph) -> list[CodeUnit]:
     """Every file, class and function of ``graph`` as a unit, sorted by id. Files that cannot
     be read contribute their header only."""
     by_file: dict[str, list[Node]] = {}
-    files: dict[str, Node] = {}
     for node in graph.nodes:
-        if node.kind == NodeKind.FILE:
-            files[node.id] = node
-        elif node.kind in UNIT_KINDS:
+        if node.kind in UNIT_KINDS:
             by_file.setdefault(node.path, []).append(node)
-    units: list[CodeUnit] = []
-    for path, file_node in sorted(files.items()):
-        lines = _read_lines(root / path)
-        members = sorted(by_file.get(path, []), key=lambda n: (n.start_line or 0, n.id))
-        summary = [f"file {path}"]
-        if file_node.doc:
-            summary.append(file_node.doc)
-        summary.extend(f"{m.kind.value} {m.qualname}" + (f": {m.doc}" if m.doc else "") for m in members
-                       if m.kind == NodeKind.CLASS or "." not in m.qualname)
-        units.append(CodeUnit(path, NodeKind.FILE, path, "", 1, file_node.end_line or 1,
-                              "\n".join(summary)[:MAX_UNIT_CHARS]))
-        for m in members:
-            start, end = m.start_line or 1, m.end_line or m.start_line or 1
-            header = [f"{m.kind.value} {m.qualname} in {path}"]
-            if m.signature:
-                header.append(m.signature)
-            if m.doc:
-                header.append(m.doc)
-            body = "".join(lines[start - 1:end]) if lines else ""
-            text = ("\n".join(header) + "\n" + body)[:MAX_UNIT_CHARS]
-            units.append(CodeUnit(m.id, m.kind, path, m.qualname, start, end, text))
+    units = [u for path in sorted(by_file) for u in file_units(root, path, by_file[path])]
     units.sort(key=lambda u: u.id)
+    return units
+
+
+def file_units(root: Path, path: str, nodes: Iterable[Node]) -> list[CodeUnit]:
+    """The units of one file from its nodes (those of other kinds are ignored): its summary
+    unit and one per class and function, in the file's order; none without a file node."""
+    file_node: Node | None = None
+    members: list[Node] = []
+    for node in nodes:
+        if node.kind == NodeKind.FILE:
+            file_node = node
+        elif node.kind in UNIT_KINDS:
+            members.append(node)
+    if file_node is None:
+        return []
+    lines = _read_lines(root / path)
+    members.sort(key=lambda n: (n.start_line or 0, n.id))
+    summary = [f"file {path}"]
+    if file_node.doc:
+        summary.append(file_node.doc)
+    summary.extend(f"{m.kind.value} {m.qualname}" + (f": {m.doc}" if m.doc else "") for m in members
+                   if m.kind == NodeKind.CLASS or "." not in m.qualname)
+    units = [CodeUnit(path, NodeKind.FILE, path, "", 1, file_node.end_line or 1, "\n".join(summary)[:MAX_UNIT_CHARS])]
+    for m in members:
+        start, end = m.start_line or 1, m.end_line or m.start_line or 1
+        header = [f"{m.kind.value} {m.qualname} in {path}"]
+        if m.signature:
+            header.append(m.signature)
+        if m.doc:
+            header.append(m.doc)
+        body = "".join(lines[start - 1:end]) if lines else ""
+        units.append(CodeUnit(m.id, m.kind, path, m.qualname, start, end,
+                              ("\n".join(header) + "\n" + body)[:MAX_UNIT_CHARS]))
     return units
 
 
