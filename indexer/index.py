@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from indexer.freshness import Checker, load_recorded, scan
 from indexer.model import SCHEMA_VERSION
 from indexer.pipeline import index_dir
+from indexer.search.mark import saved_mark
 from indexer.state import IndexState, problem_lists
 from indexer.store.base import GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
@@ -73,6 +75,8 @@ class IndexStatus:
     """Files walked but not indexed, with the reason (binary, too large, over a budget)."""
     partial: list[dict[str, str]] = field(default_factory=list)
     """Files indexed in part, with what was left out (syntax errors, over a budget)."""
+    search: dict[str, Any] = field(default_factory=dict)
+    """The search indexes (see ``search_status``)."""
 
     @property
     def fresh(self) -> bool:
@@ -99,4 +103,19 @@ def status(repo: Path, db_dir: Path | None = None, config: StoreConfig | None = 
     pending = {"added": list(changes.added), "modified": list(changes.modified), "deleted": list(changes.deleted)}
     return IndexStatus(str(root), str(directory), SCHEMA_VERSION,
                        time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(recorded.indexed_at or 0.0)),
-                       recorded.commit, len(recorded.hashes), pending, *problem_lists(problems))
+                       recorded.commit, len(recorded.hashes), pending, *problem_lists(problems),
+                       search=search_status(directory, recorded.generation))
+
+
+def search_status(directory: Path, generation: int) -> dict[str, Any]:
+    """The saved search indexes: ``built``, ``fresh`` (they match graph ``generation``),
+    ``units``, ``semantic`` (the embedding model, None without a dense index), ``updated_at``
+    and ``costs`` (seconds per part of the update that made them: graph, units, graph
+    adjacency, lexical, dense, save)."""
+    mark = saved_mark(directory)
+    if mark is None:
+        return {"built": False, "fresh": False, "units": 0, "semantic": None, "updated_at": None, "costs": {}}
+    at = mark.get("updated_at")
+    return {"built": True, "fresh": mark.get("generation") == generation, "units": mark.get("units", 0),
+            "semantic": mark.get("dense"), "costs": mark.get("costs", {}),
+            "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(at)) if at else None}

@@ -97,7 +97,8 @@ def open_context(root: Path, db_dir: Path, config: StoreConfig, *, dense: bool =
     """The saved search context when it matches the graph; otherwise one built now from the
     index state, without a dense index (embedding a repository takes minutes: ``update_index``
     builds it), and saved. Raises ``FileNotFoundError`` when there is no index state."""
-    from indexer.search.context import RetrievalContext, load_context, saved_generation
+    from indexer.search.context import RetrievalContext, load_context
+    from indexer.search.mark import saved_generation
 
     state_path = db_dir / config.state_name()
     if not state_path.exists():
@@ -122,7 +123,8 @@ def open_context(root: Path, db_dir: Path, config: StoreConfig, *, dense: bool =
 def _update_search(root: Path, db_dir: Path, options: IndexOptions, delta: GraphDelta,
                    context: RetrievalContext | None, embedder: Any,
                    progress: Progress | None) -> tuple[RetrievalContext, SearchStats]:
-    from indexer.search.context import RetrievalContext, load_context, saved_generation
+    from indexer.search.context import RetrievalContext, load_context
+    from indexer.search.mark import saved_generation
 
     prior = context if context is not None and context.generation == delta.generation_before else None
     if prior is None and not delta.full and saved_generation(db_dir) == delta.generation_before:

@@ -243,6 +243,15 @@ def _catalogue(r: m.QueryCatalogue) -> list[str]:
     return out
 
 
+def _search_line(search: dict[str, Any]) -> str:
+    if not search.get("built"):
+        return "not built (repolens index builds it)"
+    costs = ", ".join(f"{part} {seconds:.2f}s" for part, seconds in search.get("costs", {}).items())
+    return (f"{'fresh' if search.get('fresh') else 'behind the graph'}, {search.get('units', 0)} units, "
+            + (f"semantic ({search['semantic']})" if search.get("semantic") else "no semantic index")
+            + (f"; last update: {costs}" if costs else ""))
+
+
 def _status(r: m.StatusResult) -> list[str]:
     i = r.index
     out = [f"repository   {i.repo} ({r.root})", f"index        {r.db_dir} on {r.backend}",
@@ -250,6 +259,7 @@ def _status(r: m.StatusResult) -> list[str]:
            f"checked out  {i.head[:12] if i.head else 'no git commit'}",
            f"files        {r.files}", f"fresh        {'yes' if r.fresh else 'no'}"
            + ("" if r.fresh else " (" + ", ".join(f"{n} {k}" for k, n in r.pending_counts.items() if n) + ")")]
+    out.append("search       " + _search_line(r.search))
     if len(r.served) > 1:
         out.append(f"served       {', '.join(r.served)}")
     for kind, paths in r.pending.items():

@@ -209,6 +209,10 @@ class StatusResult(BaseModel):
                                           "left out (syntax errors, code nested too deep); at most 50.")
     problem_counts: dict[str, int] = Field(default_factory=dict, description="How many files are skipped and "
                                            "partial in all.")
+    search: dict[str, Any] = Field(default_factory=dict, description=(
+        "The search indexes behind localize, search_code and repo_map: built, fresh (they match the graph), units, "
+        "semantic (the embedding model; null without semantic search), updated_at, and costs: seconds per part of "
+        "the update that made them (graph, units, graph adjacency, lexical, dense, save)."))
     index: IndexInfo
 
 

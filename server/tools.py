@@ -521,7 +521,7 @@ class RepolensTools:
                             pending_counts={k: len(v) for k, v in st.pending.items()}, counts=counts,
                             skipped=st.skipped[:50], partial=st.partial[:50],
                             problem_counts={"skipped": len(st.skipped), "partial": len(st.partial)},
-                            index=self._info(r))
+                            search=st.search, index=self._info(r))
 
     def reindex(
         self,

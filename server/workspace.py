@@ -236,7 +236,17 @@ class Repo:
         return changes.count
 
     def status(self) -> Any:
-        return index_status(self.root, self.db_dir, self.config)
+        """The index status; its search part describes the context this server holds when it
+        holds one (saving it to disk may still be under way)."""
+        status = index_status(self.root, self.db_dir, self.config)
+        context = self._context
+        with self._scan_lock:
+            recorded = self._load_recorded()
+        if context is not None and recorded is not None:
+            status.search.update(built=True, fresh=context.generation == recorded.generation,
+                                 units=len(context.meta.ids),
+                                 semantic=context.dense.model_id if context.dense is not None else None)
+        return status
 
     # -- writers -------------------------------------------------------------------------
     def reindex(self, progress: Callable[[str, int, int], None] | None = None, rebuild: bool = False,

@@ -16,9 +16,7 @@ this; readers ``load_context``.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import pickle
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -31,15 +29,13 @@ import scipy.sparse as sp
 
 from indexer.model import Edge, EdgeKind, Node, NodeKind
 from indexer.search import lexical
+from indexer.search.mark import CONTEXT_VERSION, RETRIEVAL_DIR, remove_mark, saved_generation, write_atomic, write_mark
 from indexer.search.symbols import SymbolTable
 from indexer.search.units import UNIT_KINDS, CodeUnit, file_units
 
 log = logging.getLogger(__name__)
 
-RETRIEVAL_DIR = "retrieval"
 CONTEXT_FILE = "context.pkl"
-MARK_FILE = "context.json"
-CONTEXT_VERSION = 3
 
 EDGE_WEIGHTS: dict[EdgeKind, float] = {
     EdgeKind.CALLS: 1.0,
@@ -274,13 +270,12 @@ class RetrievalContext:
         started = time.perf_counter()
         directory = index_dir / RETRIEVAL_DIR
         directory.mkdir(parents=True, exist_ok=True)
-        mark = directory / MARK_FILE
-        mark.unlink(missing_ok=True)
+        remove_mark(index_dir)
         # rows as plain tuples and kinds as strings: pickle handles those in C, while each named
         # tuple or enum member would cost a Python call (tens of thousands of them)
         shares = {path: ([(*row[:1], row.kind.value, *row[2:]) for row in share.rows], share.sources,
                          share.targets, share.weights) for path, share in self.shares.items()}
-        _write_atomic(directory / CONTEXT_FILE, pickle.dumps({
+        write_atomic(directory / CONTEXT_FILE, pickle.dumps({
             "version": CONTEXT_VERSION, "adjacency": self.adjacency, "table": self.table, "shares": shares,
             "names": self.names}, protocol=pickle.HIGHEST_PROTOCOL))
         self.lexical.save(directory)
@@ -292,29 +287,8 @@ class RetrievalContext:
 
     def mark(self, index_dir: Path, costs: Mapping[str, Any] | None = None) -> None:
         """Record that the saved context matches ``self.generation``, and what making it cost."""
-        _write_atomic(index_dir / RETRIEVAL_DIR / MARK_FILE, json.dumps({
-            "version": CONTEXT_VERSION, "generation": self.generation, "units": len(self.meta.ids),
-            "dense": self.dense.model_id if self.dense is not None else None, "updated_at": time.time(),
-            "costs": dict(costs or {})}).encode())
-
-
-def saved_mark(index_dir: Path) -> dict[str, Any] | None:
-    """What the saved context says of itself (``generation``, ``units``, ``dense`` model,
-    ``updated_at``, ``costs`` of the update that made it); None without a complete one of this
-    version."""
-    try:
-        mark = json.loads((index_dir / RETRIEVAL_DIR / MARK_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(mark, dict) or mark.get("version") != CONTEXT_VERSION:
-        return None
-    return mark
-
-
-def saved_generation(index_dir: Path) -> int | None:
-    """The graph generation the saved context matches; None without a complete one."""
-    generation = (saved_mark(index_dir) or {}).get("generation")
-    return generation if isinstance(generation, int) else None
+        write_mark(index_dir, self.generation, len(self.meta.ids),
+                   self.dense.model_id if self.dense is not None else None, costs)
 
 
 def load_context(root: Path, index_dir: Path, *, dense: bool = True) -> RetrievalContext:
@@ -373,12 +347,6 @@ def _assemble_meta(shares: Mapping[str, FileShare]) -> UnitMeta:
     return UnitMeta([r.id for r in rows], [r.kind for r in rows], [r.path for r in rows],
                     [r.qualname for r in rows], [r.start for r in rows], [r.end for r in rows],
                     [r.signature for r in rows], [r.doc for r in rows], file_of, top_of)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 class _Clock:

@@ -1,0 +1,136 @@
+"""The search indexes updated by delta equal the ones a fresh index builds: after editing a
+function, adding, deleting and renaming files and changing an interface other files use, the
+units, the lexical index, the dense vectors, the adjacency (graph signal), the symbol table
+and localize's answers are the same as those of a new index of the same tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import copy_fixture
+
+from indexer.pipeline import IndexOptions
+from indexer.search.context import RetrievalContext, load_context
+from indexer.search.mark import saved_generation
+from indexer.update import SearchOptions, open_context, update_index
+from queries.localize import localize
+
+QUERIES = ("engine run fails with a stack trace in stop", "join paths of a worker",
+           "zebra counting helper returns the wrong total", "Engine.version")
+TABLE_PARTS = ("by_name", "by_qual_suffix", "by_path_suffix", "files", "kind", "path_of", "_modules", "_imports",
+               "definitions")
+
+
+def assert_same(got: RetrievalContext, fresh: RetrievalContext) -> None:
+    a, b = got.meta, fresh.meta
+    assert a.ids == b.ids and a.kinds == b.kinds and a.paths == b.paths and a.qualnames == b.qualnames
+    assert a.starts == b.starts and a.ends == b.ends and a.signatures == b.signatures and a.docs == b.docs
+    assert np.array_equal(a.file_of, b.file_of) and np.array_equal(a.top_of, b.top_of)
+    assert got.adjacency.shape == fresh.adjacency.shape and (got.adjacency != fresh.adjacency).nnz == 0
+    assert got.lexical.ids == fresh.lexical.ids and got.lexical.vocabulary == fresh.lexical.vocabulary
+    assert (got.lexical._counts != fresh.lexical._counts).nnz == 0
+    for part in TABLE_PARTS:
+        assert getattr(got.table, part) == getattr(fresh.table, part), part
+    assert (got.dense is None) == (fresh.dense is None)
+    if got.dense is not None:
+        assert got.dense.ids == fresh.dense.ids and got.dense.digests == fresh.dense.digests
+        assert np.array_equal(got.dense.matrix(), fresh.dense.matrix())
+    for query in QUERIES:
+        mine, theirs = localize(got, query), localize(fresh, query)
+        for level in ("files", "modules", "functions"):
+            assert ([(h.id, h.score, h.evidence) for h in getattr(mine, level)]
+                    == [(h.id, h.score, h.evidence) for h in getattr(theirs, level)]), (query, level)
+        assert np.array_equal(got.lexical.scores(query), fresh.lexical.scores(query))
+
+
+def fresh_context(root: Path, tmp: Path, dense: bool) -> RetrievalContext:
+    """A new index of ``root`` in a directory of its own."""
+    db = tmp / f"fresh{len(list(tmp.glob('fresh*')))}"
+    _, context = update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=dense))
+    assert context is not None
+    return context
+
+
+def edits(root: Path) -> list[tuple[str, object]]:
+    """The changes applied in turn: (what, a function making it)."""
+    core = root / "pkg" / "core.py"
+    paths = root / "pkg" / "paths.py"
+
+    def body() -> None:
+        core.write_text(core.read_text().replace('return "1.0"', 'return "1.0" + "-zebra"'))
+
+    def add() -> None:
+        (root / "pkg" / "zebra.py").write_text(
+            '"""Zebra counting."""\n\nfrom pkg.core import Engine\n\n\n'
+            "def count_zebras(herd):\n    \"\"\"The total.\"\"\"\n    return sum(1 for z in herd) + Engine.version()\n")
+
+    def interface() -> None:  # a name other files import and call goes away
+        paths.write_text(paths.read_text().replace("def join(", "def join_parts("))
+
+    def delete() -> None:
+        (root / "blob.py").unlink()
+
+    def rename() -> None:
+        (root / "pkg" / "zebra.py").rename(root / "pkg" / "stripes.py")
+
+    return [("edit a function body", body), ("add a file", add), ("rename a called function", interface),
+            ("delete a file", delete), ("rename a file", rename)]
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["lexical", "dense"])
+def test_every_update_equals_a_fresh_index(tmp_path: Path, dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPOLENS_CACHE_DIR", str(tmp_path / "cache"))
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    db = tmp_path / "db"
+    options = IndexOptions(db_dir=db)
+    report, context = update_index(root, options, SearchOptions(dense=dense))
+    assert context is not None and report.search is not None and report.search["mode"] == "full"
+    for what, change in edits(root):
+        change()  # type: ignore[operator]
+        report, updated = update_index(root, options, SearchOptions(dense=dense), context=context)
+        assert updated is not None and report.search is not None
+        assert report.search["mode"] == "incremental", what
+        assert 0 < report.search["units_changed"] < len(updated.meta.ids), what
+        fresh = fresh_context(root, tmp_path, dense)
+        assert_same(updated, fresh)
+        assert_same(load_context(root, db, dense=dense), fresh)  # and as saved
+        assert context is not updated and context.generation < updated.generation  # the old one is untouched
+        context = updated
+
+
+def test_an_edit_embeds_only_the_changed_units(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPOLENS_CACHE_DIR", str(tmp_path / "cache"))
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    options = IndexOptions(db_dir=tmp_path / "db")
+    first, context = update_index(root, options)
+    assert first.search is not None and first.search["embedded"] == first.search["units"] > 20
+    edits(root)[0][1]()  # type: ignore[operator]
+    report, _ = update_index(root, options, context=context)
+    assert report.search is not None
+    # the function, its class (whose text holds the method) and the file summary are unchanged
+    # but for the function and the class around it
+    assert report.search["embedded"] == report.search["units_changed"] == 2
+    again, _ = update_index(root, options)  # nothing changed: nothing to do, and from the saved context
+    assert again.search is not None and again.search["mode"] == "unchanged" and again.search["embedded"] == 0
+
+
+def test_a_context_behind_the_graph_is_rebuilt_not_trusted(tmp_path: Path) -> None:
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    db = tmp_path / "db"
+    update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+    edits(root)[1][1]()  # type: ignore[operator]
+    update_index(root, IndexOptions(db_dir=db), SearchOptions(enabled=False))  # the graph only
+    behind = saved_generation(db)
+    opened = open_context(root, db, IndexOptions().store or _kuzu(), dense=False)
+    assert opened.generation == (behind or 0) + 1 and "pkg/zebra.py" in opened.meta.paths
+    assert_same(opened, fresh_context(root, tmp_path, False))
+    report, _ = update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+    assert report.search is not None and report.search["mode"] == "unchanged"
+
+
+def _kuzu():  # type: ignore[no-untyped-def]
+    from indexer.store.config import StoreConfig
+
+    return StoreConfig()
