@@ -278,7 +278,7 @@ def _status(r: m.StatusResult) -> list[str]:
             if count > len(items):
                 out.append(f"  … {count - len(items)} more")
     if i.watching:
-        out.append("watching     yes: changed files are re-indexed as they change")
+        out.append(f"watching     yes ({i.watch_mode or 'unknown'}): changed files are re-indexed as they change")
     return out
 
 

@@ -14,6 +14,9 @@ class IndexInfo(BaseModel):
     commit: str | None = Field(description="The commit the index was built from (git checkouts only).")
     head: str | None = Field(description="The commit checked out now.")
     watching: bool = Field(description="True when the server re-indexes changed files as they change.")
+    watch_mode: str | None = Field(default=None, description="How a watching server sees changes: events (the OS "
+                                   "reports them; re-indexed about 0.1 s after the last one) or polling (a scan "
+                                   "every --interval seconds); null when not watching.")
     pending_files: int | None = Field(description="Files added, modified (in content) or deleted since the index "
                                                   "was made, as of at most a second ago; None when unknown: no "
                                                   "index, or the check ran past its 0.25 s budget on a very large "

@@ -108,7 +108,8 @@ class RepolensTools:
     def _info(self, repo: Repo) -> IndexInfo:
         f = repo.freshness()
         return IndexInfo(repo=repo.name, indexed_at=f.indexed_at, commit=f.commit, head=f.head,
-                         watching=f.watching, pending_files=f.pending_files, stale=f.stale)
+                         watching=f.watching, watch_mode=f.watch_mode, pending_files=f.pending_files,
+                         stale=f.stale)
 
     def _resolve(self, repo: Repo, symbol: str, kinds: tuple[str, ...] = ()) -> dict[str, Any]:
         with repo.store() as store:

@@ -67,6 +67,8 @@ class Freshness:
     head: str | None
     """The commit checked out now; differs from ``commit`` after a checkout or a pull."""
     watching: bool
+    watch_mode: str | None
+    """How changes are seen: ``events`` (the OS reports them), ``polling``, or None."""
     pending_files: int | None
     """Files added, modified (in content) or deleted since the index was made, as of at most
     ``FRESHNESS_MAX_AGE`` seconds ago; None when unknown: there is no index, or the check ran
@@ -184,7 +186,7 @@ class Repo:
         at = recorded.indexed_at if recorded is not None else None
         return Freshness(time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(at)) if at else None,
                          recorded.commit if recorded is not None else None, git_commit(self.root),
-                         self.watching, pending)
+                         self.watching, self.watch_mode, pending)
 
     def snapshot(self, max_age: float = 0.0) -> Scan:
         """The files the indexer would read, with their stats, walked at most ``max_age``
