@@ -221,153 +221,159 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
 
     config = options.store or load_config(root)
     report.backend = config.describe()
-    state, reason = _open_state(db_dir, config, options.rebuild)
-    if reason:
-        report.rebuild_reason = reason
-        log.warning("rebuilding the index in %s: %s", db_dir, reason)
-
-    # read and hash the files whose stat differs from the one recorded (all of them the first
-    # time, or when the walk options changed); only those whose content changed are parsed
-    old_hashes = state.hashes()
-    walk_meta = {"max_file_bytes": walk.max_file_bytes, "extra_ignores": list(walk.extra_ignores)}
-    trusted = state.stats() if state.get_meta("walk") == walk_meta else {}
-    racy_after = int(state.get_meta("stats_at_ns", 0)) - RACY_NS
-    current: dict[str, WalkedFile] = {f.path: f for f in files}
-    hashes: dict[str, str] = {}
-    todo: list[tuple[str, str, bytes]] = []
-    notes: dict[str, str | None] = {}
-    skips: dict[str, str] = {}
-    for n, f in enumerate(files, 1):
-        old_hash = old_hashes.get(f.path)
-        if old_hash is not None and trusted.get(f.path) == f.stat_key and f.stat_key[1] < racy_after:
-            hashes[f.path] = old_hash  # the same stat, recorded well after the file was written
-            continue
-        read = read_source(f, options.max_file_bytes)
-        digest = content_hash(read)
-        hashes[f.path] = digest
-        if old_hashes.get(f.path) == digest:
-            continue
-        if read.data is None:
-            skips[f.path] = read.skip_reason or "unreadable"
-        else:
-            notes[f.path] = read.note
-            todo.append((f.path, f.language or "", read.data))
-        if progress and n % 200 == 0:
-            progress("read", n, len(files))
-    deleted = sorted(set(old_hashes) - set(current))
-    changed = sorted({p for p, _, _ in todo} | set(skips))
-    report.added = sum(1 for p in changed if p not in old_hashes)
-    report.modified = len(changed) - report.added
-    report.deleted = len(deleted)
-    full = not old_hashes
-
-    clock.lap("read")
-    workers = options.workers or min(os.cpu_count() or 1, 8)
-    extracted = _extract_all(todo, workers, options.pool, progress)
-    report.parsed = len(todo)
-    clock.lap("parse")
-
-    new_facts: dict[str, FileFacts | None] = {}
-    for path in changed:
-        wire, error = extracted.get(path, (None, skips.get(path)))
-        new_facts[path] = FileFacts.from_wire(wire) if wire is not None else None
-        if wire is None and path not in skips:
-            skips[path] = error or "extraction failed"
-
-    paths_by_language: dict[str, list[str]] = {}
-    for f in files:
-        paths_by_language.setdefault(f.language or "", []).append(f.path)
-
-    def load(path: str) -> FileFacts | None:
-        if path in new_facts:
-            return new_facts[path]
-        if path not in current:
-            return None
-        blob = state.facts(path)
-        return FileFacts.from_wire(blob) if blob is not None else None
-
-    resolver = Resolver(paths_by_language, load)
-    roots = {lang: list(m.roots) for lang, m in resolver.modules.items()}
-    full_resolve = full or state.get_meta("roots") != roots
-
-    if full_resolve:
-        to_resolve = sorted(current)
-    else:
-        old_interfaces = state.interfaces()
-        moved = set(deleted) | {p for p in changed if p not in old_hashes} | {
-            p for p in changed if p in old_hashes and old_interfaces.get(p) != _interface(new_facts[p])}
-        dependents = {p for p, touched in state.touched() if p in current and moved.intersection(touched)}
-        to_resolve = sorted(set(changed) | dependents)
-    report.resolved = len(to_resolve)
-
-    graphs: dict[str, FileGraph] = {}
-    statuses: dict[str, tuple[FileStatus, str | None]] = {}
-    for n, path in enumerate(to_resolve, 1):
-        if path in new_facts:
-            facts = new_facts[path]
-            status = _file_status(facts, notes.get(path), skips.get(path))
-        else:
-            record = state.record(path)
-            assert record is not None
-            status = (record.status, record.error)
-            facts = load(path)
-        statuses[path] = status
-        if facts is None:
-            wf = current[path]
-            graphs[path] = FileGraph(path, [Node(path, NodeKind.FILE, path.rsplit("/", 1)[-1], path,
-                                                 language=wf.language, status=status[0], error=status[1])],
-                                     [], [], set())
-        else:
-            graphs[path] = resolver.resolve_file(path, status[0], status[1])
-        if progress and (n % 200 == 0 or n == len(to_resolve)):
-            progress("resolve", n, len(to_resolve))
-
-    clock.lap("resolve")
-    report.skipped, report.partial = problem_lists(
-        (path, file_status, error) for path, (file_status, error) in sorted(statuses.items()))
-
-    generation_before = int(state.get_meta("generation", 0))
-    generation = generation_before + 1
-    dir_nodes, dir_edges = _directories(sorted(current))
-    repo_node = Node(REPOSITORY_ID, NodeKind.REPOSITORY, root.name, ".")
-
-    if progress:
-        progress("store", 0, 1)
-    records = [_record(graphs[p], hashes[p], new_facts.get(p), statuses[p],
-                       state if p not in new_facts else None) for p in to_resolve]
-    if full:
-        report.mode = "full"
-        symbols = sorted({s.id for g in graphs.values() for s in g.symbols})
-        nodes = [repo_node, *dir_nodes, *(n for p in to_resolve for n in graphs[p].nodes),
-                 *(_symbol_node(s) for s in symbols)]
-        edges = [*dir_edges, *(e for p in to_resolve for e in graphs[p].edges)]
-        change = None
-    else:
-        change = _diff(state, graphs, deleted, dir_nodes, dir_edges)
-        if Path(str(state.get_meta("root", root))).name != root.name:
-            # the index was copied from another checkout: the repository node takes this name
-            change = replace(change, update_nodes=[*change.update_nodes, repo_node])
-        if change.empty and not (deleted or changed):
-            report.mode = "unchanged"
-    store = open_graph_store(config, db_dir)
+    state, reason, store = _open_state(db_dir, config, options.rebuild)
     try:
-        if change is None:
-            store.replace_all(nodes, edges)
-            store.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif not change.empty:
-            store.apply(change)
-        store.set_meta("generation", str(generation))
-        clock.lap("store")
-        report.nodes, report.edges = _counts(store)
+        if reason:
+            report.rebuild_reason = reason
+            log.warning("rebuilding the index in %s: %s", db_dir, reason)
+
+        # read and hash the files whose stat differs from the one recorded (all of them the first
+        # time, or when the walk options changed); only those whose content changed are parsed
+        old_hashes = state.hashes()
+        walk_meta = {"max_file_bytes": walk.max_file_bytes, "extra_ignores": list(walk.extra_ignores)}
+        trusted = state.stats() if state.get_meta("walk") == walk_meta else {}
+        racy_after = int(state.get_meta("stats_at_ns", 0)) - RACY_NS
+        current: dict[str, WalkedFile] = {f.path: f for f in files}
+        hashes: dict[str, str] = {}
+        todo: list[tuple[str, str, bytes]] = []
+        notes: dict[str, str | None] = {}
+        skips: dict[str, str] = {}
+        for n, f in enumerate(files, 1):
+            old_hash = old_hashes.get(f.path)
+            if old_hash is not None and trusted.get(f.path) == f.stat_key and f.stat_key[1] < racy_after:
+                hashes[f.path] = old_hash  # the same stat, recorded well after the file was written
+                continue
+            read = read_source(f, options.max_file_bytes)
+            digest = content_hash(read)
+            hashes[f.path] = digest
+            if old_hashes.get(f.path) == digest:
+                continue
+            if read.data is None:
+                skips[f.path] = read.skip_reason or "unreadable"
+            else:
+                notes[f.path] = read.note
+                todo.append((f.path, f.language or "", read.data))
+            if progress and n % 200 == 0:
+                progress("read", n, len(files))
+        deleted = sorted(set(old_hashes) - set(current))
+        changed = sorted({p for p, _, _ in todo} | set(skips))
+        report.added = sum(1 for p in changed if p not in old_hashes)
+        report.modified = len(changed) - report.added
+        report.deleted = len(deleted)
+        full = not old_hashes
+
+        clock.lap("read")
+        workers = options.workers or min(os.cpu_count() or 1, 8)
+        extracted = _extract_all(todo, workers, options.pool, progress)
+        report.parsed = len(todo)
+        clock.lap("parse")
+
+        new_facts: dict[str, FileFacts | None] = {}
+        for path in changed:
+            wire, error = extracted.get(path, (None, skips.get(path)))
+            new_facts[path] = FileFacts.from_wire(wire) if wire is not None else None
+            if wire is None and path not in skips:
+                skips[path] = error or "extraction failed"
+
+        paths_by_language: dict[str, list[str]] = {}
+        for f in files:
+            paths_by_language.setdefault(f.language or "", []).append(f.path)
+
+        def load(path: str) -> FileFacts | None:
+            if path in new_facts:
+                return new_facts[path]
+            if path not in current:
+                return None
+            blob = state.facts(path)
+            return FileFacts.from_wire(blob) if blob is not None else None
+
+        resolver = Resolver(paths_by_language, load)
+        roots = {lang: list(m.roots) for lang, m in resolver.modules.items()}
+        full_resolve = full or state.get_meta("roots") != roots
+
+        if full_resolve:
+            to_resolve = sorted(current)
+        else:
+            old_interfaces = state.interfaces()
+            moved = set(deleted) | {p for p in changed if p not in old_hashes} | {
+                p for p in changed if p in old_hashes and old_interfaces.get(p) != _interface(new_facts[p])}
+            dependents = {p for p, touched in state.touched() if p in current and moved.intersection(touched)}
+            to_resolve = sorted(set(changed) | dependents)
+        report.resolved = len(to_resolve)
+
+        graphs: dict[str, FileGraph] = {}
+        statuses: dict[str, tuple[FileStatus, str | None]] = {}
+        for n, path in enumerate(to_resolve, 1):
+            if path in new_facts:
+                facts = new_facts[path]
+                status = _file_status(facts, notes.get(path), skips.get(path))
+            else:
+                record = state.record(path)
+                assert record is not None
+                status = (record.status, record.error)
+                facts = load(path)
+            statuses[path] = status
+            if facts is None:
+                wf = current[path]
+                graphs[path] = FileGraph(path, [Node(path, NodeKind.FILE, path.rsplit("/", 1)[-1], path,
+                                                     language=wf.language, status=status[0], error=status[1])],
+                                         [], [], set())
+            else:
+                graphs[path] = resolver.resolve_file(path, status[0], status[1])
+            if progress and (n % 200 == 0 or n == len(to_resolve)):
+                progress("resolve", n, len(to_resolve))
+
+        clock.lap("resolve")
+        report.skipped, report.partial = problem_lists(
+            (path, file_status, error) for path, (file_status, error) in sorted(statuses.items()))
+
+        generation_before = int(state.get_meta("generation", 0))
+        generation = generation_before + 1
+        dir_nodes, dir_edges = _directories(sorted(current))
+        repo_node = Node(REPOSITORY_ID, NodeKind.REPOSITORY, root.name, ".")
+
+        if progress:
+            progress("store", 0, 1)
+        records = [_record(graphs[p], hashes[p], new_facts.get(p), statuses[p],
+                           state if p not in new_facts else None) for p in to_resolve]
+        if full:
+            report.mode = "full"
+            symbols = sorted({s.id for g in graphs.values() for s in g.symbols})
+            nodes = [repo_node, *dir_nodes, *(n for p in to_resolve for n in graphs[p].nodes),
+                     *(_symbol_node(s) for s in symbols)]
+            edges = [*dir_edges, *(e for p in to_resolve for e in graphs[p].edges)]
+            change = None
+        else:
+            change = _diff(state, graphs, deleted, dir_nodes, dir_edges)
+            if Path(str(state.get_meta("root", root))).name != root.name:
+                # the index was copied from another checkout: the repository node takes this name
+                change = replace(change, update_nodes=[*change.update_nodes, repo_node])
+            if change.empty and not (deleted or changed):
+                report.mode = "unchanged"
+        if store is None:
+            store = open_graph_store(config, db_dir)
+        try:
+            if change is None:
+                store.replace_all(nodes, edges)
+                store.set_meta("schema_version", str(SCHEMA_VERSION))
+            elif not change.empty:
+                store.apply(change)
+            store.set_meta("generation", str(generation))
+            clock.lap("store")
+            report.nodes, report.edges = _counts(store)
+        finally:
+            store.close()
+            store = None
+        state.write(records, deleted, {
+            "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
+            "root": str(root), "directories": [n.id for n in dir_nodes],
+            "indexed_at": time.time(), "commit": git_commit(root), "stats_at_ns": stats_at_ns,
+            "walk": walk_meta,
+        }, stats={f.path: f.stat_key for f in files})
     finally:
-        store.close()
-    state.write(records, deleted, {
-        "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
-        "root": str(root), "directories": [n.id for n in dir_nodes],
-        "indexed_at": time.time(), "commit": git_commit(root), "stats_at_ns": stats_at_ns,
-        "walk": walk_meta,
-    }, stats={f.path: f.stat_key for f in files})
-    state.close()
+        if store is not None:
+            store.close()
+        state.close()
     clock.lap("count")
     if progress:
         progress("store", 1, 1)
@@ -484,12 +490,16 @@ def _diff(state: IndexState, graphs: dict[str, FileGraph], deleted: list[str],
                        add_nodes=add_nodes, add_edges=add_edges)
 
 
-def _open_state(db_dir: Path, config: StoreConfig, rebuild: bool) -> tuple[IndexState, str | None]:
-    """The index state, emptied (with the reason) when it cannot be trusted."""
+def _open_state(db_dir: Path, config: StoreConfig,
+                rebuild: bool) -> tuple[IndexState, str | None, GraphStore | None]:
+    """The index state, emptied (with the reason) when it cannot be trusted, and the graph
+    store, left open when it was opened to check that it matches the state (one open less:
+    opening the embedded store costs a tenth of a second or more on a large graph)."""
     state_path = db_dir / config.state_name()
     graph_path = db_dir / GRAPH_FILE
     reason: str | None = "rebuild requested" if rebuild else None
     state: IndexState | None = None
+    store: GraphStore | None = None
     if reason is None and state_path.exists():
         try:
             state = IndexState(state_path)
@@ -498,12 +508,15 @@ def _open_state(db_dir: Path, config: StoreConfig, rebuild: bool) -> tuple[Index
                 reason = (f"the index was built with schema version {version}; this repolens uses "
                           f"version {SCHEMA_VERSION}")
             elif version is not None:
-                stored = _store_generation(config, db_dir)
+                stored, store = _store_generation(config, db_dir)
                 if stored != state.get_meta("generation"):
                     reason = "the graph database does not match the index state (an earlier run was interrupted)"
         except Exception as exc:  # boundary: a damaged state file is rebuilt, not fatal
             reason = f"the index state could not be read ({exc})"
     if reason is not None or state is None:
+        if store is not None:
+            store.close()
+            store = None
         if state is not None:
             state.close()
         stale = [state_path]
@@ -515,25 +528,27 @@ def _open_state(db_dir: Path, config: StoreConfig, rebuild: bool) -> tuple[Index
             elif p.exists():
                 p.unlink()
         state = IndexState(state_path)
-    return state, reason
+    return state, reason, store
 
 
-def _store_generation(config: StoreConfig, db_dir: Path) -> int | None:
-    """The generation the graph store last recorded; None when it has none (or, for the
-    embedded store, cannot be opened: it is rebuilt). An unreachable server is an error."""
+def _store_generation(config: StoreConfig, db_dir: Path) -> tuple[int | None, GraphStore | None]:
+    """The generation the graph store last recorded (None when it has none) and the store,
+    open for writing; (None, None) when the embedded store cannot be opened (it is rebuilt).
+    An unreachable server is an error."""
     if config.backend == "kuzu" and not (db_dir / GRAPH_FILE).exists():
-        return None
+        return None, None
     try:
         store = open_graph_store(config, db_dir)
     except StoreError:
         if config.backend != "kuzu":
             raise
-        return None
+        return None, None
     try:
         value = store.get_meta("generation")
-        return int(value) if value is not None else None
-    finally:
+    except BaseException:
         store.close()
+        raise
+    return (int(value) if value is not None else None), store
 
 
 _EDGE_COUNTS = {

@@ -21,6 +21,7 @@ import pickle
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -340,13 +341,16 @@ def attach_dense(context: RetrievalContext, index_dir: Path) -> None:
 
 
 def _assemble_meta(shares: Mapping[str, FileShare]) -> UnitMeta:
-    rows = sorted((r for share in shares.values() for r in share.rows), key=lambda r: r.id)
-    position = {r.id: i for i, r in enumerate(rows)}
-    file_of = np.asarray([position.get(r.path, i) for i, r in enumerate(rows)], dtype=np.int64)
-    top_of = np.asarray([position.get(r.top, i) for i, r in enumerate(rows)], dtype=np.int64)
-    return UnitMeta([r.id for r in rows], [r.kind for r in rows], [r.path for r in rows],
-                    [r.qualname for r in rows], [r.start for r in rows], [r.end for r in rows],
-                    [r.signature for r in rows], [r.doc for r in rows], file_of, top_of)
+    # zip(*rows) turns rows into columns in C
+    rows = sorted((r for share in shares.values() for r in share.rows), key=itemgetter(0))
+    if not rows:
+        return UnitMeta([], [], [], [], [], [], [], [], np.zeros(0, np.int64), np.zeros(0, np.int64))
+    ids, kinds, paths, qualnames, starts, ends, signatures, docs, _, tops = map(list, zip(*rows, strict=True))
+    position = {unit_id: i for i, unit_id in enumerate(ids)}
+    get = position.get
+    file_of = np.fromiter((get(p, i) for i, p in enumerate(paths)), dtype=np.int64, count=len(ids))
+    top_of = np.fromiter((get(t, i) for i, t in enumerate(tops)), dtype=np.int64, count=len(ids))
+    return UnitMeta(ids, kinds, paths, qualnames, starts, ends, signatures, docs, file_of, top_of)
 
 
 class _Clock:
