@@ -198,7 +198,7 @@ def test_load_refuses_other_versions(tmp_path: Path, index: LexicalIndex) -> Non
         LexicalIndex.load(tmp_path)
     index.save(tmp_path)
     meta = tmp_path / "lexical.json"
-    meta.write_text(meta.read_text(encoding="utf-8").replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 0'),
-                    encoding="utf-8")
+    text = meta.read_text(encoding="utf-8")
+    meta.write_text(text.replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 0'), encoding="utf-8")
     with pytest.raises(ValueError, match="format version"):
         LexicalIndex.load(tmp_path)

@@ -140,7 +140,7 @@ def test_a_server_extracts_every_change_in_warm_workers_and_reports_what_it_left
         # an agent (or a prompt injection) saves a hostile file: one file, still out of process
         (root / "calls.py").write_text(PATHOLOGICAL["calls.py"], encoding="utf-8")
         report = repo.reindex()
-        assert report.parsed == 1 and [p["path"] for p in report.partial] == ["calls.py"]
+        assert report.graph.parsed == 1 and [p["path"] for p in report.graph.partial] == ["calls.py"]
         assert [w.child.process.pid for w in repo._pool._workers] == first, "the same worker, kept warm"
         status = tools.index_status()
         assert [p["path"] for p in status.partial] == ["calls.py"] and status.problem_counts["partial"] == 1

