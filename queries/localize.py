@@ -129,7 +129,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     if "lexical" in options.signals:
         signal_scores["lexical"] = ctx.lexical.scores(text)
     if "dense" in options.signals and ctx.dense is not None:
-        dense = np.asarray(ctx.dense.scores(text), dtype=np.float64)
+        dense = np.asarray(ctx.dense_scores(text), dtype=np.float64)
         signal_scores["dense"] = np.clip(dense, 0.0, None)
 
     if "mention" in signal_scores:

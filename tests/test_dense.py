@@ -258,7 +258,7 @@ def test_saved_index_reloads_with_the_same_results(repo: tuple[Path, Path], embe
         assert not stats.reused and stats.embedded == 0 and stats.skipped == TEST_UNITS
         assert len(rebuilt) == len(DenseIndex.load(db_dir)) == len(units) - TEST_UNITS
     with pytest.raises(DenseIndexError, match="built with"):
-        DenseIndex.load(db_dir, Embedder(max_seq_length=128))
+        DenseIndex.load(db_dir, Embedder(max_seq_length=64))
     with pytest.raises(DenseIndexError, match="no dense index"):
         DenseIndex.load(tmp_path / "nowhere")
 

