@@ -3,7 +3,7 @@ searchable, measured the way a user meets it.
 
     python bench/update_bench.py edit REPO [--runs 5] [--json]      # CLI and watching server
     python bench/update_bench.py switch REPO [--commits 50] [--json]
-    python bench/update_bench.py cold REPO [--json] [--no-embed]
+    python bench/update_bench.py cold REPO [--json] [--no-embed] [--exported]
 
 ``edit`` puts a new, unique word into the body of a function (a different one each run,
 picked from the graph: non-test functions of 8+ lines, evenly spread over the sorted ids), then
@@ -19,7 +19,8 @@ Every edit is undone at the end and the index brought back. ``switch`` checks ou
 ``--commits`` first-parent steps back (detached), times ``repolens index``, then returns to
 the original branch and times it again (the embedding cache is warm for the way back).
 ``cold`` times a first index of REPO into a new index directory with an empty embedding cache
-(its own ``REPOLENS_CACHE_DIR``), as a new user's first run. REPO must be a git checkout with a
+(its own ``REPOLENS_CACHE_DIR``), as a new user's first run; with ``--exported`` the model
+this machine has exported is kept, so the one-time export is left out. REPO must be a git checkout with a
 clean work tree for ``edit`` and ``switch``.
 """
 
@@ -258,11 +259,20 @@ def bench_switch(repo: Path, commits: int) -> dict[str, Any]:
             "away": _summary(away, away_report), "back": _summary(back, back_report)}
 
 
-def bench_cold(repo: Path, embed: bool) -> dict[str, Any]:
+def bench_cold(repo: Path, embed: bool, exported: bool) -> dict[str, Any]:
+    from indexer.search.dense import CACHE_ENV, MODELS_DIR, default_cache_path
+
     with tempfile.TemporaryDirectory(prefix="repolens-cold-") as tmp:
+        cache = Path(tmp) / "cache"
+        if exported:  # this machine's exported models, an empty embedding cache
+            cache.mkdir()
+            models = default_cache_path().parent / MODELS_DIR
+            if not models.is_dir():
+                index_cli(repo, "--db", str(Path(tmp) / "warmup"))  # exports the model
+            (cache / MODELS_DIR).symlink_to(models, target_is_directory=True)
         extra = ["--db", str(Path(tmp) / "index")]
-        seconds, report = index_cli(repo, *extra, env={"REPOLENS_CACHE_DIR": str(Path(tmp) / "cache")})
-    return {"repo": str(repo), "embed": embed, **_summary(seconds, report)}
+        seconds, report = index_cli(repo, *extra, env={CACHE_ENV: str(cache)})
+    return {"repo": str(repo), "embed": embed, "model_exported_before": exported, **_summary(seconds, report)}
 
 
 def _summary(seconds: float, report: dict[str, Any]) -> dict[str, Any]:
@@ -279,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--commits", type=int, default=50)
     parser.add_argument("--no-embed", action="store_true")
+    parser.add_argument("--exported", action="store_true",
+                        help="cold: with this machine's exported embedding model (only the embedding cache empty)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     repo = args.repo.resolve()
@@ -289,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "switch":
         result = bench_switch(repo, args.commits)
     else:
-        result = bench_cold(repo, not args.no_embed)
+        result = bench_cold(repo, not args.no_embed, args.exported)
     print(json.dumps(result, indent=None if args.json else 2, default=str))
     return 0
 

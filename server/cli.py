@@ -146,7 +146,7 @@ def main(verbose: int) -> None:
 @click.option("--retrieval/--no-retrieval", default=True, show_default=True,
               help="After the graph, build the search indexes used by localize, map and search.")
 @click.option("--embed/--no-embed", default=True, show_default=True,
-              help="Include semantic (embedding) search when torch and sentence-transformers are installed.")
+              help="Include semantic (embedding) search when its runtime (the embeddings extra) is installed.")
 @store_options
 @json_option
 def index(path: Path, db_dir: Path | None, max_file_bytes: int, ignores: tuple[str, ...],
@@ -317,13 +317,14 @@ def _run_tool(call: Callable[[RepolensTools], BaseModel], repo_options: dict[str
               help="An extra Origin allowed to call over HTTP, e.g. https://ide.example (repeatable).")
 @click.option("--max-body-bytes", type=click.IntRange(1024), default=DEFAULT_MAX_BODY_BYTES, show_default=True,
               help="Largest HTTP request body accepted.")
-@click.option("--watch", is_flag=True, help="Re-index changed files incrementally while serving.")
+@click.option("--watch", is_flag=True,
+              help="Re-index changed files incrementally while serving, on the operating system's file events.")
 @click.option("--interval", type=click.FloatRange(0.1, 60), default=1.0, show_default=True,
-              help="Seconds between checks for changed files (with --watch).")
+              help="Seconds between polls, where file events are unavailable (with --watch).")
 @click.option("--index/--no-index", "build", default=True, show_default=True,
               help="Build a missing index before serving.")
 @click.option("--embed/--no-embed", default=True, show_default=True,
-              help="Use semantic search when torch and sentence-transformers are installed.")
+              help="Use semantic search when its runtime (the embeddings extra) is installed.")
 @store_options
 @json_option
 def serve(repos: tuple[Path, ...], db_dir: Path | None, address: str | None, token: str | None,
@@ -387,7 +388,7 @@ def serve(repos: tuple[Path, ...], db_dir: Path | None, address: str | None, tok
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="Start the server with --watch, re-indexing changed files while it serves.")
 @click.option("--embed/--no-embed", default=True, show_default=True,
-              help="Let the server use semantic search when torch and sentence-transformers are installed.")
+              help="Let the server use semantic search when its runtime (the embeddings extra) is installed.")
 @click.option("--http", "address", default=None, metavar="HOST:PORT",
               help="Point the client at a server you run with `repolens serve --http HOST:PORT` instead of letting "
                    "it start one over stdio.")
