@@ -95,7 +95,9 @@ class IndexReport:
     rebuild_reason: str | None = None
     backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds spent per stage: walk, read, parse, resolve, store."""
+    """Seconds spent per stage: walk, read, parse, resolve, store (and compact, when it ran)."""
+    compacted: bool = False
+    """The embedded graph database was rewritten into a new file, having grown with updates."""
 
 
 def index_dir(root: Path, db_dir: Path | None = None) -> Path:
@@ -360,6 +362,9 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
                 store.apply(change)
             store.set_meta("generation", str(generation))
             clock.lap("store")
+            if store.compact_if_grown():
+                report.compacted = True
+                clock.lap("compact")
             report.nodes, report.edges = _counts(store)
         finally:
             store.close()

@@ -204,3 +204,66 @@ def test_a_corrupt_file_raises_store_error(tmp_path: Path, read_only: bool,
             file.truncate(100)
     with pytest.raises(StoreError, match="corrupt or was written by an incompatible Kùzu"):
         KuzuStore(path, read_only=read_only)
+
+
+# -- growth and compaction ------------------------------------------------------------------
+
+def _many_functions(count: int) -> list[Node]:
+    return [described_code(A, f"f{n}", NodeKind.FUNCTION, n * 10 + 1, n * 10 + 8) for n in range(count)]
+
+
+def test_an_update_sets_only_the_columns_that_changed(tmp_path: Path) -> None:
+    """Moving functions down a file (an edit above them) changes their line numbers only;
+    the other columns keep their pages, so updates like it do not grow the file."""
+    from dataclasses import replace
+
+    from indexer.store.base import GraphChange
+
+    path = tmp_path / "graph.kuzu"
+    functions = _many_functions(400)
+    with KuzuStore(path) as store:
+        store.replace_all([Node(A, NodeKind.FILE, "a.py", A, language="python"), *functions], [])
+    sizes = []
+    for shift in range(1, 6):
+        moved = [replace(f, start_line=f.start_line + shift, end_line=f.end_line + shift) for f in functions]
+        with KuzuStore(path) as store:
+            store.apply(GraphChange(update_nodes=moved))
+        sizes.append(path.stat().st_size)
+    with KuzuStore(path, read_only=True) as store:
+        rows = store.query("MATCH (n:Function) RETURN n.id AS id, n.start_line AS s, n.doc AS doc ORDER BY n.id").rows
+    assert len(rows) == 400 and all(r[1] == int(r[0].rsplit("f", 1)[1]) * 10 + 6 for r in rows)
+    assert all(r[2].startswith("About f") for r in rows)
+    assert sizes[-1] == sizes[0], sizes  # the string columns were not rewritten
+
+
+def test_a_grown_database_is_compacted_into_a_new_file_with_the_same_graph(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import indexer.store.kuzu_store as kuzu_store
+    from indexer.store.base import GraphChange
+
+    path = tmp_path / "graph.kuzu"
+    functions = _many_functions(300)
+    with KuzuStore(path) as store:
+        store.replace_all([Node(A, NodeKind.FILE, "a.py", A, language="python"), *functions], [])
+        store.set_meta("generation", "7")
+        assert not store.compact_if_grown()  # records the size after the full write
+    for n in range(4):  # every string column rewritten: the file grows
+        changed = [replace(f, doc=f"Changed {n} {f.qualname}.", signature=f"def {f.name}({n})") for f in functions]
+        with KuzuStore(path) as store:
+            store.apply(GraphChange(update_nodes=changed))
+            assert not store.compact_if_grown()  # not yet by the default thresholds
+    grown = path.stat().st_size
+    monkeypatch.setattr(kuzu_store, "COMPACT_RATIO", 1.2)
+    monkeypatch.setattr(kuzu_store, "COMPACT_MIN_BYTES", 0)
+    with KuzuStore(path) as store:
+        before = store.dump()
+        assert store.compact_if_grown()
+        assert store.dump() == before and store.get_meta("generation") == "7"
+        store.set_meta("after", "yes")  # still open and writable
+        assert not store.compact_if_grown()  # measured afresh
+    assert path.stat().st_size < grown
+    assert not list(tmp_path.glob(".graph.kuzu.compact*"))
+    with KuzuStore(path, read_only=True) as store:
+        assert store.dump() == before and store.get_meta("after") == "yes"

@@ -86,4 +86,8 @@ class GraphStore(Protocol):
 
     def set_meta(self, key: str, value: str) -> None: ...
 
+    def compact_if_grown(self) -> bool:
+        """Reclaim the space incremental updates left behind, when there is enough of it to
+        matter; True when it did. A no-op for a store that manages its own space."""
+
     def close(self) -> None: ...

@@ -255,6 +255,10 @@ class Neo4jStore:
 
         return self._read(work)
 
+    def compact_if_grown(self) -> bool:
+        """The server manages its own space: nothing to do."""
+        return False
+
     def close(self) -> None:
         """Close the driver and its connections; the store cannot be used afterwards."""
         if self._driver is not None:
