@@ -225,7 +225,7 @@ class RetrievalContext:
             from indexer.search import dense
 
             texts = {u.digest: u.text for u in added if embedded_unit(u.path)}
-            rows = [r for share in self.shares.values() for r in share.rows if embedded_unit(r.path)]
+            rows = [r for path, share in self.shares.items() if embedded_unit(path) for r in share.rows]
             report = (lambda done, total: progress("embed", done, total)) if progress else None
             previous = self.dense if isinstance(self.dense, dense.DenseIndex) else None
             self.dense, dense_stats = dense.DenseIndex.refresh(previous, [(r.id, r.kind, r.digest) for r in rows],
