@@ -205,8 +205,13 @@ def index_repository(root: Path, options: IndexOptions = IndexOptions(),
 
 
 def index_graph(root: Path, options: IndexOptions = IndexOptions(),
-                progress: Progress | None = None) -> tuple[IndexReport, GraphDelta]:
-    """``index_repository``, and what changed in the graph."""
+                progress: Progress | None = None,
+                before_write: Callable[[GraphDelta], None] | None = None) -> tuple[IndexReport, GraphDelta]:
+    """``index_repository``, and what changed in the graph. ``before_write(delta)`` is called
+    with an incremental run's delta once it is known and before the graph store and the state
+    are written (writing them is most of a small update's time), so the indexes derived from
+    the graph can be brought along meanwhile; if the write then fails, the graph stays at
+    ``delta.generation_before``."""
     started = time.perf_counter()
     root = root.resolve() if root.exists() else root
     clock = _Clock()
@@ -352,6 +357,10 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
                 change = replace(change, update_nodes=[*change.update_nodes, repo_node])
             if change.empty and not (deleted or changed):
                 report.mode = "unchanged"
+        delta = GraphDelta({**{p: (graphs[p].nodes, graphs[p].edges) for p in to_resolve}, **dict.fromkeys(deleted)},
+                           generation_before, generation, change is None)
+        if before_write is not None and change is not None:
+            before_write(delta)
         if store is None:
             store = open_graph_store(config, db_dir)
         try:
@@ -383,8 +392,6 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
     if progress:
         progress("store", 1, 1)
     report.seconds = round(time.perf_counter() - started, 3)
-    delta = GraphDelta({**{p: (graphs[p].nodes, graphs[p].edges) for p in to_resolve}, **dict.fromkeys(deleted)},
-                       generation_before, generation, change is None)
     return report, delta
 
 

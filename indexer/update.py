@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +59,9 @@ class UpdateReport:
 
 def update_index(root: Path, options: IndexOptions | None = None, search: SearchOptions | None = None, *,
                  context: RetrievalContext | None = None, progress: Progress | None = None,
-                 save: bool = True) -> tuple[UpdateReport, RetrievalContext | None]:
+                 save: bool = True,
+                 publish: Callable[[RetrievalContext], None] | None = None,
+                 ) -> tuple[UpdateReport, RetrievalContext | None]:
     """Index ``root`` (incrementally unless ``options.rebuild``) and bring its search indexes
     along; returns the report and the new context (None when ``search.enabled`` is off).
     ``context`` is the caller's in-memory context, if it holds one: it is left as it is.
@@ -66,21 +69,46 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     as a server does after answering; until then the saved one is a generation behind and the
     next process to open it rebuilds it.
 
+    ``publish(context)``, with an in-memory ``context``, receives the updated context as soon
+    as it is made, before the graph store is written (a server answers searches from it while
+    the write goes on; if the write fails, the graph and the saved context stay a generation
+    behind it and the caller should go back to its old context).
+
     Raises what ``index_graph`` raises (``WalkError`` for a bad root, ``StoreError``)."""
     started = time.perf_counter()
     options = options if options is not None else IndexOptions()
     search = search if search is not None else SearchOptions()
-    graph, delta = index_graph(root, options, progress)
+    embedder, why = _embedder(search) if search.enabled else (None, None)
+    early: list[tuple[RetrievalContext, SearchStats]] = []
+
+    def before_write(delta: GraphDelta) -> None:
+        if context is None or context.generation != delta.generation_before:
+            return
+        if embedder is not None and context.dense is None:
+            return
+        from indexer.search.dense import DenseIndexError
+
+        try:
+            early.append(context.apply(delta.files, delta.generation, embedder=embedder, progress=progress))
+        except DenseIndexError as exc:
+            log.info("the dense index cannot be updated (%s); building the search indexes afresh", exc)
+            return
+        if publish is not None:
+            publish(early[0][0])
+
+    graph, delta = index_graph(root, options, progress, before_write if search.enabled and publish else None)
     report = UpdateReport(graph)
     if not search.enabled:
         report.seconds = round(time.perf_counter() - started, 3)
         return report, None
     root = Path(graph.root)
     db_dir = index_dir(root, options.db_dir)
-    embedder, why = _embedder(search)
     if why:
         report.notes.append(why)
-    new, stats = _update_search(root, db_dir, options, delta, context, embedder, progress)
+    if early and early[0][0].generation == delta.generation:
+        new, stats = early[0]
+    else:
+        new, stats = _update_search(root, db_dir, options, delta, context, embedder, progress)
     report.costs = {"graph": graph.seconds, **stats.seconds}
     saved = 0.0
     if stats.mode == "unchanged":

@@ -75,7 +75,8 @@ def schema_text() -> str:
               "(pkg/core.py::Engine.run). Lines are 1-based and inclusive.",
               "", "## Bookkeeping labels (not code)",
               "- Meta (embedded store): the index's own records, one node per key with properties key and "
-              "value (schema_version, generation), no kind, no relationships. MATCH (n) sees them too; "
+              "value (schema_version, generation, compact_base_bytes), no kind, no relationships. "
+              "MATCH (n) sees them too; "
               "to see code only, say WHERE n.kind IS NOT NULL (on both backends). Read them with "
               "MATCH (m:Meta) RETURN m.key, m.value. The stats named query and index_status count code only.",
               "- RepolensNode (Neo4j): a second label on every node of the graph above, with a repo property, "

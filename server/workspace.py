@@ -254,36 +254,57 @@ class Repo:
     def reindex(self, progress: Callable[[str, int, int], None] | None = None, rebuild: bool = False,
                 paths: Iterable[str] | None = None) -> UpdateReport:
         """Bring the index up to date (incrementally unless ``rebuild``): the graph and the
-        search indexes together (``indexer.update``), updating the context held in memory;
-        readers wait meanwhile and then see the new index whole. ``paths`` (what a watcher saw
-        change) is a hint only: every file is checked."""
+        search indexes together (``indexer.update``), updating the context held in memory.
+        Searches wait until the new search context is made and use it from then on, while the
+        graph store is written; graph queries wait for the write and then see the new graph
+        whole. ``paths`` (what a watcher saw change) is a hint only: every file is checked."""
         from indexer.update import SearchOptions, update_index
 
-        with self._context_lock, self._lock:
-            self.activity = "full rebuild" if rebuild else "incremental re-index"
-            self._close_readers(keep_context=True)
-            try:
-                if self._pool is None:
-                    self._pool = WorkerPool(min(os.cpu_count() or 1, 8))
-                if self.embed and self._embedder is None:
-                    from indexer.search.dense import Embedder, dense_available
+        self._context_lock.acquire()
+        holding = True
 
-                    if dense_available()[0]:
-                        self._embedder = Embedder()  # kept, so the model loads once per server
-                report, context = update_index(
-                    self.root, IndexOptions(db_dir=self.db_dir, store=self.config, rebuild=rebuild, pool=self._pool),
-                    SearchOptions(dense=self.embed, embedder=self._embedder),
-                    context=None if rebuild else self._context, progress=progress, save=False)
-                self._context = context
-                if context is not None and report.search is not None and report.search["mode"] != "unchanged":
-                    self._saver.save(context, self.db_dir, report.costs)
-            finally:
+        def publish(context: RetrievalContext) -> None:
+            # searches see the update now; the graph store is written after, under _lock
+            nonlocal holding
+            self._context = context
+            if holding:
+                holding = False
+                self._context_lock.release()
+
+        try:
+            with self._lock:
+                self.activity = "full rebuild" if rebuild else "incremental re-index"
                 self._close_readers(keep_context=True)
-                self.activity = ""
-                with self._scan_lock:  # the files are checked against the new record from now on
-                    self._scan = self._compared = None
-                    self._recorded_at = self._unknown_until = 0.0
-            return report
+                before = self._context
+                try:
+                    if self._pool is None:
+                        self._pool = WorkerPool(min(os.cpu_count() or 1, 8))
+                    if self.embed and self._embedder is None:
+                        from indexer.search.dense import Embedder, dense_available
+
+                        if dense_available()[0]:
+                            self._embedder = Embedder()  # kept, so the model loads once per server
+                    report, context = update_index(
+                        self.root,
+                        IndexOptions(db_dir=self.db_dir, store=self.config, rebuild=rebuild, pool=self._pool),
+                        SearchOptions(dense=self.embed, embedder=self._embedder),
+                        context=None if rebuild else before, progress=progress, save=False, publish=publish)
+                    self._context = context
+                    if context is not None and report.search is not None and report.search["mode"] != "unchanged":
+                        self._saver.save(context, self.db_dir, report.costs)
+                except BaseException:
+                    self._context = before  # the graph was not written: searches go back with it
+                    raise
+                finally:
+                    self._close_readers(keep_context=True)
+                    self.activity = ""
+                    with self._scan_lock:  # the files are checked against the new record from now on
+                        self._scan = self._compared = None
+                        self._recorded_at = self._unknown_until = 0.0
+                return report
+        finally:
+            if holding:
+                self._context_lock.release()
 
     def close(self) -> None:
         self._saver.flush()

@@ -145,3 +145,36 @@ def _kuzu():  # type: ignore[no-untyped-def]
     from indexer.store.config import StoreConfig
 
     return StoreConfig()
+
+
+def test_an_update_publishes_the_search_context_before_the_graph_is_written(tmp_path: Path) -> None:
+    from indexer.state import IndexState
+
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    db = tmp_path / "db"
+    options = IndexOptions(db_dir=db)
+    _, context = update_index(root, options, SearchOptions(dense=False))
+    assert context is not None
+    edits(root)[0][1]()  # type: ignore[operator]
+    seen: list[tuple[int, int, int]] = []
+
+    def publish(new: RetrievalContext) -> None:
+        state = IndexState(db / "state.sqlite", read_only=True)
+        try:
+            recorded = int(state.get_meta("generation", 0))
+        finally:
+            state.close()
+        seen.append((new.generation, recorded, int(saved_generation(db) or 0)))
+
+    report, updated = update_index(root, options, SearchOptions(dense=False), context=context, publish=publish)
+    assert updated is not None and report.search is not None and report.search["mode"] == "incremental"
+    # published once, a generation ahead of the graph and of the saved context, which follow
+    assert seen == [(context.generation + 1, context.generation, context.generation)]
+    assert updated.generation == context.generation + 1 == saved_generation(db)
+    assert_same(updated, fresh_context(root, tmp_path, dense=False))
+    # nothing to publish when nothing is in memory, or for a full rebuild
+    edits(root)[1][1]()  # type: ignore[operator]
+    update_index(root, options, SearchOptions(dense=False), publish=publish)
+    update_index(root, IndexOptions(db_dir=db, rebuild=True), SearchOptions(dense=False), context=updated,
+                 publish=publish)
+    assert len(seen) == 1

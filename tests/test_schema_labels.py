@@ -39,7 +39,7 @@ def test_every_label_of_a_kuzu_index_is_documented_and_counts_are_of_code(tmp_pa
         assert set(per_label) <= documented_labels()
 
         meta = dict(store.query("MATCH (m:Meta) RETURN m.key, m.value").rows)  # as the schema says
-        assert set(meta) == {"schema_version", "generation"}
+        assert set(meta) == {"schema_version", "generation", "compact_base_bytes"}
         assert per_label["Meta"] == len(meta)
 
         code = sum(per_label.values()) - per_label["Meta"]
