@@ -531,14 +531,14 @@ def _open_state(db_dir: Path, config: StoreConfig,
             store = None
         if state is not None:
             state.close()
-        stale = [state_path]
+        if state_path.is_dir():
+            shutil.rmtree(state_path)
+        else:
+            state_path.unlink(missing_ok=True)
         if config.backend == "kuzu":  # a server-side graph is replaced by replace_all instead
-            stale += [graph_path, db_dir / f"{GRAPH_FILE}.wal"]
-        for p in stale:
-            if p.is_dir():
-                shutil.rmtree(p)
-            elif p.exists():
-                p.unlink()
+            from indexer.store.kuzu_store import remove_database
+
+            remove_database(graph_path)
         state = IndexState(state_path)
     return state, reason, store
 

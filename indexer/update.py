@@ -79,22 +79,17 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     options = options if options is not None else IndexOptions()
     search = search if search is not None else SearchOptions()
     embedder, why = _embedder(search) if search.enabled else (None, None)
-    early: list[tuple[RetrievalContext, SearchStats]] = []
+    early: tuple[RetrievalContext, SearchStats] | None = None
+    tried = False
 
     def before_write(delta: GraphDelta) -> None:
+        nonlocal early, tried
         if context is None or context.generation != delta.generation_before:
             return
-        if embedder is not None and context.dense is None:
-            return
-        from indexer.search.dense import DenseIndexError
-
-        try:
-            early.append(context.apply(delta.files, delta.generation, embedder=embedder, progress=progress))
-        except DenseIndexError as exc:
-            log.info("the dense index cannot be updated (%s); building the search indexes afresh", exc)
-            return
-        if publish is not None:
-            publish(early[0][0])
+        tried = True
+        early = _apply(context, delta, embedder, progress)
+        if early is not None and publish is not None:
+            publish(early[0])
 
     graph, delta = index_graph(root, options, progress, before_write if search.enabled and publish else None)
     report = UpdateReport(graph)
@@ -105,10 +100,10 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     db_dir = index_dir(root, options.db_dir)
     if why:
         report.notes.append(why)
-    if early and early[0][0].generation == delta.generation:
-        new, stats = early[0]
-    else:
-        new, stats = _update_search(root, db_dir, options, delta, context, embedder, progress)
+    if early is not None:
+        new, stats = early
+    else:  # an in-memory context that could not be applied is not tried again
+        new, stats = _update_search(root, db_dir, options, delta, None if tried else context, embedder, progress)
     report.costs = {"graph": graph.seconds, **stats.seconds}
     saved = 0.0
     if stats.mode == "unchanged":
@@ -161,14 +156,9 @@ def _update_search(root: Path, db_dir: Path, options: IndexOptions, delta: Graph
         except (FileNotFoundError, ValueError, EOFError, OSError) as exc:
             log.info("the saved search indexes cannot be updated (%s); building them afresh", exc)
     if prior is not None and not delta.full:
-        wants_dense = embedder is not None
-        if not wants_dense or prior.dense is not None:
-            from indexer.search.dense import DenseIndexError
-
-            try:
-                return prior.apply(delta.files, delta.generation, embedder=embedder, progress=progress)
-            except DenseIndexError as exc:
-                log.info("the dense index cannot be updated (%s); building the search indexes afresh", exc)
+        applied = _apply(prior, delta, embedder, progress)
+        if applied is not None:
+            return applied
     config = options.store or load_config(root)
     state = IndexState(db_dir / config.state_name(), read_only=True)
     try:
@@ -176,6 +166,21 @@ def _update_search(root: Path, db_dir: Path, options: IndexOptions, delta: Graph
     finally:
         state.close()
     return RetrievalContext.build(root, files, generation=delta.generation, embedder=embedder, progress=progress)
+
+
+def _apply(prior: RetrievalContext, delta: GraphDelta, embedder: Any,
+           progress: Progress | None) -> tuple[RetrievalContext, SearchStats] | None:
+    """``prior`` (at ``delta.generation_before``) with ``delta`` applied; None when it cannot
+    serve: a dense index is wanted and it has none, or its dense index cannot be updated."""
+    if embedder is not None and prior.dense is None:
+        return None
+    from indexer.search.dense import DenseIndexError
+
+    try:
+        return prior.apply(delta.files, delta.generation, embedder=embedder, progress=progress)
+    except DenseIndexError as exc:
+        log.info("the dense index cannot be updated (%s); building the search indexes afresh", exc)
+        return None
 
 
 def _embedder(search: SearchOptions) -> tuple[Any, str | None]:

@@ -88,10 +88,14 @@ def _node_table(nodes: Sequence[Node]) -> pa.Table:
     })
 
 
-def _remove_database(path: Path, *, keep_main: bool = False) -> None:
+def _wal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def remove_database(path: Path, *, keep_main: bool = False) -> None:
     """Delete a Kùzu database's files: its write-ahead log and, unless ``keep_main``, the
     database itself (a file, or a directory in older layouts)."""
-    for p in ([] if keep_main else [path]) + [path.with_name(path.name + ".wal")]:
+    for p in ([] if keep_main else [path]) + [_wal_path(path)]:
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
@@ -287,7 +291,7 @@ class KuzuStore:
         graph = self.dump()
         meta = {row[0]: row[1] for row in self._fetch(f"MATCH (m:{_META_TABLE}) RETURN m.key, m.value")}
         fresh_path = self.path.with_name(f".{self.path.name}.compact")
-        _remove_database(fresh_path)
+        remove_database(fresh_path)
         try:
             with KuzuStore(fresh_path) as fresh:
                 fresh.replace_all(graph.nodes, graph.edges)
@@ -295,10 +299,10 @@ class KuzuStore:
                     if key != _COMPACT_BASE_KEY:
                         fresh.set_meta(key, value)
             self.close()
-            _remove_database(self.path, keep_main=True)
+            remove_database(self.path, keep_main=True)
             os.replace(fresh_path, self.path)
         finally:
-            _remove_database(fresh_path)
+            remove_database(fresh_path)
         self._db = kuzu.Database(str(self.path))
         self._conn = kuzu.Connection(self._db)
         compacted = self._file_bytes()
@@ -308,8 +312,7 @@ class KuzuStore:
         return True
 
     def _file_bytes(self) -> int:
-        return sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + ".wal"))
-                   if p.is_file())
+        return sum(p.stat().st_size for p in (self.path, _wal_path(self.path)) if p.is_file())
 
     def __enter__(self) -> KuzuStore:
         return self
@@ -451,12 +454,11 @@ class KuzuStore:
                 + ", ".join(f"n.{c}" for c in columns), {"ids": [n.id for n in group]})}
             by_change: dict[tuple[str, ...], list[dict[str, object]]] = defaultdict(list)
             for node in group:
-                new = [_cell(getattr(node, c)) for c in columns]
+                new = {c: _cell(getattr(node, c)) for c in columns}
                 old = stored.get(node.id)
-                changed = tuple(c for c, a, b in zip(columns, new, old or [None] * len(columns), strict=True)
-                                if old is None or a != b)
+                changed = tuple(c for n, c in enumerate(columns) if old is None or new[c] != old[n])
                 if changed:
-                    by_change[changed].append({"id": node.id, **{c: _cell(getattr(node, c)) for c in changed}})
+                    by_change[changed].append({"id": node.id, **{c: new[c] for c in changed}})
             for changed, rows in by_change.items():
                 # A column that is null in every row arrives untyped (as STRING): cast the integers.
                 assignments = ", ".join(f"n.{c} = CAST(r.{c} AS INT64)" if c in _INT_COLUMNS else f"n.{c} = r.{c}"
