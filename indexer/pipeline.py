@@ -44,6 +44,7 @@ from indexer.walk import (
     WalkOptions,
     content_hash,
     read_source,
+    walk_changed,
     walk_repository,
 )
 from indexer.workers import WorkerPool, extract_in_workers, extract_one
@@ -73,6 +74,11 @@ class IndexOptions:
     """Worker processes that outlive this run (a server's): every changed file is extracted
     in them, however few. Without one, a run starts its own for many files and extracts a
     few in-process, within the per-file budgets."""
+    changed: tuple[str, ...] | None = None
+    """The only files that can have changed since the last run, repository-relative, as a
+    watcher's file events name them: the run then looks at these alone instead of walking the
+    tree (``walk_changed``), unless they include one it cannot judge so (a new file, a
+    directory, an ignore file), when it walks as usual. None: anything may have changed."""
 
 
 @dataclass(slots=True)
@@ -95,7 +101,11 @@ class IndexReport:
     rebuild_reason: str | None = None
     backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds spent per stage: walk, read, parse, resolve, store (and compact, when it ran)."""
+    """Seconds spent per stage: walk, open (the state and store), read, parse, resolve, store (and
+    compact, when it ran)."""
+    walk: str = "tree"
+    """How the files were found: ``tree`` (every directory listed) or ``events`` (only the files
+    a watcher named looked at, see ``IndexOptions.changed``)."""
     compacted: bool = False
     """The embedded graph database was rewritten into a new file, having grown with updates."""
 
@@ -219,16 +229,16 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
     # granularity of them; readers hash such files rather than trust their stat (git's "racily clean").
     stats_at_ns = time.time_ns()
     walk = WalkOptions(max_file_bytes=options.max_file_bytes, extra_ignores=options.extra_ignores)
-    files = source_files(root, index_dir(root, options.db_dir), walk)
     db_dir = index_dir(root, options.db_dir)
+    files = source_files(root, db_dir, walk) if options.changed is None or options.rebuild else None
     _make_index_dir(db_dir)
-    report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", files=len(files),
-                         timings=clock.laps)
+    report = IndexReport(root=str(root), db_dir=str(db_dir), mode="incremental", timings=clock.laps)
     clock.lap("walk")
 
     config = options.store or load_config(root)
     report.backend = config.describe()
     state, reason, store = _open_state(db_dir, config, options.rebuild)
+    clock.lap("open")
     try:
         if reason:
             report.rebuild_reason = reason
@@ -239,6 +249,15 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
         old_hashes = state.hashes()
         walk_meta = {"max_file_bytes": walk.max_file_bytes, "extra_ignores": list(walk.extra_ignores)}
         trusted = state.stats() if state.get_meta("walk") == walk_meta else {}
+        if files is None:
+            assert options.changed is not None
+            files = walk_changed(root, trusted, options.changed, languages_by_extension()) if trusted else None
+            if files is None:
+                files = source_files(root, db_dir, walk)
+            else:
+                report.walk = "events"
+        report.files = len(files)
+        clock.lap("walk")
         racy_after = int(state.get_meta("stats_at_ns", 0)) - RACY_NS
         current: dict[str, WalkedFile] = {f.path: f for f in files}
         hashes: dict[str, str] = {}
@@ -304,7 +323,8 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
             old_interfaces = state.interfaces()
             moved = set(deleted) | {p for p in changed if p not in old_hashes} | {
                 p for p in changed if p in old_hashes and old_interfaces.get(p) != _interface(new_facts[p])}
-            dependents = {p for p, touched in state.touched() if p in current and moved.intersection(touched)}
+            dependents = ({p for p, touched in state.touched() if p in current and moved.intersection(touched)}
+                          if moved else set())
             to_resolve = sorted(set(changed) | dependents)
         report.resolved = len(to_resolve)
 
@@ -471,14 +491,11 @@ def _diff(state: IndexState, graphs: dict[str, FileGraph], deleted: list[str],
 
     # symbols are shared: one exists while any file points at it
     touched_paths = set(graphs) | set(deleted)
-    keep: set[str] = set()
-    old_symbols: set[str] = set()
-    for path, symbols in state.symbols():
-        if path in touched_paths:
-            old_symbols.update(symbols)
-        else:
-            keep.update(symbols)
+    old_symbols = {s for _, symbols in state.symbols(touched_paths) for s in symbols}
     fresh = {s.id for g in graphs.values() for s in g.symbols}
+    # whether another file still points at a symbol matters only for those that came or went
+    keep = ({s for path, symbols in state.symbols() if path not in touched_paths for s in symbols}
+            if old_symbols != fresh else set())
     for sid in old_symbols | fresh:
         if sid in keep or sid in fresh:
             new_nodes[sid] = _symbol_node(sid)

@@ -163,8 +163,14 @@ class IndexState:
         for path, blob in self.db.execute("SELECT path, touched FROM files"):
             yield path, marshal.loads(blob)
 
-    def symbols(self) -> Iterator[tuple[str, list[str]]]:
-        for path, blob in self.db.execute("SELECT path, symbols FROM files"):
+    def symbols(self, paths: Iterable[str] | None = None) -> Iterator[tuple[str, list[str]]]:
+        """The symbols each file points at: of every file, or of ``paths``."""
+        if paths is None:
+            rows: Iterable[tuple[str, bytes]] = self.db.execute("SELECT path, symbols FROM files")
+        else:
+            rows = (row for path in paths
+                    for row in self.db.execute("SELECT path, symbols FROM files WHERE path = ?", (path,)))
+        for path, blob in rows:
             yield path, marshal.loads(blob)
 
     def write(self, records: Iterable[FileRecord], deleted: Iterable[str], meta: dict[str, Any],

@@ -65,9 +65,10 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     """Index ``root`` (incrementally unless ``options.rebuild``) and bring its search indexes
     along; returns the report and the new context (None when ``search.enabled`` is off).
     ``context`` is the caller's in-memory context, if it holds one: it is left as it is.
-    Without ``save`` the caller saves the context (``context.save(db_dir, report.costs)``),
-    as a server does after answering; until then the saved one is a generation behind and the
-    next process to open it rebuilds it.
+    Without ``save`` the caller saves the context (``context.save(db_dir, report.costs)``, or
+    only ``context.mark`` when the search mode is ``unchanged``), as a server does after
+    answering; until then the saved one is a generation behind and the next process to open
+    it rebuilds it.
 
     ``publish(context)``, with an in-memory ``context``, receives the updated context as soon
     as it is made, before the graph store is written (a server answers searches from it while
@@ -106,7 +107,7 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
         new, stats = _update_search(root, db_dir, options, delta, None if tried else context, embedder, progress)
     report.costs = {"graph": graph.seconds, **stats.seconds}
     saved = 0.0
-    if stats.mode == "unchanged":
+    if save and stats.mode == "unchanged":
         new.mark(db_dir, report.costs)
     elif save:
         saved = new.save(db_dir, report.costs)

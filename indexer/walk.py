@@ -195,6 +195,42 @@ def walk_repository(
     return iter(files)
 
 
+def walk_changed(
+    root: Path,
+    recorded: Mapping[str, tuple[int, int, int, int]],
+    changed: Iterable[str],
+    languages_by_extension: Mapping[str, str],
+) -> list[WalkedFile] | None:
+    """What ``walk_repository`` would return, when only the files ``changed`` (repository-
+    relative and ``/``-separated, as a watcher's file events name them) can differ from
+    ``recorded`` (each file of the last walk with its ``stat_key``): found by looking at those
+    alone. None when that cannot be told without a walk: a changed path that exists and is no
+    recorded regular file (a new file, which the ignore rules may leave out; a directory; a
+    symbolic link), a directory that went away, an ignore file or a virtualenv marker."""
+    real_root = os.path.realpath(root)
+    files = dict(recorded)
+    for rel in sorted(set(changed)):
+        name = rel.rsplit("/", 1)[-1]
+        if name in (".gitignore", VIRTUALENV_MARKER) or rel == ".git/info/exclude":
+            return None
+        try:
+            st = os.lstat(os.path.join(real_root, *rel.split("/")))
+        except FileNotFoundError:
+            if files.pop(rel, None) is None and any(path.startswith(rel + "/") for path in files):
+                return None  # a directory gone with what it held
+            continue  # a file gone, or one that came and went (an editor's temporary file)
+        except OSError:
+            return None
+        if rel not in files or not stat.S_ISREG(st.st_mode):
+            return None
+        files[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    languages = {k.lower(): v for k, v in languages_by_extension.items()}
+    return [WalkedFile(path=path, abspath=os.path.join(real_root, *path.split("/")), size=key[0],
+                       language=languages.get(os.path.splitext(path)[1].lower()), mtime_ns=key[1], ctime_ns=key[2],
+                       inode=key[3])
+            for path, key in sorted(files.items())]
+
+
 def _walk(
     real_root: str,
     languages: Mapping[str, str],

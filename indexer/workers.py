@@ -113,6 +113,12 @@ class WorkerPool:
         self.limits = limits
         self._workers: list[_Worker] = []
 
+    def warm(self) -> None:
+        """Start a worker now, if none runs, so that the first file to extract does not wait
+        for a process to start (a server calls this when it makes its pool)."""
+        if not self._workers:
+            self._workers.append(_Worker(self.limits))
+
     def __enter__(self) -> WorkerPool:
         return self
 

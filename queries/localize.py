@@ -28,7 +28,6 @@ import numpy as np
 from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
 from indexer.search.lexical import term_counts
-from indexer.search.units import is_test_path, is_vendored_path
 from queries.retrieval.mentions import find_mentions
 
 SIGNALS = ("mention", "lexical", "dense", "graph")
@@ -149,7 +148,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         personal[seeds] = fused[seeds]
         personal /= personal.sum()
         rank = personal.copy()
-        walk = ctx.adjacency.T.tocsr()
+        walk = ctx.walk
         for _ in range(options.ppr_iterations):
             rank = options.ppr_alpha * personal + (1 - options.ppr_alpha) * (walk @ rank)
         rank[seeds] = 0.0  # a seed's own weight is already counted; keep what spread to others
@@ -157,8 +156,8 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         fused[top] += options.weights.get("graph", 0.5) / (options.rrf_k + ranks)
         signal_rank["graph"] = dict(zip(top.tolist(), ranks.tolist(), strict=True))
 
-    scale = np.array([options.vendor_penalty if is_vendored_path(p) else options.test_penalty if is_test_path(p)
-                      else 1.0 for p in meta.paths])
+    flags = ctx.flags
+    scale = np.where(flags.vendored, options.vendor_penalty, np.where(flags.test, options.test_penalty, 1.0))
     fused *= scale
 
     # files: their own unit plus their best member
@@ -172,8 +171,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     np.maximum.at(module_score, meta.top_of, unit_score)
 
     kinds = meta.kinds
-    is_file = np.array([k == NodeKind.FILE for k in kinds])
-    is_function = np.array([k in (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS) for k in kinds])
+    is_file, is_function = flags.file, flags.definition
     is_module = is_function & (meta.top_of == np.arange(n))
 
     file_order, _ = _ranks(np.where(is_file, file_score, 0.0), n)
@@ -199,7 +197,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         if kinds[i] != NodeKind.FILE and int(meta.file_of[i]) in file_place:
             out.append(f"in the file ranked {file_place[int(meta.file_of[i])]}")
         if scale[i] < 1.0:
-            out.append("vendored code, ranked lower" if is_vendored_path(meta.paths[i]) else "test code, ranked lower")
+            out.append("vendored code, ranked lower" if flags.vendored[i] else "test code, ranked lower")
         return tuple(dict.fromkeys(out))
 
     def hits(name: str, scores: np.ndarray, mask: np.ndarray, k: int,
@@ -207,7 +205,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         masked = np.where(mask, scores, 0.0)
         candidates = np.flatnonzero(masked > 0)
         # overloads and redefinitions share a name: they count, and are listed, once
-        totals[name] = len({(meta.paths[i], meta.qualnames[i]) for i in candidates.tolist()})
+        totals[name] = int(np.unique(flags.name[candidates]).size)
         top, _ = _ranks(masked, k * 3 + 10)
         out: list[Hit] = []
         seen: set[tuple[str, str]] = set()

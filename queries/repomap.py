@@ -55,7 +55,7 @@ class Schematic:
 
 
 def _pagerank(ctx: RetrievalContext, personal: np.ndarray, alpha: float = 0.15, iterations: int = 30) -> np.ndarray:
-    walk = ctx.adjacency.T.tocsr()
+    walk = ctx.walk
     rank = personal.copy()
     for _ in range(iterations):
         rank = alpha * personal + (1 - alpha) * (walk @ rank)

@@ -22,6 +22,7 @@ events here), and when watching fails, e.g. with the inotify watch limit reached
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -53,12 +54,16 @@ log = logging.getLogger(__name__)
 
 Snapshot = dict[str, StatKey]
 
-QUIET_MS = 100
+QUIET_MS = 50
 """Events quiet this long end a burst (``watchfiles`` looks every ``QUIET_MS``, so a re-index
-starts 100 to 200 ms after the last event). An atomic save takes well under a millisecond and a
+starts 50 to 100 ms after the last event). An atomic save takes well under a millisecond and a
 checkout writes its files back to back; formatters and code generators that write file after
-file leave gaps of a few to tens of milliseconds. 100 ms keeps those in one re-index and is
-still far below the seconds between an agent's edit and its next question."""
+file leave gaps of a few to tens of milliseconds (watchman settles after 20 ms). A burst split
+in two costs a second, incremental re-index; waiting longer delays every answer after a save."""
+VERIFY_SECONDS = 5.0
+"""After a re-index that looked only at the files events named, the tree is walked once this
+long after the last one (a burst of edits costs one walk): an event the operating system lost
+(an overflowing inotify queue) is caught then."""
 MAX_WAIT_MS = 2_000
 """A stream of events that never pauses for ``QUIET_MS`` is indexed this long after it began
 (then again, while it lasts): longer than a large checkout takes, short enough to stay fresh."""
@@ -197,6 +202,8 @@ class Watcher:
         self.repo = repo
         self.interval = interval
         self.reindexes = 0
+        self.verifications = 0
+        """Walks of the whole tree made after event-led re-indexes (not counted in ``reindexes``)."""
         self.relevant = RelevantChanges(repo)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"watch-{repo.name}", daemon=True)
@@ -259,25 +266,33 @@ class Watcher:
         return None
 
     def _follow(self, batches: Iterator[set[tuple[Change, str]]]) -> None:
-        """Re-index after every batch of relevant changes; the first batch is answered by a
-        catch-up re-index of everything (anything may have changed before watching began)."""
+        """Re-index after every batch of relevant changes, looking only at the files the events
+        name; the first batch is answered by a catch-up re-index of everything (anything may
+        have changed before watching began), and ``VERIFY_SECONDS`` after the last event-led
+        re-index a walk of the whole tree makes sure that no event was missed."""
         pending: set[str] | None = None  # None: anything may have changed
-        retry_at = 0.0
+        retry_at = verify_at = 0.0
         for changes in batches:
             if self._stop.is_set():  # the repository is about to be closed
                 return
             if pending is not None:
                 pending.update(rel for _, path in changes if (rel := self.relevant.relative(path)) is not None)
-                if not pending:
+                if not pending and not (verify_at and time.monotonic() >= verify_at):
                     continue
             if not changes and time.monotonic() < retry_at:
                 continue
             try:
-                self._reindex(pending)
+                if pending is None:
+                    self._reindex()
+                elif pending:
+                    self._reindex(pending)
+                else:
+                    self._verify()
             except Exception:  # a watcher must outlive one bad round (the disk full, a file vanishing)
                 log.exception("re-indexing %s failed; will retry", self.repo.root)
                 retry_at = time.monotonic() + RETRY_SECONDS
             else:
+                verify_at = time.monotonic() + VERIFY_SECONDS if pending else 0.0
                 pending, retry_at = set(), 0.0
 
     # -- polling --------------------------------------------------------------------------
@@ -304,6 +319,16 @@ class Watcher:
             except Exception:  # a watcher must outlive one bad round (a file vanishing mid-walk)
                 log.exception("re-indexing %s failed; will retry", self.repo.root)
 
+    def _verify(self) -> None:
+        """Walk the whole tree after event-led re-indexes, to catch what events missed; then,
+        the repository being quiet, settle the heap."""
+        report = self.repo.reindex()
+        self.verifications += 1
+        if report.graph.mode != "unchanged":
+            log.warning("%s: file events missed %d changed and %d deleted files; indexed now", self.repo.name,
+                        report.graph.added + report.graph.modified, report.graph.deleted)
+        settle_heap()
+
     def _reindex(self, paths: Iterable[str] | None = None) -> None:
         """Re-index incrementally. ``paths`` is what changed, repository-relative and
         ``/``-separated (a directory stands for what it held or holds, a ``.gitignore`` for the
@@ -320,6 +345,18 @@ def _differing(before: Snapshot, after: Snapshot) -> set[str]:
     return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
 
 
+def settle_heap() -> None:
+    """Collect garbage, then exempt what survives from later collections (``gc.freeze``). A
+    served repository's search indexes are hundreds of thousands of long-lived objects, and
+    every full collection walks them all: 0.1-0.2 s on sympy, a pause that lands in whatever
+    runs then, such as the re-index after a save. Objects frozen are still freed when nothing
+    refers to them; only cycles among them wait for the next settling, which unfreezes first.
+    Called when a server has loaded its indexes and when a watcher has been quiet a while."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def warm_up(repos: list[Repo]) -> threading.Thread:
     """Load every repository's store, search indexes and embedding model in the background,
     so the first real request does not pay for them."""
@@ -334,6 +371,7 @@ def warm_up(repos: list[Repo]) -> threading.Thread:
                     context.dense.scores("warm up")
             except Exception as exc:  # the request that needs it will report the problem
                 log.info("warm-up of %s skipped: %s", repo.name, exc)
+        settle_heap()
 
     thread = threading.Thread(target=work, name="warm-up", daemon=True)
     thread.start()

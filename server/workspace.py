@@ -257,7 +257,9 @@ class Repo:
         search indexes together (``indexer.update``), updating the context held in memory.
         Searches wait until the new search context is made and use it from then on, while the
         graph store is written; graph queries wait for the write and then see the new graph
-        whole. ``paths`` (what a watcher saw change) is a hint only: every file is checked."""
+        whole. ``paths`` (what a watcher saw change): only these files are looked at, not the
+        whole tree, unless one of them needs a walk to judge (``IndexOptions.changed``); the
+        watcher follows such runs with a full one (``Watcher``)."""
         from indexer.update import SearchOptions, update_index
 
         self._context_lock.acquire()
@@ -279,6 +281,7 @@ class Repo:
                 try:
                     if self._pool is None:
                         self._pool = WorkerPool(min(os.cpu_count() or 1, 8))
+                        self._pool.warm()
                     if self.embed and self._embedder is None:
                         from indexer.search.dense import Embedder, dense_available
 
@@ -286,12 +289,14 @@ class Repo:
                             self._embedder = Embedder()  # kept, so the model loads once per server
                     report, context = update_index(
                         self.root,
-                        IndexOptions(db_dir=self.db_dir, store=self.config, rebuild=rebuild, pool=self._pool),
+                        IndexOptions(db_dir=self.db_dir, store=self.config, rebuild=rebuild, pool=self._pool,
+                                     changed=None if paths is None else tuple(paths)),
                         SearchOptions(dense=self.embed, embedder=self._embedder),
                         context=None if rebuild else before, progress=progress, save=False, publish=publish)
                     self._context = context
-                    if context is not None and report.search is not None and report.search["mode"] != "unchanged":
-                        self._saver.save(context, self.db_dir, report.costs)
+                    if context is not None and report.search is not None:
+                        self._saver.save(context, self.db_dir, report.costs,
+                                         changed=report.search["mode"] != "unchanged")
                 except BaseException:
                     self._context = before  # the graph was not written: searches go back with it
                     raise
@@ -325,39 +330,66 @@ class Repo:
             self._context = None
 
 
-class ContextSaver:
-    """Saves a repository's search context after a re-index, in the background: the answers
-    that follow use the context in memory and need not wait for a write of tens of megabytes.
-    One save runs at a time and only the newest waiting context is saved."""
+SAVE_DELAY_SECONDS = 2.0
+"""A re-indexed search context is saved once no newer one has come for this long."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wanted: tuple[RetrievalContext, Path, dict[str, float]] | None = None
+
+class ContextSaver:
+    """Saves a repository's search context after a re-index, in the background, once the
+    repository has been quiet for ``delay`` seconds: the answers that follow an edit use the
+    context in memory and neither wait for a write of tens of megabytes nor share the processor
+    with it, and a burst of edits costs one save. One save runs at a time and only the newest
+    waiting context is saved (a context that only moved to a newer graph generation, its
+    content unchanged since the last one handed over, is only marked as matching it);
+    ``flush`` saves it at once."""
+
+    def __init__(self, delay: float = SAVE_DELAY_SECONDS) -> None:
+        self.delay = delay
+        self._changed = threading.Condition()
+        self._wanted: tuple[RetrievalContext, Path, dict[str, float], bool] | None = None
+        self._due = 0.0
+        self._hurry = False
         self._thread: threading.Thread | None = None
 
-    def save(self, context: RetrievalContext, db_dir: Path, costs: dict[str, float]) -> None:
-        with self._lock:
-            self._wanted = (context, db_dir, costs)
+    def save(self, context: RetrievalContext, db_dir: Path, costs: dict[str, float], changed: bool = True) -> None:
+        """Save ``context`` soon; ``changed`` False: its content equals the one handed over
+        before (a re-index that changed nothing), only its generation is newer."""
+        with self._changed:
+            # a content not yet written stays to be written, whatever comes after it
+            changed = changed or (self._wanted is not None and self._wanted[3])
+            self._wanted = (context, db_dir, costs, changed)
+            self._due = time.monotonic() + self.delay
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="save-context", daemon=True)
                 self._thread.start()
+            self._changed.notify_all()
 
     def flush(self) -> None:
-        """Wait for the saves under way to end."""
-        thread = self._thread
+        """Save what waits now, and wait for the saves under way to end."""
+        with self._changed:
+            self._hurry = True
+            self._changed.notify_all()
+            thread = self._thread
         if thread is not None:
             thread.join()
+        with self._changed:
+            self._hurry = False
 
     def _run(self) -> None:
         while True:
-            with self._lock:
+            with self._changed:
+                while self._wanted is not None and not self._hurry and (left := self._due - time.monotonic()) > 0:
+                    self._changed.wait(left)
                 wanted, self._wanted = self._wanted, None
                 if wanted is None:
                     self._thread = None
                     return
-            context, db_dir, costs = wanted
+            context, db_dir, costs, changed = wanted
             try:
-                context.save(db_dir, costs)
+                if changed:
+                    context.save(db_dir, costs)
+                else:
+                    context.mark(db_dir, costs)
             except OSError as exc:  # the next index run rebuilds what could not be saved
                 log.warning("saving the search indexes of %s failed: %s", db_dir, exc)
 

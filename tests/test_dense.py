@@ -4,12 +4,14 @@ faiss."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.model import NodeKind
@@ -371,3 +373,27 @@ def test_the_model_can_be_chosen_by_environment(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("REPOLENS_EMBED_MODEL", "")
     assert Embedder().model is None
     assert Embedder("some/model").model == "some/model"
+
+
+@needs_model
+def test_replace_equals_a_build_and_embeds_only_new_texts(repo: tuple[Path, Path], embedder: Embedder,
+                                                          tmp_path: Path) -> None:
+    units = units_of(*repo)
+    first, middle, last = units[0], units[len(units) // 2], units[-1]
+    edited = dataclasses.replace(middle, text=middle.text + "\n# zebra crossing handled here\n")
+    newcomer = dataclasses.replace(middle, id=middle.id + "_aardvark", text="def aardvark_walk(): pass")
+    changes = [("an edit (the same ids)", [], [edited], 1),
+               ("a unit added between others", [], [newcomer], 1),
+               ("units removed, one added, one edited", [first.id, last.id, "not/held.py"], [newcomer, edited], 0)]
+    with EmbeddingCache(tmp_path / "cache.sqlite") as cache:
+        index, _ = DenseIndex.build(units, embedder=embedder, cache=cache)
+        for what, remove, add, embeds in changes:
+            got, stats = index.replace(remove, add, embedder=embedder, cache=cache)
+            result = {u.id: u for u in units if u.id not in remove} | {u.id: u for u in add}
+            want, _ = DenseIndex.build(result.values(), embedder=embedder, cache=cache)
+            assert (got.ids, got.kinds, got.digests) == (want.ids, want.kinds, want.digests), what
+            assert np.array_equal(got.matrix(), want.matrix()), what
+            assert np.array_equal(got.scores(QUERY), want.scores(QUERY)), what
+            assert got.search(QUERY, k=5) == want.search(QUERY, k=5), what
+            assert stats.embedded == embeds, what  # the second time the cache has the new texts
+        assert index.matrix().shape[0] == len(units)  # the original is left as it was

@@ -240,3 +240,44 @@ def test_an_index_copied_from_another_checkout_takes_the_new_name(tmp_path: Path
         repo = next(n for n in a.dump().nodes if n.id == ".")
         assert repo.name == "second"
         assert a.dump() == b.dump()
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(root).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino)
+            for p in root.rglob("*") if p.is_file() and ".repolens" not in p.parts}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_a_run_told_what_changed_equals_fresh_without_a_walk(name: str, pyrepo: Path, tmp_path: Path,
+                                                            index_dump: IndexDump) -> None:
+    """As a watcher runs it: only the changed paths are named (``IndexOptions.changed``). It
+    looks at them alone when they are files it indexed or that went away, and walks the tree
+    when one is new (the ignore rules decide whether it counts) or an ignore file."""
+    scenario = SCENARIOS[name]
+    _prepare(pyrepo, scenario)
+    index_dump(pyrepo, tmp_path / "db")
+    before = _tree(pyrepo)
+    scenario.edit(pyrepo)
+    after = _tree(pyrepo)
+    changed = tuple(sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p)))
+    report, incremental = index_dump(pyrepo, tmp_path / "db", changed=changed)
+    _, fresh = index_dump(pyrepo, tmp_path / "fresh")
+    assert_same_graph(incremental, fresh, name)
+    assert_edit_shows(incremental, scenario)
+    needs_walk = any(p not in before or p.endswith(".gitignore") for p in changed)
+    assert report.walk == ("tree" if needs_walk else "events"), (name, changed)
+
+
+def test_a_run_told_what_changed_sees_nothing_else(pyrepo: Path, tmp_path: Path, index_dump: IndexDump) -> None:
+    """The contract the watcher relies on and checks with a walk soon after: a change not
+    named is not looked at; a file named but unchanged costs a stat."""
+    index_dump(pyrepo, tmp_path / "db")
+    SCENARIOS["change_a_function_body"].edit(pyrepo)
+    report, _ = index_dump(pyrepo, tmp_path / "db", changed=("pkg/core.py", "pkg/.util.py.swp"))
+    assert (report.walk, report.mode, report.parsed) == ("events", "unchanged", 0)
+    report, dump = index_dump(pyrepo, tmp_path / "db")
+    assert (report.walk, report.mode, report.parsed) == ("tree", "incremental", 1)
+    assert_edit_shows(dump, SCENARIOS["change_a_function_body"])
+    (pyrepo / "pkg" / "sub").rename(tmp_path / "sub")  # a directory gone: named as itself
+    report, _ = index_dump(pyrepo, tmp_path / "db", changed=("pkg/sub",))
+    assert (report.walk, report.deleted) == ("tree", 3)  # the three files it held

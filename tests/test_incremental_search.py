@@ -30,6 +30,8 @@ def assert_same(got: RetrievalContext, fresh: RetrievalContext) -> None:
     assert a.starts == b.starts and a.ends == b.ends and a.signatures == b.signatures and a.docs == b.docs
     assert np.array_equal(a.file_of, b.file_of) and np.array_equal(a.top_of, b.top_of)
     assert got.adjacency.shape == fresh.adjacency.shape and (got.adjacency != fresh.adjacency).nnz == 0
+    assert (got.walk != fresh.walk).nnz == 0
+    assert all(np.array_equal(x, y) for x, y in zip(got.flags, fresh.flags, strict=True))
     assert got.lexical.ids == fresh.lexical.ids and got.lexical.vocabulary == fresh.lexical.vocabulary
     assert (got.lexical._counts != fresh.lexical._counts).nnz == 0
     for part in TABLE_PARTS:
@@ -68,6 +70,14 @@ def edits(root: Path) -> list[tuple[str, object]]:
     def body() -> None:
         core.write_text(core.read_text().replace('return "1.0"', 'return "1.0" + "-zebra"'))
 
+    def insert() -> None:  # a new method: the units below it move down, ids come and stay
+        pause = "    def pause(self):\n        return self.stop()\n\n"
+        core.write_text(core.read_text().replace("    def stop(self):", pause + "    def stop(self):"))
+
+    def calls() -> None:  # the same units with another call: the edges change, not the ids
+        run = '        self._log("run")'
+        core.write_text(core.read_text().replace(run, run + "\n        self.pause()"))
+
     def add() -> None:
         (root / "pkg" / "zebra.py").write_text(
             '"""Zebra counting."""\n\nfrom pkg.core import Engine\n\n\n'
@@ -83,7 +93,7 @@ def edits(root: Path) -> list[tuple[str, object]]:
         (root / "pkg" / "zebra.py").rename(root / "pkg" / "stripes.py")
 
     return [("edit a function body", body), ("add a file", add), ("rename a called function", interface),
-            ("delete a file", delete), ("rename a file", rename)]
+            ("delete a file", delete), ("rename a file", rename), ("add a method", insert), ("add a call", calls)]
 
 
 @pytest.mark.parametrize("dense", [False, True], ids=["lexical", "dense"])
@@ -178,3 +188,29 @@ def test_an_update_publishes_the_search_context_before_the_graph_is_written(tmp_
     update_index(root, IndexOptions(db_dir=db, rebuild=True), SearchOptions(dense=False), context=updated,
                  publish=publish)
     assert len(seen) == 1
+
+
+def test_a_server_saves_its_newest_context_once_quiet(tmp_path: Path) -> None:
+    """A server saves its context in the background once re-indexes have been quiet for a
+    while; a re-index that changes nothing after one that did must not lose the latter's
+    content, only move the saved context to the newer generation."""
+    from server.workspace import Repo
+
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    repo = Repo.open(root, embed=False)
+    repo._saver.delay = 0.5
+    try:
+        repo.reindex()
+        repo.context()
+        edits(root)[0][1]()  # type: ignore[operator]
+        first = repo.reindex()
+        second = repo.reindex()  # nothing changed since
+        assert first.search is not None and second.search is not None
+        assert (first.search["mode"], second.search["mode"]) == ("incremental", "unchanged")
+        held = repo.context()
+        assert saved_generation(repo.db_dir) != held.generation  # not yet: the saver waits for quiet
+        repo._saver.flush()
+        assert saved_generation(repo.db_dir) == held.generation
+        assert_same(load_context(root, repo.db_dir, dense=False), fresh_context(root, tmp_path, dense=False))
+    finally:
+        repo.close()

@@ -3,6 +3,7 @@ deterministic ties and the saved index."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
@@ -202,3 +203,26 @@ def test_load_refuses_other_versions(tmp_path: Path, index: LexicalIndex) -> Non
     meta.write_text(text.replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 0'), encoding="utf-8")
     with pytest.raises(ValueError, match="format version"):
         LexicalIndex.load(tmp_path)
+
+
+def _changes(units: list[CodeUnit]) -> list[tuple[str, list[str], list[CodeUnit]]]:
+    """(what, ids removed, units added or replacing) for ``replace``, from the fixture's units."""
+    first, middle, last = units[0], units[len(units) // 2], units[-1]
+    edited = dataclasses.replace(middle, text=middle.text + "\n# zebra crossing handled here\n")
+    newcomer = dataclasses.replace(middle, id=middle.id + "_aardvark", text="def aardvark_walk(): pass")
+    return [("an edit (the same ids)", [], [edited]),
+            ("a unit added between others", [], [newcomer]),
+            ("units removed, one added, one edited", [first.id, last.id], [newcomer, edited])]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_replace_equals_a_build_of_the_result(units: list[CodeUnit], index: LexicalIndex, case: int) -> None:
+    what, remove, add = _changes(units)[case]
+    result = {u.id: u for u in units if u.id not in remove} | {u.id: u for u in add}
+    got, want = index.replace(remove, add), LexicalIndex.build(result.values())
+    assert got.ids == want.ids and got.kinds == want.kinds and got.vocabulary == want.vocabulary, what
+    assert got._counts.has_sorted_indices and (got._counts != want._counts).nnz == 0, what
+    for query in ("zebra crossing", "aardvark", "redirect target", "resolve_redirects"):
+        assert np.array_equal(got.scores(query), want.scores(query)), (what, query)
+    assert "zebra" not in index.vocabulary  # the original is left as it was
+    assert ("zebra" in got.vocabulary) == any("zebra" in u.text for u in add), what

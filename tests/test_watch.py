@@ -345,3 +345,35 @@ def test_which_events_count(pyrepo: Path) -> None:
                         (Change.added, "pkg/empty"), (Change.modified, "pkg/sub"), (Change.deleted, "notes.txt")]:
         assert not counts(change, rel), (change, rel)
     assert not relevant(Change.modified, str(pyrepo.parent / "elsewhere.py"))
+
+
+def test_event_led_reindexes_look_at_named_files_and_a_walk_follows(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-index after events looks only at the files they name (no walk of the tree); a
+    walk soon after catches a change whose event was lost (an overflowing inotify queue)."""
+    monkeypatch.setattr("server.watch.VERIFY_SECONDS", 0.3)
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    repo = Repo.open(root, embed=False)
+    repo.reindex()
+    watcher = Watcher(repo)
+    util, paths = root / "pkg" / "util.py", root / "pkg" / "paths.py"
+    seen: list[set[str]] = []
+
+    def batches() -> Iterator[set[tuple[Change, str]]]:
+        yield set()  # watching has begun: answered by a catch-up of everything
+        append(util, "\n\ndef named_by_an_event():\n    return 1\n")
+        append(paths, "\n\ndef event_lost():\n    return 2\n")
+        yield {(Change.modified, str(util))}
+        seen.append(indexed(repo))
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while watcher.verifications == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            yield set()
+
+    try:
+        watcher._follow(batches())
+        assert "pkg/util.py::named_by_an_event" in seen[0] and "pkg/paths.py::event_lost" not in seen[0]
+        assert (watcher.reindexes, watcher.verifications) == (2, 1)
+        assert "pkg/paths.py::event_lost" in indexed(repo)
+    finally:
+        repo.close()

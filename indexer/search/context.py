@@ -32,7 +32,7 @@ from indexer.model import Edge, EdgeKind, Node, NodeKind
 from indexer.search import lexical
 from indexer.search.mark import CONTEXT_VERSION, RETRIEVAL_DIR, remove_mark, saved_generation, write_atomic, write_mark
 from indexer.search.symbols import SymbolTable
-from indexer.search.units import UNIT_KINDS, CodeUnit, embedded_unit, file_units
+from indexer.search.units import UNIT_KINDS, CodeUnit, embedded_unit, file_units, is_test_path, is_vendored_path
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,21 @@ class SearchStats:
     """Per part: units, lexical, dense, graph (adjacency and symbols), save."""
 
 
+class UnitFlags(NamedTuple):
+    """Per-unit boolean arrays that every query needs, computed once per context."""
+
+    file: np.ndarray
+    """The unit is a file summary."""
+    definition: np.ndarray
+    """The unit is a class, function or method."""
+    test: np.ndarray
+    """The unit is in test code (``is_test_path``)."""
+    vendored: np.ndarray
+    """The unit is in third-party code copied into the tree (``is_vendored_path``)."""
+    name: np.ndarray
+    """A number per (path, qualified name): overloads and redefinitions share theirs."""
+
+
 @dataclass(slots=True)
 class RetrievalContext:
     root: Path
@@ -136,9 +151,11 @@ class RetrievalContext:
     """Interned unit ids (edge ends) -> number; numbers are never reused within a context."""
     _walk: sp.csr_matrix | None = None
     _dense_at: tuple[int, np.ndarray] | None = None
+    _flags: UnitFlags | None = None
 
     def __post_init__(self) -> None:
-        self.index_of = {unit_id: i for i, unit_id in enumerate(self.meta.ids)}
+        if not self.index_of:
+            self.index_of = {unit_id: i for i, unit_id in enumerate(self.meta.ids)}
 
     def dense_scores(self, text: str) -> np.ndarray | None:
         """The cosine of ``text`` with every unit, aligned with ``meta.ids`` (0 for a unit the
@@ -165,6 +182,26 @@ class RetrievalContext:
             self._walk = self.adjacency.T.tocsr()
         return self._walk
 
+    @property
+    def flags(self) -> UnitFlags:
+        """What kind of unit each is and whether its file is test or vendored code (computed
+        once, from each file's path: a unit's path is its file's)."""
+        if self._flags is None:
+            meta = self.meta
+            n = len(meta.ids)
+            file = np.fromiter((k == NodeKind.FILE for k in meta.kinds), dtype=bool, count=n)
+            definition = np.fromiter((k in _DEFINITIONS for k in meta.kinds), dtype=bool, count=n)
+            files = np.flatnonzero(file)
+            test = np.zeros(n, dtype=bool)
+            vendored = np.zeros(n, dtype=bool)
+            test[files] = [is_test_path(meta.paths[i]) for i in files.tolist()]
+            vendored[files] = [is_vendored_path(meta.paths[i]) for i in files.tolist()]
+            names: dict[tuple[str, str], int] = {}
+            pairs = zip(meta.paths, meta.qualnames, strict=True)
+            name = np.fromiter((names.setdefault(key, len(names)) for key in pairs), dtype=np.int64, count=n)
+            self._flags = UnitFlags(file, definition, test[meta.file_of], vendored[meta.file_of], name)
+        return self._flags
+
     # -- building and updating -------------------------------------------------------------
     @classmethod
     def build(cls, root: Path, files: Iterable[tuple[str, list[Node], list[Edge]]], *, generation: int,
@@ -184,7 +221,8 @@ class RetrievalContext:
         holding it are not disturbed). ``embedder`` None drops the dense index."""
         shares = dict(self.shares)
         new = RetrievalContext(self.root, self.meta, self.adjacency, self.table.copy(), self.lexical, self.dense,
-                               list(self.notes), generation=self.generation, shares=shares, names=self.names)
+                               list(self.notes), self.index_of, generation=self.generation, shares=shares,
+                               names=self.names, _walk=self._walk, _flags=self._flags)
         stats = new._update(changed, generation, embedder, progress, full=False)
         return new, stats
 
@@ -193,9 +231,11 @@ class RetrievalContext:
         clock = _Clock()
         added: list[CodeUnit] = []
         removed: dict[str, str] = {}
+        old_shares: dict[str, FileShare] = {}
         for path in sorted(changed):
             old = self.shares.pop(path, None)
             if old is not None:
+                old_shares[path] = old
                 removed.update((r.id, r.digest) for r in old.rows)
             self.table.remove_file(path)
             graph = changed[path]
@@ -207,15 +247,23 @@ class RetrievalContext:
             self.table.add_file(path, [n for n in nodes if n.kind in UNIT_KINDS], edges)
             added.extend(units)
         new_ids = {u.id for u in added}
-        changed_units = len(set(removed) - new_ids) + sum(1 for u in added if removed.get(u.id) != u.digest)
+        gone = [r for r in removed if r not in new_ids]
+        changed_units = len(gone) + sum(1 for u in added if removed.get(u.id) != u.digest)
         clock.lap("units")
-        self.meta = _assemble_meta(self.shares)
-        self.index_of = {unit_id: i for i, unit_id in enumerate(self.meta.ids)}
-        self.adjacency = self._adjacency()
-        self._walk = None
+        ids_before = self.meta.ids
+        if full:
+            self.meta = _assemble_meta(self.shares)
+            self.index_of = {unit_id: i for i, unit_id in enumerate(self.meta.ids)}
+        else:
+            rows = [r for path in sorted(changed) if path in self.shares for r in self.shares[path].rows]
+            self.meta, self.index_of = _patch_meta(self.meta, self.index_of, gone, rows)
+        self._flags = (_patch_flags(self._flags, self.index_of, rows)
+                       if not full and self._flags is not None and self.meta.ids is ids_before else None)
+        if full or self.meta.ids is not ids_before or not _same_edges(old_shares, self.shares, changed):
+            self.adjacency = self._adjacency()
+            self._walk = None
         clock.lap("graph")
-        self.lexical = (lexical.LexicalIndex.build(added) if full
-                        else self.lexical.replace([r for r in removed if r not in new_ids], added))
+        self.lexical = (lexical.LexicalIndex.build(added) if full else self.lexical.replace(gone, added))
         clock.lap("lexical")
         embedded = 0
         had_dense = self.dense is not None
@@ -224,12 +272,16 @@ class RetrievalContext:
         else:
             from indexer.search import dense
 
-            texts = {u.digest: u.text for u in added if embedded_unit(u.path)}
-            rows = [r for path, share in self.shares.items() if embedded_unit(path) for r in share.rows]
             report = (lambda done, total: progress("embed", done, total)) if progress else None
             previous = self.dense if isinstance(self.dense, dense.DenseIndex) else None
-            self.dense, dense_stats = dense.DenseIndex.refresh(previous, [(r.id, r.kind, r.digest) for r in rows],
-                                                               texts, embedder=embedder, progress=report)
+            own = [u for u in added if embedded_unit(u.path)]
+            if full or previous is None or previous.model_id != embedder.model_id:
+                rows = [r for path, share in self.shares.items() if embedded_unit(path) for r in share.rows]
+                self.dense, dense_stats = dense.DenseIndex.refresh(
+                    previous, [(r.id, r.kind, r.digest) for r in rows], {u.digest: u.text for u in own},
+                    embedder=embedder, progress=report)
+            else:
+                self.dense, dense_stats = previous.replace(gone, own, embedder=embedder, progress=report)
             embedded = dense_stats.embedded
         clock.lap("dense")
         self.generation = generation
@@ -357,6 +409,81 @@ def attach_dense(context: RetrievalContext, index_dir: Path) -> None:
         context.notes.append("semantic index is out of date; using lexical, name and graph signals")
         return
     context.dense = found
+
+
+_DEFINITIONS = frozenset({NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS})
+
+
+def _same_edges(old: Mapping[str, FileShare], new: Mapping[str, FileShare], paths: Iterable[str]) -> bool:
+    """Whether the files ``paths`` have the same unit edges in ``new`` as in ``old``."""
+    for path in paths:
+        a, b = old.get(path), new.get(path)
+        if a is None or b is None:
+            if a is not b:
+                return False
+            continue
+        if not (np.array_equal(a.sources, b.sources) and np.array_equal(a.targets, b.targets)
+                and np.array_equal(a.weights, b.weights)):
+            return False
+    return True
+
+
+def _patch_flags(flags: UnitFlags, index_of: Mapping[str, int], rows: list[UnitRow]) -> UnitFlags:
+    """``flags`` with ``rows`` (units that kept their ids and so their positions, paths and
+    names) brought up to date: only a unit's kind can have changed."""
+    file, definition = flags.file.copy(), flags.definition.copy()
+    for r in rows:
+        i = index_of[r.id]
+        file[i], definition[i] = r.kind == NodeKind.FILE, r.kind in _DEFINITIONS
+    return flags._replace(file=file, definition=definition)
+
+
+def _patch_meta(meta: UnitMeta, index_of: dict[str, int], gone: Iterable[str],
+                rows: list[UnitRow]) -> tuple[UnitMeta, dict[str, int]]:
+    """``meta`` (with its ``index_of``) without the units ``gone`` and with ``rows`` added or
+    replacing the units of their ids: what ``_assemble_meta`` gives for the new shares, by
+    deleting and inserting positions rather than sorting every unit again. When no unit comes
+    or goes the ids (and ``index_of``) are the very same objects, so positions are unchanged."""
+    fresh = sorted((r for r in rows if r.id not in index_of), key=itemgetter(0))
+    drop = np.asarray(sorted(index_of[i] for i in gone), dtype=np.int64)
+    columns: list[list[Any]] = [meta.ids, meta.kinds, meta.paths, meta.qualnames, meta.starts, meta.ends,
+                                meta.signatures, meta.docs]
+    position: dict[str, int]
+    if not fresh and not drop.size:
+        ids, *rest = columns
+        rest = [list(c) for c in rest]
+        position = index_of
+        for r in rows:
+            i = index_of[r.id]
+            for column, value in zip(rest, r[1:8], strict=True):
+                column[i] = value
+        file_of, top_of = meta.file_of.copy(), meta.top_of.copy()
+        columns = [ids, *rest]
+    else:
+        kept = np.delete(np.arange(len(meta.ids), dtype=np.int64), drop)
+        kept_ids = np.asarray(meta.ids, dtype=object)[kept]
+        at = np.searchsorted(kept_ids, np.asarray([r.id for r in fresh], dtype=object)) if fresh else kept[:0]
+        columns = [np.insert(np.asarray(column, dtype=object)[kept], at,
+                             np.asarray([r[c] for r in fresh], dtype=object)).tolist()
+                   for c, column in enumerate(columns)]
+        position = {unit_id: i for i, unit_id in enumerate(columns[0])}
+        # a kept unit moves right by the number of new units placed before it
+        moved = np.full(len(meta.ids), -1, dtype=np.int64)
+        moved[kept] = np.arange(kept.size) + np.searchsorted(at, np.arange(kept.size), side="right")
+        file_of = np.zeros(len(columns[0]), dtype=np.int64)
+        top_of = np.zeros(len(columns[0]), dtype=np.int64)
+        file_of[moved[kept]] = moved[meta.file_of[kept]]
+        top_of[moved[kept]] = moved[meta.top_of[kept]]
+        for r in rows:
+            i = position[r.id]
+            for column, value in zip(columns[1:], r[1:8], strict=True):
+                column[i] = value
+    for r in rows:
+        i = position[r.id]
+        file_of[i] = position.get(r.path, i)
+        top_of[i] = position.get(r.top, i)
+    ids, kinds, paths, qualnames, starts, ends, signatures, docs = columns
+    return UnitMeta(ids, kinds, paths, qualnames, starts, ends, signatures, docs, file_of, top_of), position
 
 
 def _assemble_meta(shares: Mapping[str, FileShare]) -> UnitMeta:

@@ -21,6 +21,7 @@ neither torch nor transformers (only to export the model, once).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import hashlib
@@ -28,12 +29,14 @@ import importlib
 import importlib.util
 import json
 import logging
+import operator
 import os
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -562,19 +565,27 @@ class DenseIndex:
     equal scores are broken by id and every result is reproducible."""
 
     def __init__(self, ids: Sequence[str], kinds: Sequence[NodeKind], digests: Sequence[str],
-                 index: Any, model_id: str, embedder: Embedder) -> None:
-        if list(ids) != sorted(ids) or len(set(ids)) != len(ids):
-            raise ValueError("unit ids must be unique and sorted")
-        if not len(ids) == len(kinds) == len(digests) == index.ntotal:
-            raise ValueError("ids, kinds, digests and vectors differ in number")
+                 index: Any, model_id: str, embedder: Embedder, *, matrix: np.ndarray | None = None) -> None:
+        """``index`` is a faiss index of the vectors; or None with ``matrix`` (a row per id,
+        not to be modified), and the faiss index is made when a search or a save needs it."""
         self.ids: list[str] = list(ids)
+        if not all(map(operator.lt, self.ids, islice(self.ids, 1, None))):
+            raise ValueError("unit ids must be unique and sorted")
+        if index is not None:
+            count = index.ntotal
+        elif matrix is not None:
+            count = len(matrix)
+        else:
+            raise ValueError("a dense index needs its vectors")
+        if not len(ids) == len(kinds) == len(digests) == count:
+            raise ValueError("ids, kinds, digests and vectors differ in number")
         self.kinds: list[NodeKind] = list(kinds)
         self.digests: list[str] = list(digests)
         self.model_id = model_id
         self.embedder = embedder
         self._index = index
         self._rows: dict[str, int] | None = None
-        self._matrix: np.ndarray | None = None
+        self._matrix: np.ndarray | None = matrix
 
     # -- building and persisting -----------------------------------------------------------
     @classmethod
@@ -591,8 +602,7 @@ class DenseIndex:
         time. The index's ``ids`` are then a subset of the units'; ``scores(text, ids)`` aligns
         with all of them. Raises ``DenseUnavailable``."""
         started = time.perf_counter()
-        backend = _backend(model=False)
-        np_, faiss = backend["numpy"], backend["faiss"]
+        np_ = _backend(model=False)["numpy"]
         embedder = embedder if embedder is not None else Embedder()
         every = list(units)
         ordered = sorted((u for u in every if include_tests or not is_test_path(u.path)), key=lambda u: u.id)
@@ -619,10 +629,8 @@ class DenseIndex:
         dimension = len(next(iter(vectors.values()))) // 4 if vectors else embedder.dimension
         matrix = np_.frombuffer(b"".join(vectors[u.digest] for u in ordered), dtype=np_.float32)
         matrix = matrix.reshape(len(ordered), dimension)
-        index = faiss.IndexFlatIP(dimension)
-        if len(ordered):
-            index.add(np_.ascontiguousarray(matrix))
-        dense = cls(ids, [u.kind for u in ordered], [u.digest for u in ordered], index, model_id, embedder)
+        dense = cls(ids, [u.kind for u in ordered], [u.digest for u in ordered], None, model_id, embedder,
+                    matrix=matrix)
         stats = DenseStats(len(ordered), len(todo), cached, round(time.perf_counter() - started, 3),
                            model_id, dimension, skipped=len(every) - len(ordered))
         return dense, stats
@@ -637,8 +645,7 @@ class DenseIndex:
         edit embeds only the units whose text changed. Equal to ``build`` of the same units.
         Raises ``DenseIndexError`` when a vector is nowhere and its text not given."""
         started = time.perf_counter()
-        backend = _backend(model=False)
-        np_, faiss = backend["numpy"], backend["faiss"]
+        np_ = _backend(model=False)["numpy"]
         embedder = embedder if embedder is not None else Embedder()
         model_id = embedder.model_id
         ordered = sorted(entries)
@@ -684,20 +691,95 @@ class DenseIndex:
         for i, d in enumerate(digests):
             if d not in reused:
                 matrix[i] = np_.frombuffer(vectors[d], dtype=np_.float32)
-        index = faiss.IndexFlatIP(dimension)
-        if len(ordered):
-            index.add(matrix)
-        dense = cls(ids, [e[1] for e in ordered], digests, index, model_id, embedder)
-        dense._matrix = matrix
+        dense = cls(ids, [e[1] for e in ordered], digests, None, model_id, embedder, matrix=matrix)
         stats = DenseStats(len(ordered), embedded, len(ordered) - embedded,
                            round(time.perf_counter() - started, 3), model_id, dimension)
         return dense, stats
 
+    def replace(self, remove: Iterable[str], add: Sequence[CodeUnit], *, embedder: Embedder | None = None,
+                cache: EmbeddingCache | None = None,
+                progress: DenseProgress | None = None) -> tuple[DenseIndex, DenseStats]:
+        """A new index without the units ``remove`` names (ids it does not hold are passed
+        over) and with ``add`` (replacing units of the same ids): a unit whose text is unchanged
+        keeps its vector, the others come from the cache or are embedded (and cached). What
+        ``refresh`` gives for the resulting units, by moving rows instead of rebuilding the
+        whole matrix. Raises ``DenseIndexError`` when ``embedder`` makes other vectors."""
+        started = time.perf_counter()
+        np_ = _backend(model=False)["numpy"]
+        embedder = embedder if embedder is not None else self.embedder
+        if embedder.model_id != self.model_id:
+            raise DenseIndexError(f"this dense index holds {self.model_id} vectors, not {embedder.model_id}")
+        added = sorted(add, key=lambda u: u.id)
+        if len({u.id for u in added}) != len(added):
+            raise ValueError("unit ids must be unique")
+        known = {unit_id: self.digests[i] for unit_id in [*remove, *(u.id for u in added)]
+                 if (i := bisect.bisect_left(self.ids, unit_id)) < len(self.ids) and self.ids[i] == unit_id}
+        old_row = {unit_id: bisect.bisect_left(self.ids, unit_id) for unit_id in known}
+        vectors: dict[str, np.ndarray] = {u.digest: self.matrix()[old_row[u.id]]
+                                          for u in added if known.get(u.id) == u.digest}
+        wanted = {u.digest: u.text for u in added if u.digest not in vectors}
+        embedded = 0
+        if wanted:
+            own_cache = cache is None
+            cache = cache if cache is not None else EmbeddingCache()
+            try:
+                for digest, blob in cache.get_many(self.model_id, wanted).items():
+                    vectors[digest] = np_.frombuffer(blob, dtype=np_.float32)
+                todo = {d: text for d, text in sorted(wanted.items()) if d not in vectors}
+                for block_digests, block in _embed_missing(embedder, todo, progress):
+                    cache.put_many(self.model_id, [(d, row.tobytes()) for d, row in zip(block_digests, block,
+                                                                                         strict=True)])
+                    vectors.update(zip(block_digests, block, strict=True))
+                embedded = len(todo)
+            finally:
+                if own_cache:
+                    cache.close()
+        old = self.matrix()
+        drop = np_.asarray(sorted(old_row.values()), dtype=np_.int64)
+        if len(drop) == len(added) and all(u.id in known for u in added):  # the same units: rows stay put
+            ids, kinds, digests = self.ids, list(self.kinds), list(self.digests)
+            matrix = old.copy()
+            for u in added:
+                i = old_row[u.id]
+                kinds[i], digests[i] = u.kind, u.digest
+                matrix[i] = vectors[u.digest]
+        else:
+            keep = np_.delete(np_.arange(len(self.ids), dtype=np_.int64), drop)
+            kept_ids = np_.asarray(self.ids, dtype=object)[keep]
+            new_ids = np_.asarray([u.id for u in added], dtype=object)
+            at = np_.searchsorted(kept_ids, new_ids) if added else keep[:0]
+            ids = np_.insert(kept_ids, at, new_ids).tolist()
+            kinds = np_.insert(np_.asarray(self.kinds, dtype=object)[keep], at,
+                               np_.asarray([u.kind for u in added], dtype=object)).tolist()
+            digests = np_.insert(np_.asarray(self.digests, dtype=object)[keep], at,
+                                 np_.asarray([u.digest for u in added], dtype=object)).tolist()
+            matrix = np_.empty((len(ids), old.shape[1]), dtype=np_.float32)
+            # a kept row moves right by the number of new rows placed before it
+            moved = np_.arange(keep.size) + np_.searchsorted(at, np_.arange(keep.size), side="right")
+            matrix[moved] = old[keep]
+            placed = at + np_.arange(len(added))
+            for i, u in zip(placed.tolist(), added, strict=True):
+                matrix[i] = vectors[u.digest]
+        dense = type(self)(ids, kinds, digests, None, self.model_id, embedder, matrix=matrix)
+        stats = DenseStats(len(ids), embedded, len(added) - embedded, round(time.perf_counter() - started, 3),
+                           self.model_id, old.shape[1])
+        return dense, stats
+
     def matrix(self) -> np.ndarray:
-        """The unit vectors, a row per id (a view kept with the index; do not modify)."""
+        """The unit vectors, a row per id (do not modify)."""
         if self._matrix is None:
             self._matrix = self._index.reconstruct_n(0, self._index.ntotal)
         return self._matrix
+
+    def _faiss(self) -> Any:
+        """The faiss index of the vectors, made on first use from the matrix."""
+        if self._index is None:
+            faiss = _backend(model=False)["faiss"]
+            index = faiss.IndexFlatIP(self.matrix().shape[1])
+            if len(self.ids):
+                index.add(self.matrix())
+            self._index = index
+        return self._index
 
     def save(self, directory: Path) -> None:
         """Write ``vectors.faiss`` and ``dense.json`` into ``directory``. The json goes last and
@@ -707,12 +789,12 @@ class DenseIndex:
         vectors, meta = directory / VECTORS_FILE, directory / META_FILE
         meta.unlink(missing_ok=True)
         tmp_vectors = vectors.with_name(f".{vectors.name}.{os.getpid()}.tmp")
-        faiss.write_index(self._index, str(tmp_vectors))
+        faiss.write_index(self._faiss(), str(tmp_vectors))
         os.replace(tmp_vectors, vectors)
         tmp_meta = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
         tmp_meta.write_text(json.dumps({
             "format_version": FORMAT_VERSION, "model_id": self.model_id, "model": self.embedder.model,
-            "max_seq_length": self.embedder.max_seq_length, "dimension": self._index.d,
+            "max_seq_length": self.embedder.max_seq_length, "dimension": self.dimension,
             "fingerprint": fingerprint(self.ids, self.digests, self.model_id),
             "ids": self.ids, "kinds": [k.value for k in self.kinds], "digests": self.digests,
         }), encoding="utf-8")
@@ -759,7 +841,7 @@ class DenseIndex:
 
     @property
     def dimension(self) -> int:
-        return int(self._index.d)
+        return int(self._index.d if self._index is not None else self.matrix().shape[1])
 
     def search(self, text: str, k: int = 10,
                kinds: Iterable[NodeKind | str] | None = None) -> list[tuple[str, float]]:
@@ -789,7 +871,7 @@ class DenseIndex:
         query = np_.ascontiguousarray(query, dtype=np_.float32).reshape(1, -1)
         fetch = min(available, k + 16)
         while True:
-            scores, rows_found = self._index.search(query, fetch, params=params)
+            scores, rows_found = self._faiss().search(query, fetch, params=params)
             hits = [(round(float(s), 6), int(r)) for s, r in zip(scores[0], rows_found[0], strict=True) if r >= 0]
             # a tie at the cut may continue past what faiss returned: fetch more until it ends
             if fetch >= available or hits[-1][0] < hits[k - 1][0]:
@@ -805,8 +887,8 @@ class DenseIndex:
         mine = np_.zeros(len(self.ids), dtype=np_.float32)
         if self.ids:
             with compute_threads(QUERY_THREADS):
-                scores, rows = self._index.search(self.embedder.embed_query(text), len(self.ids))
-            mine[rows[0]] = scores[0]
+                query = np_.ascontiguousarray(self.embedder.embed_query(text), dtype=np_.float32).reshape(-1)
+                mine = self.matrix() @ query
         if ids is None:
             return mine
         row_of = self._row_of()

@@ -7,10 +7,10 @@ lower-cased, and a short list of English and Python stop words is dropped.
 
 ``LexicalIndex.build(units)`` makes the index; ``search`` ranks units for a query and
 ``scores`` gives every unit's score for fusion with other retrievers. The index is a sparse
-matrix of term counts; BM25 weights are computed from it when the index is built or loaded,
-so ``save``/``load`` keep only counts, ids and the vocabulary. ``load_or_build`` reuses a saved
-index while the units it was built from are unchanged (checked by a fingerprint of their
-ids and text digests).
+matrix of term counts; a query weighs the postings of its own terms (BM25), so
+``save``/``load`` keep only counts, ids and the vocabulary. ``load_or_build`` reuses a saved
+index while the units it was built from are unchanged (checked by a fingerprint of their ids
+and text digests).
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import operator
 import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -142,9 +145,9 @@ class LexicalIndex:
 
     def __init__(self, ids: Sequence[str], kinds: Sequence[NodeKind], vocabulary: Sequence[str],
                  counts: sp.csr_matrix, fingerprint: str, params: BM25Params = BM25Params()) -> None:
-        if list(ids) != sorted(ids):
-            raise ValueError("unit ids must be sorted")
         self.ids: list[str] = list(ids)
+        if not all(map(operator.lt, self.ids, islice(self.ids, 1, None))):
+            raise ValueError("unit ids must be unique and sorted")
         self.kinds: list[NodeKind] = list(kinds)
         self.vocabulary: list[str] = list(vocabulary)
         self.fingerprint = fingerprint
@@ -152,22 +155,21 @@ class LexicalIndex:
         self._counts = counts
         code = {kind: i for i, kind in enumerate(UNIT_KINDS)}
         self._kind_codes = np.array([code[k] for k in self.kinds], dtype=np.int8)
-        self._terms: dict[str, int] | None = None
-        self._weights_cache: sp.csr_matrix | None = None
+        self._postings_cache: _Postings | None = None
+
+    def _column(self, term: str) -> int | None:
+        """The column of ``term``, found by bisection in the sorted vocabulary (a dictionary of
+        a hundred thousand terms would cost a query after every update more than the query)."""
+        i = bisect.bisect_left(self.vocabulary, term)
+        return i if i < len(self.vocabulary) and self.vocabulary[i] == term else None
 
     @property
-    def _term_index(self) -> dict[str, int]:
-        """Term -> column (made on first use: an index loaded only to be updated never needs it)."""
-        if self._terms is None:
-            self._terms = {t: i for i, t in enumerate(self.vocabulary)}
-        return self._terms
-
-    @property
-    def _weights(self) -> sp.csr_matrix:
-        """Term x unit BM25 weights, computed on first use."""
-        if self._weights_cache is None:
-            self._weights_cache = _bm25_weights(self._counts, self.params).T.tocsr()
-        return self._weights_cache
+    def _postings(self) -> _Postings:
+        """Each term's units and counts, with what BM25 needs to weigh them (made on first
+        use: an index loaded only to be updated never needs it)."""
+        if self._postings_cache is None:
+            self._postings_cache = _Postings.of(self._counts, self.params)
+        return self._postings_cache
 
     # -- building and persisting -----------------------------------------------------------
     @classmethod
@@ -191,8 +193,11 @@ class LexicalIndex:
         the same ids): only ``add`` is tokenized. Equal to ``build`` of the resulting units, but
         its ``fingerprint`` is empty (it would need every unit's text)."""
         added = sorted(add, key=lambda u: u.id)
-        gone = set(remove) | {u.id for u in added}
-        keep = np.asarray([i for i, unit_id in enumerate(self.ids) if unit_id not in gone], dtype=np.int64)
+        if len({u.id for u in added}) != len(added):
+            raise ValueError("unit ids must be unique")
+        drop = sorted({i for unit_id in [*remove, *(u.id for u in added)]
+                       if (i := bisect.bisect_left(self.ids, unit_id)) < len(self.ids) and self.ids[i] == unit_id})
+        keep = np.delete(np.arange(len(self.ids), dtype=np.int64), np.asarray(drop, dtype=np.int64))
         new_counts, new_terms = _count_rows(added)
         vocabulary = self.vocabulary
         size = len(vocabulary)
@@ -209,17 +214,25 @@ class LexicalIndex:
         if missing:
             vocabulary = sorted(vocabulary + missing)  # two sorted runs: a linear merge
         width = len(vocabulary)
+        # the new rows' columns sorted within each row; the old rows' stay sorted, as old_to_new
+        # keeps the order of the old terms
+        fresh = sp.csr_matrix((new_counts.data, position[new_counts.indices].astype(np.int32), new_counts.indptr),
+                              shape=(len(added), width))
+        fresh.sort_indices()
         stacked = sp.csr_matrix(
-            (np.concatenate([self._counts.data, new_counts.data]),
-             np.concatenate([old_to_new[self._counts.indices], position[new_counts.indices]]).astype(np.int32),
-             np.concatenate([self._counts.indptr, new_counts.indptr[1:] + self._counts.indptr[-1]])),
+            (np.concatenate([self._counts.data, fresh.data]),
+             np.concatenate([old_to_new[self._counts.indices], fresh.indices]).astype(np.int32),
+             np.concatenate([self._counts.indptr, fresh.indptr[1:] + self._counts.indptr[-1]])),
             shape=(len(self.ids) + len(added), width))
-        old_ids = len(self.ids)
-        ids = [self.ids[i] for i in keep.tolist()] + [u.id for u in added]
-        kinds = [self.kinds[i] for i in keep.tolist()] + [u.kind for u in added]
-        rows = np.concatenate([keep, np.arange(old_ids, old_ids + len(added), dtype=np.int64)])
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        counts = stacked[rows[np.asarray(order, dtype=np.int64)]]
+        # the added units go between the kept ones in id order
+        kept_ids = np.asarray(self.ids, dtype=object)[keep]
+        new_ids = np.asarray([u.id for u in added], dtype=object)
+        at = np.searchsorted(kept_ids, new_ids) if added else keep[:0]
+        rows = np.insert(keep, at, np.arange(len(self.ids), len(self.ids) + len(added), dtype=np.int64))
+        ids = np.insert(kept_ids, at, new_ids).tolist()
+        kinds = np.insert(np.asarray(self.kinds, dtype=object)[keep], at,
+                          np.asarray([u.kind for u in added], dtype=object)).tolist()
+        counts = stacked[rows]
         # terms no unit uses any more leave the vocabulary, as a fresh build never has them
         used = np.bincount(counts.indices, minlength=len(vocabulary)) > 0
         if not used.all():
@@ -227,9 +240,8 @@ class LexicalIndex:
             counts.indices = remap[counts.indices].astype(np.int32)
             vocabulary = [t for t, u in zip(vocabulary, used.tolist(), strict=True) if u]
         counts = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=(len(ids), len(vocabulary)))
-        counts.has_sorted_indices = False
-        counts.sort_indices()
-        return LexicalIndex([ids[i] for i in order], [kinds[i] for i in order], vocabulary, counts, "", self.params)
+        counts.has_sorted_indices = True
+        return LexicalIndex(ids, kinds, vocabulary, counts, "", self.params)
 
     def save(self, directory: Path) -> None:
         """Write ``lexical.npz`` and ``lexical.json`` into ``directory`` (each replaced
@@ -287,23 +299,26 @@ class LexicalIndex:
         weights: list[float] = []
         k3 = self.params.k3
         for term, n in sorted(found.items()):
-            col = self._term_index.get(term)
+            col = self._column(term)
             if col is not None:
                 cols.append(col)
                 weights.append(float(n) if k3 is None else n * (k3 + 1) / (k3 + n))
-        if not cols:
-            return np.zeros(len(self.ids))
-        query = sp.csr_matrix((np.asarray(weights), (np.zeros(len(cols), dtype=np.int64), cols)),
-                              shape=(1, len(self.vocabulary)))
-        return np.asarray((query @ self._weights).todense()).ravel()
+        out = np.zeros(len(self.ids))
+        postings = self._postings
+        for col, weight in zip(cols, weights, strict=True):  # in column order, so sums are reproducible
+            units, term_weights = postings.weights(col)
+            out[units] += weight * term_weights
+        return out
 
     def matched_terms(self, query_terms: Iterable[str], row: int, k: int = 5) -> list[str]:
         """Which of ``query_terms`` (see :func:`term_counts`) unit ``row`` (aligned with
         ``ids``) contains, those that add most to its score first: the words that made it match."""
         start, end = self._counts.indptr[row], self._counts.indptr[row + 1]
-        present = set(self._counts.indices[start:end].tolist())
-        found = [(-float(self._weights[col, row]), term) for term in query_terms
-                 if (col := self._term_index.get(term)) is not None and col in present]
+        present = dict(zip(self._counts.indices[start:end].tolist(), self._counts.data[start:end].tolist(),
+                           strict=True))
+        postings = self._postings
+        found = [(-postings.weight(col, present[col], row), term) for term in query_terms
+                 if (col := self._column(term)) is not None and col in present]
         return [term for _, term in sorted(found)][:k]
 
     def search(self, query_text: str, k: int = 10,
@@ -362,19 +377,40 @@ def _count_rows(units: Sequence[CodeUnit]) -> tuple[sp.csr_matrix, list[str]]:
     return counts, list(terms)
 
 
-def _bm25_weights(counts: sp.csr_matrix, params: BM25Params) -> sp.csr_matrix:
-    """Unit x term BM25 weights: idf(t) * tf (k1 + 1) / (tf + k1 (1 - b + b |d| / avgdl)),
-    with Lucene's always-positive idf ln(1 + (N - df + 0.5) / (df + 0.5))."""
-    n_units = counts.shape[0]
-    tf = counts.data.astype(np.float64)
-    lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
-    average = float(lengths.mean()) if n_units and lengths.sum() > 0 else 1.0
-    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-    idf = np.log1p((n_units - df + 0.5) / (df + 0.5))
-    row_norm = params.k1 * (1.0 - params.b + params.b * lengths / average)
-    norm = np.repeat(row_norm, np.diff(counts.indptr))
-    data = idf[counts.indices] * tf * (params.k1 + 1.0) / (tf + norm)
-    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+class _Postings(NamedTuple):
+    """The counts by term, and the parts of BM25 that depend on the whole index:
+    weight(t, d) = idf(t) * tf (k1 + 1) / (tf + k1 (1 - b + b |d| / avgdl)), with Lucene's
+    always-positive idf ln(1 + (N - df + 0.5) / (df + 0.5)). A query weighs only its own
+    terms' postings, so an updated index needs no weight matrix made before it answers."""
+
+    by_term: sp.csr_matrix
+    """Term x unit counts."""
+    idf: np.ndarray
+    norm: np.ndarray
+    """Per unit: k1 (1 - b + b |d| / avgdl)."""
+    k1: float
+
+    @classmethod
+    def of(cls, counts: sp.csr_matrix, params: BM25Params) -> _Postings:
+        n_units = counts.shape[0]
+        lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
+        average = float(lengths.mean()) if n_units and lengths.sum() > 0 else 1.0
+        by_term = counts.T.tocsr()
+        df = np.diff(by_term.indptr).astype(np.float64)
+        idf = np.log1p((n_units - df + 0.5) / (df + 0.5))
+        norm = params.k1 * (1.0 - params.b + params.b * lengths / average)
+        return cls(by_term, idf, norm, params.k1)
+
+    def weights(self, col: int) -> tuple[np.ndarray, np.ndarray]:
+        """The units holding term ``col`` and its BM25 weight in each."""
+        start, end = self.by_term.indptr[col], self.by_term.indptr[col + 1]
+        units = self.by_term.indices[start:end]
+        tf = self.by_term.data[start:end].astype(np.float64)
+        return units, self.idf[col] * tf * (self.k1 + 1.0) / (tf + self.norm[units])
+
+    def weight(self, col: int, tf: float, unit: int) -> float:
+        """The BM25 weight of term ``col`` occurring ``tf`` times in ``unit``."""
+        return float(self.idf[col] * tf * (self.k1 + 1.0) / (tf + self.norm[unit]))
 
 
 def fingerprint(units: Iterable[CodeUnit]) -> str:
