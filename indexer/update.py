@@ -14,6 +14,7 @@ share of the graph as the index state records it, which gives the same result.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -92,7 +93,14 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
         if early is not None and publish is not None:
             publish(early[0])
 
-    graph, delta = index_graph(root, options, progress, before_write if search.enabled and publish else None)
+    # without a context in memory, the saved one is read while the graph is brought up to date
+    # (much of which, parsing in workers and the graph store's writes, leaves the interpreter free)
+    preload = (_Preload(root, index_dir(root, options.db_dir), dense=embedder is not None)
+               if search.enabled and context is None and not options.rebuild else None)
+    try:
+        graph, delta = index_graph(root, options, progress, before_write if search.enabled and publish else None)
+    finally:
+        loaded = preload.result() if preload is not None else None
     report = UpdateReport(graph)
     if not search.enabled:
         report.seconds = round(time.perf_counter() - started, 3)
@@ -104,7 +112,8 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     if early is not None:
         new, stats = early
     else:  # an in-memory context that could not be applied is not tried again
-        new, stats = _update_search(root, db_dir, options, delta, None if tried else context, embedder, progress)
+        new, stats = _update_search(root, db_dir, options, delta, loaded if context is None else
+                                    None if tried else context, embedder, progress)
     report.costs = {"graph": graph.seconds, **stats.seconds}
     saved = 0.0
     if save and stats.mode == "unchanged":
@@ -167,6 +176,32 @@ def _update_search(root: Path, db_dir: Path, options: IndexOptions, delta: Graph
     finally:
         state.close()
     return RetrievalContext.build(root, files, generation=delta.generation, embedder=embedder, progress=progress)
+
+
+class _Preload:
+    """The saved search context of ``db_dir``, read in a thread; ``result()`` is None when
+    there is none or it cannot be read (the update then builds one)."""
+
+    def __init__(self, root: Path, db_dir: Path, dense: bool) -> None:
+        self._root, self._db_dir, self._dense = root, db_dir, dense
+        self._context: RetrievalContext | None = None
+        self._thread = threading.Thread(target=self._run, name="load-context", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from indexer.search.context import load_context
+        from indexer.search.mark import saved_generation
+
+        if saved_generation(self._db_dir) is None:
+            return
+        try:
+            self._context = load_context(self._root.resolve(), self._db_dir, dense=self._dense)
+        except Exception as exc:  # boundary: whatever the saved files hold, the update rebuilds them
+            log.info("the saved search indexes cannot be read (%s); the update builds them", exc)
+
+    def result(self) -> RetrievalContext | None:
+        self._thread.join()
+        return self._context
 
 
 def _apply(prior: RetrievalContext, delta: GraphDelta, embedder: Any,

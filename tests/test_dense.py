@@ -247,7 +247,7 @@ def test_saved_index_reloads_with_the_same_results(repo: tuple[Path, Path], embe
     with EmbeddingCache(tmp_path / "cache.sqlite") as cache:
         built, stats = load_or_build(db_dir, units, embedder=embedder, cache=cache)
         assert not stats.reused and stats.embedded == len(units)
-        assert (db_dir / "vectors.faiss").is_file() and (db_dir / "dense.json").is_file()
+        assert (db_dir / "vectors.npy").is_file() and (db_dir / "dense.json").is_file()
         loaded = DenseIndex.load(db_dir)  # its own embedder, for the model it was built with
         assert loaded.ids == built.ids and loaded.kinds == built.kinds
         assert loaded.model_id == built.model_id == embedder.model_id

