@@ -34,7 +34,7 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.resolve import FileGraph, Resolver
+from indexer.resolve import FileGraph, FileIndexCache, Resolver
 from indexer.state import RACY_NS, FileRecord, IndexState, decode_graph, encode_graph, problem_lists
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
@@ -74,6 +74,9 @@ class IndexOptions:
     """Worker processes that outlive this run (a server's): every changed file is extracted
     in them, however few. Without one, a run starts its own for many files and extracts a
     few in-process, within the per-file budgets."""
+    resolve_cache: FileIndexCache | None = None
+    """Files' facts as resolution indexes them, kept between runs (a server's): a one-file
+    edit then does not re-read the facts of every file it imports."""
     changed: tuple[str, ...] | None = None
     """The only files that can have changed since the last run, repository-relative, as a
     watcher's file events name them: the run then looks at these alone instead of walking the
@@ -313,7 +316,7 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
             blob = state.facts(path)
             return FileFacts.from_wire(blob) if blob is not None else None
 
-        resolver = Resolver(paths_by_language, load)
+        resolver = Resolver(paths_by_language, load, cache=options.resolve_cache, digest_of=hashes.get)
         roots = {lang: list(m.roots) for lang, m in resolver.modules.items()}
         full_resolve = full or state.get_meta("roots") != roots
 

@@ -15,6 +15,8 @@ looked at (``touched``), which incremental indexing uses to find dependent files
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -147,12 +149,43 @@ class FileGraph:
     touched: set[str]
 
 
+class FileIndexCache:
+    """Files' facts as the resolver indexes them, kept between index runs (a server keeps one):
+    an edit re-resolves a file against the files it imports, which then need not be read from
+    the index state and indexed again (for a large module, most of its resolution time). Keyed
+    by path and content hash; at most ``size`` files, the least recently used out first."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[str, _FileIndex]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str, digest: str) -> _FileIndex | None:
+        with self._lock:
+            found = self._entries.get(path)
+            if found is None or found[0] != digest:
+                return None
+            self._entries.move_to_end(path)
+            return found[1]
+
+    def put(self, path: str, digest: str, index: _FileIndex) -> None:
+        with self._lock:
+            self._entries[path] = (digest, index)
+            self._entries.move_to_end(path)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 class Resolver:
-    """Resolves files against the facts of the whole repository, loaded on demand."""
+    """Resolves files against the facts of the whole repository, loaded on demand (through
+    ``cache``, when given, by the content hash ``digest_of`` gives a path)."""
 
     def __init__(self, paths_by_language: Mapping[str, list[str]],
-                 load_facts: Callable[[str], FileFacts | None]) -> None:
+                 load_facts: Callable[[str], FileFacts | None], *, cache: FileIndexCache | None = None,
+                 digest_of: Callable[[str], str | None] | None = None) -> None:
         self._load = load_facts
+        self._cache = cache if digest_of is not None else None
+        self._digest_of = digest_of
         self._index: dict[str, _FileIndex | None] = {}
         # one module system per kind, over the files of every language using it: a .ts file
         # imports ./util.js, a .jsx file imports ./types.ts
@@ -171,8 +204,14 @@ class Resolver:
     def _file(self, path: str) -> _FileIndex | None:
         self._touched.add(path)
         if path not in self._index:
-            facts = self._load(path)
-            self._index[path] = _FileIndex.build(facts) if facts is not None else None
+            digest = self._digest_of(path) if self._cache is not None and self._digest_of is not None else None
+            built = self._cache.get(path, digest) if self._cache is not None and digest is not None else None
+            if built is None:
+                facts = self._load(path)
+                built = _FileIndex.build(facts) if facts is not None else None
+                if built is not None and self._cache is not None and digest is not None:
+                    self._cache.put(path, digest, built)
+            self._index[path] = built
         return self._index[path]
 
     def forget(self, path: str) -> None:

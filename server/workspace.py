@@ -30,6 +30,7 @@ from indexer.gitinfo import git_commit
 from indexer.index import IndexNotReady, open_store
 from indexer.index import status as index_status
 from indexer.pipeline import IndexOptions, index_dir
+from indexer.resolve import FileIndexCache
 from indexer.store.base import GraphStore, QueryResult
 from indexer.store.config import StoreConfig, load_config
 from indexer.store.sandbox import QuerySandbox
@@ -105,6 +106,8 @@ class Repo:
     _pool: WorkerPool | None = field(default=None, repr=False)
     """Extracts changed files out of process, kept warm between re-indexes."""
     _saver: ContextSaver = field(default_factory=lambda: ContextSaver(), repr=False)
+    _resolve_cache: FileIndexCache = field(default_factory=lambda: FileIndexCache(), repr=False)
+    """What resolution indexed of each file, kept between re-indexes."""
     freshness_budget: float = FRESHNESS_BUDGET
     _scan_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """Held while the files are scanned and compared with the record; taken after ``_lock``, never before."""
@@ -290,6 +293,7 @@ class Repo:
                     report, context = update_index(
                         self.root,
                         IndexOptions(db_dir=self.db_dir, store=self.config, rebuild=rebuild, pool=self._pool,
+                                     resolve_cache=self._resolve_cache,
                                      changed=None if paths is None else tuple(paths)),
                         SearchOptions(dense=self.embed, embedder=self._embedder),
                         context=None if rebuild else before, progress=progress, save=False, publish=publish)
@@ -330,8 +334,11 @@ class Repo:
             self._context = None
 
 
-SAVE_DELAY_SECONDS = 2.0
-"""A re-indexed search context is saved once no newer one has come for this long."""
+SAVE_DELAY_SECONDS = 10.0
+"""A re-indexed search context is saved once no newer one has come for this long: a save takes
+the interpreter for about half a second on a large repository, and an agent that edits asks
+again within seconds. Until then a new process opening the index rebuilds the search indexes
+from the graph (with the embedding cache, tens of seconds on a large repository)."""
 
 
 class ContextSaver:

@@ -281,3 +281,23 @@ def test_a_run_told_what_changed_sees_nothing_else(pyrepo: Path, tmp_path: Path,
     (pyrepo / "pkg" / "sub").rename(tmp_path / "sub")  # a directory gone: named as itself
     report, _ = index_dump(pyrepo, tmp_path / "db", changed=("pkg/sub",))
     assert (report.walk, report.deleted) == ("tree", 3)  # the three files it held
+
+
+def test_a_cache_of_resolution_indexes_kept_between_runs_changes_nothing(pyrepo: Path, tmp_path: Path,
+                                                                          index_dump: IndexDump) -> None:
+    """As a server runs: one ``FileIndexCache`` across every edit (a file's entry is used only
+    while its content hash is the same)."""
+    from indexer.resolve import FileIndexCache
+
+    cache = FileIndexCache(size=4)  # small: entries are also evicted on the way
+    names = [name for name in sorted(SCENARIOS) if name != "delete_a_file"]
+    for name in names:
+        _prepare(pyrepo, SCENARIOS[name])
+    index_dump(pyrepo, tmp_path / "db", resolve_cache=cache)
+    for n, name in enumerate(names):
+        SCENARIOS[name].edit(pyrepo)
+        _, incremental = index_dump(pyrepo, tmp_path / "db", resolve_cache=cache)
+        _, fresh = index_dump(pyrepo, tmp_path / f"fresh{n}")
+        assert_same_graph(incremental, fresh, f"after {name}")
+        assert_edit_shows(incremental, SCENARIOS[name])
+    assert 0 < len(cache._entries) <= 4

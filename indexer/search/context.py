@@ -234,14 +234,14 @@ class RetrievalContext:
                 full: bool) -> SearchStats:
         clock = _Clock()
         added: list[CodeUnit] = []
-        removed: dict[str, str] = {}
+        removed: dict[str, tuple[str, NodeKind]] = {}
         old_shares: dict[str, FileShare] = {}
         table_changed = False
         for path in sorted(changed):
             old = self.shares.pop(path, None)
             if old is not None:
                 old_shares[path] = old
-                removed.update((r.id, r.digest) for r in old.rows)
+                removed.update((r.id, (r.digest, r.kind)) for r in old.rows)
             entries = self.table.entries(path)
             self.table.remove_file(path)
             graph = changed[path]
@@ -256,7 +256,9 @@ class RetrievalContext:
             self.table.changed()
         new_ids = {u.id for u in added}
         gone = [r for r in removed if r not in new_ids]
-        changed_units = len(gone) + sum(1 for u in added if removed.get(u.id) != u.digest)
+        # units of the changed files whose text and kind are as they were keep their rows
+        fresh = [u for u in added if removed.get(u.id) != (u.digest, u.kind)]
+        changed_units = len(gone) + len(fresh)
         clock.lap("units")
         ids_before = self.meta.ids
         if full:
@@ -271,7 +273,7 @@ class RetrievalContext:
             self.adjacency = self._adjacency()
             self._walk = None
         clock.lap("graph")
-        self.lexical = (lexical.LexicalIndex.build(added) if full else self.lexical.replace(gone, added))
+        self.lexical = lexical.LexicalIndex.build(added) if full else self.lexical.replace(gone, fresh)
         clock.lap("lexical")
         embedded = 0
         had_dense = self.dense is not None
@@ -282,14 +284,14 @@ class RetrievalContext:
 
             report = (lambda done, total: progress("embed", done, total)) if progress else None
             previous = self.dense if isinstance(self.dense, dense.DenseIndex) else None
-            own = [u for u in added if embedded_unit(u.path)]
             if full or previous is None or previous.model_id != embedder.model_id:
                 rows = [r for path, share in self.shares.items() if embedded_unit(path) for r in share.rows]
                 self.dense, dense_stats = dense.DenseIndex.refresh(
-                    previous, [(r.id, r.kind, r.digest) for r in rows], {u.digest: u.text for u in own},
-                    embedder=embedder, progress=report)
+                    previous, [(r.id, r.kind, r.digest) for r in rows],
+                    {u.digest: u.text for u in added if embedded_unit(u.path)}, embedder=embedder, progress=report)
             else:
-                self.dense, dense_stats = previous.replace(gone, own, embedder=embedder, progress=report)
+                self.dense, dense_stats = previous.replace(gone, [u for u in fresh if embedded_unit(u.path)],
+                                                           embedder=embedder, progress=report)
             embedded = dense_stats.embedded
         clock.lap("dense")
         self.generation = generation

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -97,12 +97,12 @@ class CodeUnit:
     end_line: int
     text: str
     """Header (path, qualified name, signature, doc) and then the source."""
+    digest: str = field(init=False, repr=False, compare=False)
+    """Content address of the text: equal texts share cached embeddings across indexes and
+    checkouts (computed once: an update asks for it several times per unit)."""
 
-    @property
-    def digest(self) -> str:
-        """Content address of the text: equal texts share cached embeddings across indexes
-        and checkouts."""
-        return hashlib.blake2b(self.text.encode("utf-8"), digest_size=16).hexdigest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", hashlib.blake2b(self.text.encode("utf-8"), digest_size=16).hexdigest())
 
 
 def build_units(root: Path, graph: Graph) -> list[CodeUnit]:
