@@ -14,7 +14,8 @@ picked from the graph: non-test functions of 8+ lines, evenly spread over the so
 * **watch**: with ``repolens serve --repo REPO --watch`` running as a real subprocess driven
   by the MCP client, times from the file write to the first ``search_code`` answer that returns
   the function with the word in its evidence (polling every 100 ms, so that the polls do not
-  starve the re-index they wait for), and reads the server's resident memory.
+  starve the re-index they wait for), and reads the server's resident memory. Each edit is
+  made on an idle server: after the previous edit's undo is searchable and written.
 
 Every edit is undone at the end and the index brought back. ``switch`` checks out the commit
 ``--commits`` first-parent steps back (detached), times ``repolens index``, then returns to
@@ -233,7 +234,7 @@ async def _watch(repo: Path, targets: list[tuple[str, str, int]]) -> dict[str, A
             print(f"watch edit {n + 1}: {seconds if seconds is None else round(seconds, 3)}s ({node_id})",
                   file=sys.stderr)
             restore(repo)
-            await anyio.sleep(1.5)  # let the server index the undo before the next edit
+            await _idle(client, node_id, word)
         rss_after = _rss_mb(pid) if pid else None
         _, status, _ = await timed_call(client, "index_status", {})
     times = [r["seconds"] for r in runs if r["seconds"] is not None]
@@ -242,6 +243,19 @@ async def _watch(repo: Path, targets: list[tuple[str, str, int]]) -> dict[str, A
             "server_rss_mb": {"before_edits": rss_before, "after_edits": rss_after},
             "watch_mode": ((status or {}).get("index") or {}).get("watch_mode"),
             "search_status": (status or {}).get("search")}
+
+
+async def _idle(client: Any, node_id: str, word: str) -> None:
+    """Until the undo of an edit is searchable and written to the graph: each edit then meets
+    an idle server, as an agent's edit, seconds after its last one, does. (A save that lands
+    while the previous re-index is still writing waits for it.)"""
+    started = time.perf_counter()
+    while time.perf_counter() - started < WATCH_TIMEOUT:
+        _, data, error = await timed_call(client, "search_code", {"query": word, "limit": SEARCH_LIMIT})
+        if not error and matched_rank((data or {}).get("results", []), node_id, word) is None:
+            break
+        await anyio.sleep(POLL_SECONDS)
+    await timed_call(client, "index_status", {})  # a graph tool: it waits for the write under way
 
 
 def bench_edit(repo: Path, runs: int) -> dict[str, Any]:
