@@ -53,6 +53,9 @@ DEFAULT_DEV = Path("/work/shared/bench/dev.jsonl")
 DEFAULT_WORK = Path("/work/bench-work")
 DEFAULT_MIRRORS = Path("/work/.mirror")
 DEFAULT_LOCALIZER = "bench.bm25_baseline:localize"
+DEFAULT_BASELINES = ("strong-bm25=bench.strong_bm25:localize",)
+"""Rows run beside the localizer on the same instances: the strongest simple baseline
+(``bench.strong_bm25``), which any localizer should beat."""
 INDEX_MARKER = "bench-index.json"
 """Written into an index directory once indexing finished: what it holds and when."""
 FULL = "full"
@@ -278,16 +281,22 @@ def _pairs(text: str) -> list[str]:
 
 # -- running -------------------------------------------------------------------------------------
 def run(instances: Sequence[dict[str, Any]], workspace: Workspace, localizer: Localizer,
-        runs: Mapping[str, Mapping[str, str]], out: Path) -> list[InstanceRun]:
-    """Localize every instance with every variant, write predictions, and return per-instance
+        runs: Mapping[str, Mapping[str, str]], out: Path,
+        baselines: Mapping[str, Localizer] | None = None) -> list[InstanceRun]:
+    """Localize every instance with every variant, and with each of ``baselines`` (name ->
+    localizer, at its defaults) on the same trees, write predictions, and return per-instance
     scores and timings (in processing order: by repository, then commit time)."""
+    baselines = dict(baselines or {})
+    clash = set(baselines) & set(runs)
+    if clash:
+        raise SystemExit(f"baseline names {sorted(clash)} are variant names too")
     order = sorted(instances, key=lambda r: (r["repo"], workspace.commit_time(r["repo"], r["base_commit"]),
                                              r["instance_id"]))
     with_options = takes_options(localizer)
     prepare = getattr(localizer, "prepare", None)
     index_search = getattr(localizer, "index_search", None)
     search = index_search(runs[FULL]) if callable(index_search) else None
-    outputs = {name: _variant_path(out, name) for name in runs}
+    outputs = {name: _variant_path(out, name) for name in [*runs, *baselines]}
     out.parent.mkdir(parents=True, exist_ok=True)
     handles = {name: path.open("w", encoding="utf-8") for name, path in outputs.items()}
     results: list[InstanceRun] = []
@@ -307,17 +316,21 @@ def run(instances: Sequence[dict[str, Any]], workspace: Workspace, localizer: Lo
                 record.error = f"setup: {type(exc).__name__}: {exc}"
                 log.exception("%s: setup failed", row["instance_id"])
                 root = db_dir = Path()
-            for name, options in runs.items():
+            jobs = [(name, localizer, options, with_options) for name, options in runs.items()]
+            jobs += [(name, baseline, {}, takes_options(baseline)) for name, baseline in baselines.items()]
+            for name, job, options, passes_options in jobs:
                 result: Any = {}
                 if record.error is None:
-                    started = time.perf_counter()
                     try:
+                        if job is not localizer and callable(getattr(job, "prepare", None)):
+                            job.prepare(root, db_dir, options)  # type: ignore[attr-defined]
+                        started = time.perf_counter()
                         args = (root, db_dir, row["problem_statement"])
-                        result = localizer(*args, options) if with_options else localizer(*args)
+                        result = job(*args, options) if passes_options else job(*args)
+                        record.localize_ms[name] = (time.perf_counter() - started) * 1000
                     except Exception as exc:  # boundary: a failing localizer scores zero here
                         record.error = f"localize ({name}): {type(exc).__name__}: {exc}"
                         log.exception("%s: localize failed", row["instance_id"])
-                    record.localize_ms[name] = (time.perf_counter() - started) * 1000
                 prediction = as_prediction(row["instance_id"], result)
                 handles[name].write(json.dumps(prediction) + "\n")
                 handles[name].flush()
@@ -438,6 +451,21 @@ def _options(pairs: Sequence[str]) -> dict[str, str]:
     return options
 
 
+def _baselines(specs: Sequence[str], localizer: str) -> dict[str, str]:
+    """Baseline name -> ``module:callable`` from ``NAME=module:callable`` arguments, leaving out
+    ``none`` and a baseline that is the localizer itself."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        if spec == "none":
+            continue
+        name, sep, target = spec.partition("=")
+        if not sep or not name or ":" not in target:
+            raise SystemExit(f"--baseline takes NAME=module:callable, not {spec!r}")
+        if target != localizer:
+            out[name] = target
+    return out
+
+
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
@@ -452,6 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ablate", help="comma-separated signals: one extra run each, options['ablate']=signal")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE,...",
                         help="one extra run with these options changed (repeatable)")
+    parser.add_argument("--baseline", action="append", metavar="NAME=module:callable",
+                        help="a baseline row run on the same trees (repeatable; 'none' for none; "
+                             f"default: {', '.join(DEFAULT_BASELINES)})")
     parser.add_argument("--repos", help="comma-separated owner/name or name")
     parser.add_argument("--instances", help="comma-separated instance ids")
     parser.add_argument("--limit", type=int, help="only the first N instances (after filters)")
@@ -470,9 +501,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         out = args.out or args.work / "predictions.jsonl"
         runs = variants(_options(args.opt), _split(args.ablate), args.variant)
-        results = run(instances, Workspace(args.work, args.mirrors), resolve_localizer(args.localizer), runs, out)
+        baselines = _baselines(args.baseline if args.baseline is not None else list(DEFAULT_BASELINES),
+                               args.localizer)
+        results = run(instances, Workspace(args.work, args.mirrors), resolve_localizer(args.localizer), runs, out,
+                      {name: resolve_localizer(spec) for name, spec in baselines.items()})
         meta = {"localizer": args.localizer, "options": runs[FULL], "ablate": _split(args.ablate),
-                "predictions": {name: str(_variant_path(out, name)) for name in runs}}
+                "baselines": baselines,
+                "predictions": {name: str(_variant_path(out, name)) for name in [*runs, *baselines]}}
     summary = {**meta, **summarize(results)}
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -15,6 +15,7 @@ import pytest
 from bench.bm25_baseline import BM25Localizer, UnitTable, is_test_path, rank_locations
 from bench.localize import main, takes_options
 from indexer.model import NodeKind
+from indexer.pipeline import IndexOptions, index_repository
 from indexer.search.units import CodeUnit
 
 SHAPES_V1 = '''
@@ -123,6 +124,14 @@ def test_bm25_baseline_end_to_end(tmp_path: Path, mirrors: tuple[Path, list[str]
     assert (tree / "shapes/canvas.py").is_file()
     assert not (tree / "data.bin").exists()  # its blob is missing from the mirror
 
+    # the strong lexical baseline runs beside it on the same trees, as its own row
+    assert summary["baselines"] == {"strong-bm25": "bench.strong_bm25:localize"}
+    strong = summary["variants"]["strong-bm25"]["overall"]
+    assert strong["n"] == 2 and strong["function_acc@5"] == 1.0
+    baseline_predictions = [json.loads(line) for line in (tmp_path / "pred.strong-bm25.jsonl").read_text(
+        encoding="utf-8").splitlines()]
+    assert baseline_predictions[1]["found_entities"][0] == "shapes/canvas.py:export_png"
+
     # a second run reuses trees and indexes
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -215,3 +224,23 @@ def test_rank_locations_aggregates() -> None:
         "b.py:w", "a.py:K.x", "a.py:K.y", "a.py:K.z", "a.py:K.t"]
     assert rank_locations(scored, table, "max", limit=2).found_entities == ["b.py:w", "a.py:K.x"]
     assert rank_locations([("b.py::w", 1.0), ("a.py::K.x", 1.0)], table, "sum").found_files == ["b.py", "a.py"]
+
+
+def test_strong_bm25_stems_and_ranks_files_by_their_best_function(tmp_path: Path) -> None:
+    from bench.strong_bm25 import Stems, StrongBM25
+
+    assert Stems()(["exceeds", "exceeded", "rasterising", "dpi"]) == ["exceed", "exceed", "rasteris", "dpi"]
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    # many weak matches in one long file, one strong match in another
+    (root / "pkg" / "long.py").write_text("".join(f"def helper_{n}(colour):\n    return colour\n\n\n"
+                                                  for n in range(30)), encoding="utf-8")
+    (root / "pkg" / "paint.py").write_text("def repaint_colours(canvas, colours):\n"
+                                           "    \"\"\"Repaint the canvas in the colours given.\"\"\"\n"
+                                           "    return [canvas.fill(c) for c in colours]\n", encoding="utf-8")
+    db = tmp_path / "db"
+    index_repository(root, IndexOptions(db_dir=db))
+    found = StrongBM25()(root, db, "Repainting the canvas ignores the colours", {})
+    assert found.found_files[:2] == ["pkg/paint.py", "pkg/long.py"]
+    assert found.found_entities[0] == "pkg/paint.py:repaint_colours"
+    assert StrongBM25()(root, db, "nothing here matches zzz", {}).found_files == []
