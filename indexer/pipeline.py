@@ -221,10 +221,10 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
                 progress: Progress | None = None,
                 before_write: Callable[[GraphDelta], None] | None = None) -> tuple[IndexReport, GraphDelta]:
     """``index_repository``, and what changed in the graph. ``before_write(delta)`` is called
-    with an incremental run's delta once it is known and before the graph store and the state
-    are written (writing them is most of a small update's time), so the indexes derived from
-    the graph can be brought along meanwhile; if the write then fails, the graph stays at
-    ``delta.generation_before``."""
+    with the run's delta (``delta.full`` for a first index or a rebuild: every file) once it is
+    known and before the graph store and the state are written (writing them is most of a small
+    update's time), so the indexes derived from the graph can be brought along meanwhile; if
+    the write then fails, the graph stays at ``delta.generation_before``."""
     started = time.perf_counter()
     root = root.resolve() if root.exists() else root
     clock = _Clock()
@@ -382,7 +382,7 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
                 report.mode = "unchanged"
         delta = GraphDelta({**{p: (graphs[p].nodes, graphs[p].edges) for p in to_resolve}, **dict.fromkeys(deleted)},
                            generation_before, generation, change is None)
-        if before_write is not None and change is not None:
+        if before_write is not None:
             before_write(delta)
         if store is None:
             store = open_graph_store(config, db_dir)

@@ -83,9 +83,13 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     embedder, why = _embedder(search) if search.enabled else (None, None)
     early: tuple[RetrievalContext, SearchStats] | None = None
     tried = False
+    building: _Build | None = None
 
     def before_write(delta: GraphDelta) -> None:
-        nonlocal early, tried
+        nonlocal early, tried, building
+        if delta.full:  # every file: embedded while the graph store is written
+            building = _Build(Path(root).resolve(), delta, embedder, progress)
+            return
         if context is None or context.generation != delta.generation_before:
             return
         tried = True
@@ -98,9 +102,10 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     preload = (_Preload(root, index_dir(root, options.db_dir), dense=embedder is not None)
                if search.enabled and context is None and not options.rebuild else None)
     try:
-        graph, delta = index_graph(root, options, progress, before_write if search.enabled and publish else None)
+        graph, delta = index_graph(root, options, progress, before_write if search.enabled else None)
     finally:
         loaded = preload.result() if preload is not None else None
+    built = building.result() if building is not None else None
     report = UpdateReport(graph)
     if not search.enabled:
         report.seconds = round(time.perf_counter() - started, 3)
@@ -109,7 +114,9 @@ def update_index(root: Path, options: IndexOptions | None = None, search: Search
     db_dir = index_dir(root, options.db_dir)
     if why:
         report.notes.append(why)
-    if early is not None:
+    if built is not None:
+        new, stats = built
+    elif early is not None:
         new, stats = early
     else:  # an in-memory context that could not be applied is not tried again
         new, stats = _update_search(root, db_dir, options, delta, loaded if context is None else
@@ -176,6 +183,37 @@ def _update_search(root: Path, db_dir: Path, options: IndexOptions, delta: Graph
     finally:
         state.close()
     return RetrievalContext.build(root, files, generation=delta.generation, embedder=embedder, progress=progress)
+
+
+class _Build:
+    """The search context of a whole-repository delta, built in a thread (embedding is most of a
+    first index, and it can go on while the graph store is written); ``result()`` waits for it
+    and raises what building raised."""
+
+    def __init__(self, root: Path, delta: GraphDelta, embedder: Any, progress: Progress | None) -> None:
+        self._args = root, delta, embedder, progress
+        self._out: tuple[RetrievalContext, SearchStats] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="build-search", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from indexer.search.context import RetrievalContext
+
+        root, delta, embedder, progress = self._args
+        try:
+            files = [(path, *graph) for path, graph in sorted(delta.files.items()) if graph is not None]
+            self._out = RetrievalContext.build(root, files, generation=delta.generation, embedder=embedder,
+                                               progress=progress)
+        except BaseException as exc:  # boundary: handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> tuple[RetrievalContext, SearchStats]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._out is not None
+        return self._out
 
 
 class _Preload:
