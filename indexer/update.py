@@ -169,11 +169,15 @@ def _update_search(root: Path, db_dir: Path, options: IndexOptions, delta: Graph
     prior = context if context is not None and context.generation == delta.generation_before else None
     if prior is None and not delta.full and saved_generation(db_dir) == delta.generation_before:
         try:
-            prior = load_context(root, db_dir, dense=embedder is not None)
+            prior = load_context(root, db_dir, dense=embedder is not None, lazy_table=True)
         except (FileNotFoundError, ValueError, EOFError, OSError) as exc:
             log.info("the saved search indexes cannot be updated (%s); building them afresh", exc)
     if prior is not None and not delta.full:
-        applied = _apply(prior, delta, embedder, progress)
+        try:
+            applied = _apply(prior, delta, embedder, progress)
+        except FileNotFoundError as exc:  # its symbol table, read late, is gone or another one
+            log.info("the saved search indexes cannot be updated (%s); building them afresh", exc)
+            applied = None
         if applied is not None:
             return applied
     config = options.store or load_config(root)
@@ -233,7 +237,7 @@ class _Preload:
         if saved_generation(self._db_dir) is None:
             return
         try:
-            self._context = load_context(self._root.resolve(), self._db_dir, dense=self._dense)
+            self._context = load_context(self._root.resolve(), self._db_dir, dense=self._dense, lazy_table=True)
         except Exception as exc:  # boundary: whatever the saved files hold, the update rebuilds them
             log.info("the saved search indexes cannot be read (%s); the update builds them", exc)
 

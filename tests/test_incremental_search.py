@@ -234,3 +234,23 @@ def test_a_save_writes_the_symbol_table_only_when_it_changed(tmp_path: Path) -> 
     update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
     assert written() != first
     assert_same(load_context(root, db, dense=False), fresh_context(root, tmp_path, dense=False))
+
+
+def test_an_update_that_renames_nothing_never_reads_the_symbol_table(tmp_path: Path) -> None:
+    """From the saved context (a new process, as `repolens index`), an edit inside a function
+    leaves every file's names as they were: the table is neither read nor written. One that
+    renames a function reads it; a table that cannot be read then means a fresh build."""
+    root = copy_fixture("pyrepo", tmp_path / "pyrepo")
+    db = tmp_path / "db"
+    update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+    table = db / "retrieval" / "symbols.pkl"
+    table.write_bytes(b"not a pickle: reading it would fail")
+    changes = edits(root)
+    changes[0][1]()  # type: ignore[operator]  # a function body
+    report, _ = update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+    assert report.search is not None and report.search["mode"] == "incremental"
+    assert table.read_bytes() == b"not a pickle: reading it would fail"
+    changes[2][1]()  # type: ignore[operator]  # a function renamed: the table is needed, and unreadable
+    report, _ = update_index(root, IndexOptions(db_dir=db), SearchOptions(dense=False))
+    assert report.search is not None and report.search["mode"] == "full"
+    assert_same(load_context(root, db, dense=False), fresh_context(root, tmp_path, dense=False))

@@ -102,6 +102,8 @@ class FileShare(NamedTuple):
     sources: np.ndarray
     targets: np.ndarray
     weights: np.ndarray
+    names: str
+    """``SymbolTable.file_key`` of the file: the table changes only where it does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,8 @@ class RetrievalContext:
     meta: UnitMeta
     adjacency: sp.csr_matrix
     """Row-normalised transition matrix over units."""
-    table: SymbolTable
+    _table: SymbolTable | None
+    """The symbol table (``table``); None while one saved is not read yet (``_table_file``)."""
     lexical: lexical.LexicalIndex
     dense: Any = None
     notes: list[str] = field(default_factory=list)
@@ -156,6 +159,24 @@ class RetrievalContext:
     _walk: sp.csr_matrix | None = None
     _dense_at: tuple[int, np.ndarray] | None = None
     _flags: UnitFlags | None = None
+    _table_file: tuple[Path, str] | None = None
+    """A saved table and its token, read when first used (an update that changes no file's
+    names never reads it)."""
+
+    @property
+    def table(self) -> SymbolTable:
+        if self._table is None:
+            assert self._table_file is not None
+            self._table = _read_table(*self._table_file)
+        return self._table
+
+    @property
+    def table_token(self) -> str:
+        """The token of the table, without reading a saved one."""
+        if self._table is None:
+            assert self._table_file is not None
+            return self._table_file[1]
+        return self._table.token
 
     def __post_init__(self) -> None:
         if not self.index_of:
@@ -224,9 +245,10 @@ class RetrievalContext:
         """A new context with ``changed`` files re-derived (this one is left as it is, so readers
         holding it are not disturbed). ``embedder`` None drops the dense index."""
         shares = dict(self.shares)
-        new = RetrievalContext(self.root, self.meta, self.adjacency, self.table.copy(), self.lexical, self.dense,
+        # the table is shared until a file's names change (then copied, in _update)
+        new = RetrievalContext(self.root, self.meta, self.adjacency, self._table, self.lexical, self.dense,
                                list(self.notes), self.index_of, generation=self.generation, shares=shares,
-                               names=self.names, _walk=self._walk, _flags=self._flags)
+                               names=self.names, _walk=self._walk, _flags=self._flags, _table_file=self._table_file)
         stats = new._update(changed, generation, embedder, progress, full=False)
         return new, stats
 
@@ -236,24 +258,32 @@ class RetrievalContext:
         added: list[CodeUnit] = []
         removed: dict[str, tuple[str, NodeKind]] = {}
         old_shares: dict[str, FileShare] = {}
-        table_changed = False
+        renamed: dict[str, tuple[list[Node], list[Edge]] | None] = {}
         for path in sorted(changed):
             old = self.shares.pop(path, None)
             if old is not None:
                 old_shares[path] = old
                 removed.update((r.id, (r.digest, r.kind)) for r in old.rows)
-            entries = self.table.entries(path)
-            self.table.remove_file(path)
             graph = changed[path]
-            if graph is not None:
-                nodes, edges = graph
-                units = file_units(self.root, path, nodes)
-                self.shares[path] = self._share(nodes, edges, units)
-                self.table.add_file(path, [n for n in nodes if n.kind in UNIT_KINDS], edges)
-                added.extend(units)
-            table_changed = table_changed or self.table.entries(path) != entries
-        if table_changed and not full:
-            self.table.changed()
+            if graph is None:
+                renamed[path] = None
+                continue
+            nodes, edges = graph
+            units = file_units(self.root, path, nodes)
+            definitions = [n for n in nodes if n.kind in UNIT_KINDS]
+            share = self.shares[path] = self._share(nodes, edges, units, SymbolTable.file_key(path, definitions, edges))
+            if full or old is None or old.names != share.names:
+                renamed[path] = (definitions, edges)
+            added.extend(units)
+        if renamed:  # this context's own table from here on (the one it came from is left as it was)
+            table = self._table if full and self._table is not None else self.table.copy()
+            for path, definitions_edges in renamed.items():
+                table.remove_file(path)
+                if definitions_edges is not None:
+                    table.add_file(path, *definitions_edges)
+            if not full:
+                table.changed()
+            self._table, self._table_file = table, None
         new_ids = {u.id for u in added}
         gone = [r for r in removed if r not in new_ids]
         # units of the changed files whose text and kind are as they were keep their rows
@@ -299,7 +329,7 @@ class RetrievalContext:
         return SearchStats(mode, len(changed), len(self.meta.ids), changed_units, embedded, self.dense is not None,
                            clock.laps)
 
-    def _share(self, nodes: list[Node], edges: list[Edge], units: list[CodeUnit]) -> FileShare:
+    def _share(self, nodes: list[Node], edges: list[Edge], units: list[CodeUnit], table_key: str) -> FileShare:
         parent = {e.target: e.source for e in edges if e.kind == EdgeKind.CONTAINS}
         by_id = {n.id: n for n in nodes}
         own = {u.id for u in units}
@@ -318,7 +348,7 @@ class RetrievalContext:
         names = self.names
         sources = np.asarray([names.setdefault(s, len(names)) for s, _, _ in linked], dtype=np.int64)
         targets = np.asarray([names.setdefault(t, len(names)) for _, t, _ in linked], dtype=np.int64)
-        return FileShare(rows, sources, targets, np.asarray([w for _, _, w in linked], dtype=np.float64))
+        return FileShare(rows, sources, targets, np.asarray([w for _, _, w in linked], dtype=np.float64), table_key)
 
     def _adjacency(self) -> sp.csr_matrix:
         """The row-normalised, symmetric transition matrix over the units, from every share's
@@ -356,12 +386,12 @@ class RetrievalContext:
         # rows as plain tuples and kinds as strings: pickle handles those in C, while each named
         # tuple or enum member would cost a Python call (tens of thousands of them)
         shares = {path: ([(*row[:1], row.kind.value, *row[2:]) for row in share.rows], share.sources,
-                         share.targets, share.weights) for path, share in self.shares.items()}
+                         share.targets, share.weights, share.names) for path, share in self.shares.items()}
         write_atomic(directory / CONTEXT_FILE, pickle.dumps({
             "version": CONTEXT_VERSION, "adjacency": self.adjacency, "shares": shares,
             "names": self.names}, protocol=pickle.HIGHEST_PROTOCOL))
         # the symbol table is the slowest part to write, and most edits leave it as it was
-        if _saved_token(directory) != self.table.token:
+        if _saved_token(directory) != self.table_token:
             (directory / TABLE_TOKEN_FILE).unlink(missing_ok=True)
             write_atomic(directory / TABLE_FILE, pickle.dumps(self.table, protocol=pickle.HIGHEST_PROTOCOL))
             write_atomic(directory / TABLE_TOKEN_FILE, self.table.token.encode())
@@ -378,9 +408,10 @@ class RetrievalContext:
                    self.dense.model_id if self.dense is not None else None, costs)
 
 
-def load_context(root: Path, index_dir: Path, *, dense: bool = True) -> RetrievalContext:
+def load_context(root: Path, index_dir: Path, *, dense: bool = True, lazy_table: bool = False) -> RetrievalContext:
     """The saved context; FileNotFoundError when there is none of this version (run
-    ``repolens index``)."""
+    ``repolens index``). With ``lazy_table`` the symbol table is read when first used (an
+    update that changes no file's names never reads it)."""
     directory = index_dir / RETRIEVAL_DIR
     generation = saved_generation(index_dir)
     if generation is None:
@@ -395,23 +426,36 @@ def load_context(root: Path, index_dir: Path, *, dense: bool = True) -> Retrieva
     except ValueError as exc:
         raise FileNotFoundError(f"the lexical index in {directory} is unusable ({exc}); "
                                 f"run `repolens index {root}`") from exc
-    try:
-        with (directory / TABLE_FILE).open("rb") as f:
-            table = pickle.load(f)
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"the symbol table in {directory} is missing; run `repolens index {root}`") from exc
-    if _saved_token(directory) != table.token:
-        raise FileNotFoundError(f"the symbol table in {directory} is incomplete; run `repolens index {root}`")
+    token = _saved_token(directory)
+    if token is None:
+        raise FileNotFoundError(f"the symbol table in {directory} is missing; run `repolens index {root}`")
+    table = None if lazy_table else _read_table(directory / TABLE_FILE, token)
     kinds = {k.value: k for k in NodeKind}
-    shares = {path: FileShare([UnitRow(row[0], kinds[row[1]], *row[2:]) for row in rows], sources, targets, weights)
-              for path, (rows, sources, targets, weights) in saved["shares"].items()}
+    shares = {path: FileShare([UnitRow(row[0], kinds[row[1]], *row[2:]) for row in rows], sources, targets, weights,
+                              names)
+              for path, (rows, sources, targets, weights, names) in saved["shares"].items()}
     context = RetrievalContext(root, _assemble_meta(shares), saved["adjacency"], table, lex,
-                               generation=generation, shares=shares, names=saved["names"])
+                               generation=generation, shares=shares, names=saved["names"],
+                               _table_file=(directory / TABLE_FILE, token))
     if lex.ids != context.meta.ids:
         raise FileNotFoundError(f"the retrieval index in {directory} is inconsistent; run `repolens index {root}`")
     if dense:
         attach_dense(context, index_dir)
     return context
+
+
+def _read_table(path: Path, token: str) -> SymbolTable:
+    """The symbol table saved at ``path``; FileNotFoundError unless it is the one of ``token``
+    (written since, or damaged)."""
+    try:
+        with path.open("rb") as f:
+            table = pickle.load(f)
+    except (FileNotFoundError, EOFError, pickle.UnpicklingError) as exc:
+        raise FileNotFoundError(f"the symbol table {path} is missing or damaged; run `repolens index`") from exc
+    if not isinstance(table, SymbolTable) or table.token != token:
+        raise FileNotFoundError(f"the symbol table {path} was written again since its index was opened; "
+                                "open the index again")
+    return table
 
 
 def _saved_token(directory: Path) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 RETRIEVAL_DIR = "retrieval"
 MARK_FILE = "context.json"
-CONTEXT_VERSION = 4
+CONTEXT_VERSION = 5
 """Bumped when the saved context changes form; a context of another version is rebuilt."""
 
 

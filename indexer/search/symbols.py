@@ -8,6 +8,7 @@ every list is kept sorted by id: a table updated file by file equals one built a
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 import uuid
 from collections.abc import Iterable
@@ -125,9 +126,13 @@ class SymbolTable:
         other.token = self.token
         return other
 
-    def entries(self, path: str) -> tuple[object, object]:
-        """What file ``path`` put in the table (compare before and after ``add_file``)."""
-        return self._owned.get(path), self._imports.get(path)
+    @staticmethod
+    def file_key(path: str, nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
+        """A digest of what ``add_file(path, nodes, edges)`` records: a file whose key did not
+        change leaves the table as it was."""
+        recorded = ([(n.id, n.kind.value, n.path, n.name, n.qualname) for n in nodes],
+                    [(e.name, e.target) for e in edges if e.kind == EdgeKind.IMPORTS and e.name and e.source == path])
+        return hashlib.blake2b(repr(recorded).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
     def changed(self) -> None:
         """Say that the content changed: a new ``token``."""
