@@ -97,3 +97,20 @@ def test_without_dense_index_it_says_so_once(tmp_path: Path) -> None:
     loaded = load_context(root, tmp_path / "db", dense=True)
     assert loaded.dense is None and len(loaded.notes) == 1
     assert localize(loaded, "engine run").notes == loaded.notes
+
+
+def test_a_javascript_stack_trace_names_the_method(tmp_path: Path) -> None:
+    root = copy_fixture("tsrepo", tmp_path / "tsrepo")
+    update_index(root, IndexOptions(db_dir=tmp_path / "db"), SearchOptions(dense=False))
+    ts = load_context(root, tmp_path / "db", dense=False)
+    issue = """Crash when an engine spins
+
+TypeError: Cannot read properties of undefined (reading 'rpm')
+    at Engine.spin (/srv/app/src/lib/engine.ts:34:12)
+    at Engine.start (/srv/app/src/lib/engine.ts:30:10)
+    at node:internal/main/run_main_module:28:49
+"""
+    result = localize(ts, issue)
+    assert result.found_files[0] == "src/lib/engine.ts"
+    assert set(result.found_entities[:2]) == {"src/lib/engine.ts:Engine.spin", "src/lib/engine.ts:Engine.start"}
+    assert any("stack frame in Engine.spin" in e for e in result.functions[0].evidence + result.functions[1].evidence)

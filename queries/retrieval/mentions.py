@@ -1,7 +1,8 @@
 """What an issue text names explicitly, resolved against the graph.
 
-Issue texts name code in a handful of ways, most specific first: stack-trace frames
-(``File ".../sympy/core/basic.py", line 12, in sort_key``), file paths (``xarray/core/variable.py``),
+Issue texts name code in a handful of ways, most specific first: stack-trace frames of any
+language (``File ".../sympy/core/basic.py", line 12, in sort_key``, ``at shop.Cart.total(Cart.java:42)``,
+read by ``queries.retrieval.issue``), file paths (``xarray/core/variable.py``),
 dotted names (``sympy.core.basic.Basic``, ``Variable.__setitem__``, ``xr.Dataset.to_netcdf``),
 and bare identifiers in code spans or prose (``prepare_content_length``, ``LogNormal``).
 Each found name is resolved to graph nodes by exact name, qualified-name suffix, module path or
@@ -17,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from indexer.search.symbols import SymbolTable
+from queries.retrieval.issue import Frame, parse_frames
 
-_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[\w<>.]+))?')
-_PATH = re.compile(r"(?<![\w/.-])(?P<path>(?:[\w.-]+/)*[\w.-]+\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs))\b")
+_PATH = re.compile(r"(?<![\w/.-])(?P<path>(?:[\w.-]+/)*[\w.-]+\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs|java|kt|kts|go|rs|c|h|"
+                   r"cc|cpp|cxx|hh|hpp|hxx|cs|rb|php|scala|swift))\b")
 _DOTTED = re.compile(r"(?<![\w.])(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
 _IDENT = re.compile(r"(?<![\w.])(?P<name>[A-Za-z_]\w*)(?![\w])")
 _CODE_SPAN = re.compile(r"`{1,3}([^`]+)`{1,3}")
@@ -52,17 +54,9 @@ def find_mentions(text: str, table: SymbolTable) -> dict[str, Mention]:
             if why not in m.evidence:
                 m.evidence.append(why)
 
-    # stack-trace frames: the file, and the function named in it
-    for m in _FRAME.finditer(text):
-        file_id = _resolve_path(m.group("path"), table)
-        if file_id is None:
-            continue
-        add(file_id, WEIGHT_FRAME, f"stack frame {table.path_of[file_id]}:{m.group('line')}")
-        func = m.group("func")
-        if func and func != "<module>":
-            for node_id in table.by_name.get(func.split(".")[-1], []):
-                if table.path_of[node_id] == table.path_of[file_id]:
-                    add(node_id, WEIGHT_FRAME, f"stack frame in {func}")
+    # stack-trace frames (every language's format): the file, and the function named in it
+    for frame in parse_frames(text):
+        _frame(frame, table, add)
     # file paths
     for m in _PATH.finditer(text):
         file_id = _resolve_path(m.group("path"), table)
@@ -85,6 +79,33 @@ def find_mentions(text: str, table: SymbolTable) -> dict[str, Mention]:
             for node_id in ids:
                 add(node_id, score, f"name {name} in {where}")
     return found
+
+
+def _frame(frame: Frame, table: SymbolTable, add: Callable[[str, float, str], None]) -> None:
+    """A frame names its file (when it is the project's) and its function: looked up by its
+    qualified name inside that file, else by its bare name there; a frame without a file (a
+    JIT frame, ``Unknown Source``) by its qualified name anywhere, if that is specific."""
+    file_id = _resolve_path(frame.path, table) if frame.path else None
+    where = f":{frame.line}" if frame.line else ""
+    if file_id is not None:
+        add(file_id, WEIGHT_FRAME, f"stack frame {table.path_of[file_id]}{where}")
+    if not frame.function:
+        return
+    parts = frame.function.split(".")
+    candidates: list[str] = []
+    for i in range(len(parts) - 1):
+        candidates = table.by_qual_suffix.get(".".join(parts[i:]), [])
+        if candidates:
+            break
+    if file_id is not None:
+        path = table.path_of[file_id]
+        inside = [c for c in candidates if table.path_of[c] == path] or [
+            c for c in table.by_name.get(parts[-1], []) if table.path_of[c] == path]
+        for node_id in inside:
+            add(node_id, WEIGHT_FRAME, f"stack frame in {frame.function}")
+    elif candidates and len(candidates) <= 3:
+        for node_id in candidates:
+            add(node_id, WEIGHT_QUALIFIED, f"stack frame in {frame.function}")
 
 
 def _identifier_like(name: str, where: str) -> bool:
