@@ -28,6 +28,7 @@ import numpy as np
 from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
 from indexer.search.lexical import term_counts
+from indexer.search.units import CodeRole
 from queries.retrieval.mentions import find_mentions
 
 SIGNALS = ("mention", "lexical", "dense", "graph")
@@ -49,8 +50,12 @@ class LocalizeOptions:
     test_penalty: float = 0.3
     """Test code is scaled by this: issues are fixed in the code under test."""
     vendor_penalty: float = 0.1
-    """Third-party code copied into the repository (extern/, vendor/, *.min.js) is scaled by
-    this: a fix goes into the project's own code."""
+    """Third-party code copied into the repository (extern/, vendor/, *.min.js, a nested
+    package with its own ``__version__``) is scaled by this: a fix goes into the project's own
+    code."""
+    docs_penalty: float = 0.3
+    """Code under documentation and example folders is scaled by this (set equal to
+    ``test_penalty``, not tuned: the same reasoning holds)."""
     ppr_alpha: float = 0.25
     ppr_iterations: int = 20
     seeds: int = 20
@@ -157,7 +162,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         signal_rank["graph"] = dict(zip(top.tolist(), ranks.tolist(), strict=True))
 
     flags = ctx.flags
-    scale = np.where(flags.vendored, options.vendor_penalty, np.where(flags.test, options.test_penalty, 1.0))
+    scale = _role_scale(options)[flags.role]
     fused *= scale
 
     # files: their own unit plus their best member
@@ -197,7 +202,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         if kinds[i] != NodeKind.FILE and int(meta.file_of[i]) in file_place:
             out.append(f"in the file ranked {file_place[int(meta.file_of[i])]}")
         if scale[i] < 1.0:
-            out.append("vendored code, ranked lower" if flags.vendored[i] else "test code, ranked lower")
+            out.append(f"{_ROLE_WORDS[_ROLES[flags.role[i]]]}, ranked lower")
         return tuple(dict.fromkeys(out))
 
     def hits(name: str, scores: np.ndarray, mask: np.ndarray, k: int,
@@ -227,6 +232,18 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     if not any(totals.values()):
         notes.append(_nothing_matched(text, signal_scores, n))
     return Localization(files, modules, functions, notes, round(time.perf_counter() - started, 4), totals)
+
+
+_ROLES = list(CodeRole)
+_ROLE_WORDS = {CodeRole.TESTS: "test code", CodeRole.VENDORED: "vendored code", CodeRole.DOCS: "documentation code",
+               CodeRole.EXAMPLES: "example code", CodeRole.CODE: "project code"}
+
+
+def _role_scale(options: LocalizeOptions) -> np.ndarray:
+    """The factor of each role code (``ROLE_CODES``)."""
+    factor = {CodeRole.CODE: 1.0, CodeRole.TESTS: options.test_penalty, CodeRole.VENDORED: options.vendor_penalty,
+              CodeRole.DOCS: options.docs_penalty, CodeRole.EXAMPLES: options.docs_penalty}
+    return np.array([factor[role] for role in _ROLES])
 
 
 def _best_member(head: int, scores: np.ndarray, group_of: np.ndarray) -> int:
@@ -263,7 +280,7 @@ def options_from(pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> Locali
             signals = [s for s in signals if s not in value.split(",")]
         elif key.startswith("w."):
             weights[key[2:]] = float(value)
-        elif key in ("rrf_k", "file_share", "test_penalty", "vendor_penalty", "ppr_alpha"):
+        elif key in ("rrf_k", "file_share", "test_penalty", "vendor_penalty", "docs_penalty", "ppr_alpha"):
             kwargs[key] = float(value)
         elif key in ("depth", "ppr_iterations", "seeds", "files", "modules", "functions"):
             kwargs[key] = int(value)

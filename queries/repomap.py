@@ -17,7 +17,7 @@ import numpy as np
 
 from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
-from indexer.search.units import CodeRole, path_role
+from indexer.search.units import CodeRole
 from queries.retrieval.mentions import find_mentions
 
 ROLE_WORDS = {CodeRole.CODE: "project", CodeRole.TESTS: "test", CodeRole.EXAMPLES: "example",
@@ -120,12 +120,13 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
              roles: frozenset[CodeRole] = DEFAULT_ROLES) -> RepoMap:
     """The most important files and their symbols, within ``budget_tokens``, centred on
     ``focus`` (a path, symbol or words) when given, among files of ``roles`` (see
-    path_role; a focus path inside a folder of another role maps it anyway). ``notes`` says
+    classify_paths; a focus path inside a folder of another role maps it anyway). ``notes`` says
     which files were left out by role, and when the focus names no file or directory, or
     matches nothing at all (then the map is the whole repository's)."""
     meta = ctx.meta
     n = len(meta.ids)
-    role_of = {path: path_role(path) for path in set(meta.paths)}
+    by_code = list(CodeRole)
+    role_of = {path: by_code[code] for path, code in zip(meta.paths, ctx.flags.role.tolist(), strict=True)}
     inside = _inside(meta.paths, focus)
     # a focus that names a file or directory asks for what is in it, whatever it is
     roles = roles | {role_of[meta.paths[i]] for i in np.flatnonzero(inside).tolist()}

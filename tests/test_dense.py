@@ -271,6 +271,12 @@ def test_saved_index_reloads_with_the_same_results(repo: tuple[Path, Path], embe
     ("pkg/test_io.py", True), ("pkg/io_test.py", True), ("web/app.test.ts", True), ("web/app.spec.js", True),
     ("src/_pytest/python.py", False), ("sympy/utilities/randtest.py", False), ("pkg/testing.py", False),
     ("numpy/testing/utils.py", False), ("pkg/contest.py", False), ("test_data.json", False),
+    # other ecosystems' conventions
+    ("src/test/java/com/acme/CartTest.java", True), ("src/main/java/com/acme/Cart.java", False),
+    ("cart/cart_test.go", True), ("cart/cart.go", False), ("spec/models/cart_spec.rb", True),
+    ("tests/Unit/CartTest.php", True), ("src/Http/Request.php", False), ("Shop/CartTests.cs", True),
+    ("src/HTTPTest.kt", True), ("src/CartIT.java", True), ("src/EDIT.java", False), ("src/Contest.java", False),
+    ("src/Spec.php", False), ("src/lib/parser_test.cc", True),
 ])
 def test_test_paths(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected

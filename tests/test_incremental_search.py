@@ -92,8 +92,17 @@ def edits(root: Path) -> list[tuple[str, object]]:
     def rename() -> None:
         (root / "pkg" / "zebra.py").rename(root / "pkg" / "stripes.py")
 
+    def vendor() -> None:  # a package copied in: a nested package with its own version
+        (root / "pkg" / "copied").mkdir()
+        (root / "pkg" / "copied" / "__init__.py").write_text('"""A copy."""\n')
+        (root / "pkg" / "copied" / "six.py").write_text("def add_metaclass(meta):\n    return meta\n")
+
+    def version() -> None:  # only a file's content changes, and with it the role of its folder
+        (root / "pkg" / "copied" / "__init__.py").write_text('"""A copy."""\n__version__ = "1.16"\n')
+
     return [("edit a function body", body), ("add a file", add), ("rename a called function", interface),
-            ("delete a file", delete), ("rename a file", rename), ("add a method", insert), ("add a call", calls)]
+            ("delete a file", delete), ("rename a file", rename), ("add a method", insert), ("add a call", calls),
+            ("add a package", vendor), ("give the package a version", version)]
 
 
 @pytest.mark.parametrize("dense", [False, True], ids=["lexical", "dense"])
@@ -113,11 +122,15 @@ def test_every_update_equals_a_fresh_index(tmp_path: Path, dense: bool, monkeypa
         report, updated = update_index(root, options, SearchOptions(dense=dense), context=context)
         assert updated is not None and report.search is not None
         assert report.search["mode"] == "incremental", what
-        assert 0 < report.search["units_changed"] < len(updated.meta.ids), what
+        # a version line is in no unit's text, but it changes the role of its folder
+        assert (0 if what == "give the package a version" else 1) <= report.search["units_changed"] < len(
+            updated.meta.ids), what
         fresh = fresh_context(root, tmp_path, dense)
         assert_same(updated, fresh)
         assert_same(load_context(root, db, dense=dense), fresh)  # and as saved
         assert context is not updated and context.generation < updated.generation  # the old one is untouched
+        if what == "give the package a version":
+            assert updated.flags.vendored[updated.index_of["pkg/copied/six.py"]]
         context = updated
 
 

@@ -32,7 +32,16 @@ from indexer.model import Edge, EdgeKind, Node, NodeKind
 from indexer.search import lexical
 from indexer.search.mark import CONTEXT_VERSION, RETRIEVAL_DIR, remove_mark, saved_generation, write_atomic, write_mark
 from indexer.search.symbols import SymbolTable
-from indexer.search.units import UNIT_KINDS, CodeUnit, embedded_unit, file_units, is_test_path, is_vendored_path
+from indexer.search.units import (
+    ROLE_CODES,
+    UNIT_KINDS,
+    CodeRole,
+    CodeUnit,
+    classify_paths,
+    embedded_unit,
+    file_units,
+    role_reads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +141,13 @@ class UnitFlags(NamedTuple):
     definition: np.ndarray
     """The unit is a class, function or method."""
     test: np.ndarray
-    """The unit is in test code (``is_test_path``)."""
+    """The unit is in test code (``classify_paths``)."""
     vendored: np.ndarray
-    """The unit is in third-party code copied into the tree (``is_vendored_path``)."""
+    """The unit is in third-party code copied into the tree (``classify_paths``)."""
     name: np.ndarray
     """A number per (path, qualified name): overloads and redefinitions share theirs."""
+    role: np.ndarray
+    """The role of the unit's file (``ROLE_CODES`` of ``classify_paths``'s CodeRole)."""
 
 
 @dataclass(slots=True)
@@ -209,22 +220,23 @@ class RetrievalContext:
 
     @property
     def flags(self) -> UnitFlags:
-        """What kind of unit each is and whether its file is test or vendored code (computed
-        once, from each file's path: a unit's path is its file's)."""
+        """What kind of unit each is and the role of its file (computed once per set of files:
+        a unit's path is its file's)."""
         if self._flags is None:
             meta = self.meta
             n = len(meta.ids)
             file = np.fromiter((k == NodeKind.FILE for k in meta.kinds), dtype=bool, count=n)
             definition = np.fromiter((k in _DEFINITIONS for k in meta.kinds), dtype=bool, count=n)
             files = np.flatnonzero(file)
-            test = np.zeros(n, dtype=bool)
-            vendored = np.zeros(n, dtype=bool)
-            test[files] = [is_test_path(meta.paths[i]) for i in files.tolist()]
-            vendored[files] = [is_vendored_path(meta.paths[i]) for i in files.tolist()]
+            roles = classify_paths(self.root, (meta.paths[i] for i in files.tolist()))
+            role = np.zeros(n, dtype=np.int8)
+            role[files] = [ROLE_CODES[roles[meta.paths[i]]] for i in files.tolist()]
+            role = role[meta.file_of]
             names: dict[tuple[str, str], int] = {}
             pairs = zip(meta.paths, meta.qualnames, strict=True)
             name = np.fromiter((names.setdefault(key, len(names)) for key in pairs), dtype=np.int64, count=n)
-            self._flags = UnitFlags(file, definition, test[meta.file_of], vendored[meta.file_of], name)
+            self._flags = UnitFlags(file, definition, role == ROLE_CODES[CodeRole.TESTS],
+                                    role == ROLE_CODES[CodeRole.VENDORED], name, role)
         return self._flags
 
     # -- building and updating -------------------------------------------------------------
@@ -297,8 +309,10 @@ class RetrievalContext:
         else:
             rows = [r for path in sorted(changed) if path in self.shares for r in self.shares[path].rows]
             self.meta, self.index_of = _patch_meta(self.meta, self.index_of, gone, rows)
+        # roles depend on which files there are, and on the content of a few (role_reads)
+        same_roles = self.meta.ids is ids_before and not any(map(role_reads, changed))
         self._flags = (_patch_flags(self._flags, self.index_of, rows)
-                       if not full and self._flags is not None and self.meta.ids is ids_before else None)
+                       if not full and self._flags is not None and same_roles else None)
         if full or self.meta.ids is not ids_before or not _same_edges(old_shares, self.shares, changed):
             self.adjacency = self._adjacency()
             self._walk = None

@@ -7,7 +7,9 @@ spans cover, so every retriever (BM25, embeddings, graph) ranks the same ids as 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,20 +18,35 @@ from pathlib import Path
 from indexer.files import NotRegularFileError, open_regular
 from indexer.model import Graph, Node, NodeKind
 
-_TEST_DIRS = frozenset({"test", "tests", "__tests__"})
-"""Not ``testing``: numpy.testing and friends are public library code."""
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
+"""Not ``testing``: numpy.testing and friends are public library code (a ``testing`` folder of
+test files is found by ``classify_paths``)."""
 _VENDOR_DIRS = frozenset({"extern", "externals", "vendor", "vendored", "_vendor", "third_party", "thirdparty",
                           "node_modules", "bower_components"})
+_TEST_SUFFIX = re.compile(r"(?:.(?:Tests?|Spec)|[a-z0-9]IT)$")
+_TEST_SUFFIX_LANGUAGES = frozenset({"java", "kt", "kts", "scala", "groovy", "cs", "php", "swift"})
+
+
+def is_test_name(name: str) -> bool:
+    """Whether a file name is a test by its ecosystem's convention: ``test_*.py``,
+    ``*_test.py``/``*_test.go``/``*_test.rb``/``*_test.cc``, ``*_spec.rb``, ``*.test.*``/``*.spec.*``
+    (JavaScript, TypeScript), ``conftest.py``, and ``FooTest``/``FooTests``/``FooIT``/``FooSpec``
+    in Java, Kotlin, Scala, C#, PHP and Swift."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        return False
+    lower = name.lower()
+    return (lower == "conftest.py" or (lower.startswith("test_") and ext == "py")
+            or stem.lower().endswith(("_test", "_spec", "_tests")) or ".test." in lower or ".spec." in lower
+            or (ext in _TEST_SUFFIX_LANGUAGES and _TEST_SUFFIX.search(stem) is not None))
 
 
 def is_test_path(path: str) -> bool:
-    """Whether ``path`` is test code by the usual conventions: inside a ``test``, ``tests``
-    or ``__tests__`` directory, or named ``test_*.py``, ``*_test.py``,
-    ``conftest.py``, ``*.test.*`` or ``*.spec.*``."""
-    *folders, name = path.lower().split("/")
-    return (any(f in _TEST_DIRS for f in folders) or name == "conftest.py"
-            or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py")
-            or ".test." in name or ".spec." in name)
+    """Whether ``path`` is test code by the usual conventions: inside a ``test``, ``tests``,
+    ``__tests__`` or ``spec`` directory (Maven's ``src/test/java`` too), or a test by its name
+    (``is_test_name``)."""
+    *folders, name = path.split("/")
+    return any(f.lower() in _TEST_DIRS for f in folders) or is_test_name(name)
 
 
 def embedded_unit(path: str) -> bool:
@@ -63,10 +80,15 @@ class CodeRole(StrEnum):
     VENDORED = "vendored"
 
 
+ROLE_CODES = {role: code for code, role in enumerate(CodeRole)}
+"""A small number per role, for per-unit arrays."""
+
+
 def path_role(path: str) -> CodeRole:
-    """The role of ``path``: vendored (see is_vendored_path) before tests (is_test_path)
-    before examples (under ``examples/``, ``samples/``, ``demo/``, ``tutorial/``, ...)
-    before docs (under ``doc/``, ``docs/``, ``documentation/``); else code."""
+    """The role of ``path`` by its own path: vendored (see is_vendored_path) before tests
+    (is_test_path) before examples (under ``examples/``, ``samples/``, ``demo/``, ``tutorial/``,
+    ...) before docs (under ``doc/``, ``docs/``, ``documentation/``); else code. See
+    ``classify_paths`` for the rules that look at a whole repository."""
     if is_vendored_path(path):
         return CodeRole.VENDORED
     if is_test_path(path):
@@ -77,6 +99,65 @@ def path_role(path: str) -> CodeRole:
     if any(f in _DOC_DIRS for f in folders):
         return CodeRole.DOCS
     return CodeRole.CODE
+
+
+MIN_TEST_FOLDER_FILES = 3
+TEST_FOLDER_SHARE = 0.8
+_NOT_COUNTED = frozenset({"__init__.py", "conftest.py", "index.js", "index.ts", "mod.rs"})
+_VERSION = re.compile(rb"^__version__\s*(?::[^=\n]*)?=", re.M)
+VERSION_PROBE_BYTES = 65536
+
+
+def classify_paths(root: Path, paths: Iterable[str]) -> dict[str, CodeRole]:
+    """The role of each of ``paths`` (files of one repository), by ``path_role`` and two rules
+    that need the whole repository:
+
+    - a folder whose own files are nearly all tests by name (at least three, 80%, not counting
+      ``__init__.py`` and the like) holds tests, with everything under it: pytest's ``testing/``
+      and its helpers, where the folder name says nothing;
+    - a Python package inside another package whose ``__init__.py`` sets ``__version__`` is a
+      copied third-party package (``requests/packages/urllib3``, ``sympy/multipledispatch``):
+      vendored, with everything under it. A licence file alone is not taken as a sign:
+      ``sympy/parsing/latex`` carries one for its grammar and is sympy's own code.
+
+    Reads at most VERSION_PROBE_BYTES of the ``__init__.py`` of nested packages, nothing else."""
+    paths = sorted(set(paths))
+    roles = {p: path_role(p) for p in paths}
+    own: dict[str, list[int]] = {}
+    for p in paths:
+        folder, _, name = p.rpartition("/")
+        if folder and name not in _NOT_COUNTED:
+            counts = own.setdefault(folder, [0, 0])
+            counts[0] += 1
+            counts[1] += is_test_name(name)
+    tests = [f for f, (n, t) in own.items() if t >= MIN_TEST_FOLDER_FILES and t >= TEST_FOLDER_SHARE * n]
+    present = set(paths)
+    vendored = [p.rpartition("/")[0] for p in paths
+                if p.endswith("/__init__.py") and roles[p] == CodeRole.CODE
+                and p.rpartition("/")[0].rpartition("/")[0] + "/__init__.py" in present and _sets_version(root / p)]
+    for folders, role in ((tests, CodeRole.TESTS), (vendored, CodeRole.VENDORED)):
+        for folder in folders:
+            prefix = folder + "/"
+            for p in paths[bisect.bisect_left(paths, prefix):]:
+                if not p.startswith(prefix):
+                    break
+                if roles[p] in (CodeRole.CODE, CodeRole.EXAMPLES, CodeRole.DOCS):
+                    roles[p] = role
+    return roles
+
+
+def role_reads(path: str) -> bool:
+    """Whether ``classify_paths`` reads the content of ``path`` (so a change to it can change
+    roles, not only an added or removed file)."""
+    return path.endswith("/__init__.py")
+
+
+def _sets_version(path: Path) -> bool:
+    try:
+        with open_regular(path) as handle:
+            return bool(_VERSION.search(handle.read(VERSION_PROBE_BYTES)))
+    except (OSError, NotRegularFileError):
+        return False
 
 
 MAX_UNIT_CHARS = 4000
