@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +30,10 @@ from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
 from indexer.search.lexical import term_counts
 from indexer.search.units import CodeRole
+from queries.retrieval.features import Cues, Signals, file_features, issue_cues, unit_features
+from queries.retrieval.issue import parse_issue
 from queries.retrieval.mentions import find_mentions
+from queries.retrieval.ranker import MODEL_FILE, FusionModel, load_model
 
 SIGNALS = ("mention", "lexical", "dense", "graph")
 MENTION_FULL = 5.0
@@ -62,6 +66,18 @@ class LocalizeOptions:
     files: int = 10
     modules: int = 10
     functions: int = 10
+    fusion: str = "learned"
+    """``learned``: the shipped ranking model (``queries.retrieval.ranker``) orders the best
+    ``candidates`` units and their files, falling back to ``hand`` (the weighted reciprocal-rank
+    fusion above, which also picks the candidates) when there is no usable model."""
+    candidates: int = 300
+    parts: int = 4
+    """The dense signal also matches up to this many parts of a long issue (title, code,
+    traceback, output) one by one; a feature of the learned fusion."""
+    model: Path | None = None
+    """Another ranking model file (None: the shipped one)."""
+    keep_features: bool = False
+    """Keep the candidates and their features on the result (``Localization.ranking``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +94,16 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Ranking:
+    units: np.ndarray
+    """Positions of the candidate units (definitions), best by the hand-set fusion first."""
+    unit_features: np.ndarray
+    files: np.ndarray
+    """Positions of the candidate files."""
+    file_features: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class Localization:
     files: list[Hit]
     modules: list[Hit]
@@ -87,6 +113,10 @@ class Localization:
     totals: dict[str, int] = field(default_factory=dict)
     """How many distinct files, modules and functions the ranking holds (a positive score): the
     length of each list if it were not cut."""
+    fusion: str = "hand"
+    """Which fusion ranked: ``learned`` or ``hand``."""
+    ranking: Ranking | None = None
+    """The candidates and their features (with ``keep_features``)."""
 
     @property
     def found_files(self) -> list[str]:
@@ -122,8 +152,15 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     fused = np.zeros(n)
     signal_scores: dict[str, np.ndarray] = {}
 
+    issue = parse_issue(text)
+    model: FusionModel | None = None
+    if options.fusion == "learned" or options.keep_features:
+        model, why_not = load_model(options.model or MODEL_FILE)
+        if model is None and options.fusion == "learned" and why_not is not None:
+            notes.append(why_not + "; ranked by the hand-set fusion")
+    mention = np.zeros(n)
+    dense_part = np.zeros(n)
     if "mention" in options.signals:
-        mention = np.zeros(n)
         for node_id, m in find_mentions(text, ctx.table).items():
             i = ctx.index_of.get(node_id)
             if i is not None:
@@ -133,13 +170,16 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     if "lexical" in options.signals:
         signal_scores["lexical"] = ctx.lexical.scores(text)
     if "dense" in options.signals and ctx.dense is not None:
-        dense = np.asarray(ctx.dense_scores(text), dtype=np.float64)
-        signal_scores["dense"] = np.clip(dense, 0.0, None)
+        parts = [p.text for p in issue.parts] if (model is not None or options.keep_features) else []
+        parts = sorted(parts, key=len, reverse=True)[:options.parts] if len(parts) > 1 else []
+        rows = np.asarray(ctx.dense_scores_many([text, *parts]), dtype=np.float64)
+        signal_scores["dense"] = np.clip(rows[0], 0.0, None)
+        dense_part = np.clip(rows[1:].max(axis=0), 0.0, None) if parts else signal_scores["dense"]
 
     if "mention" in signal_scores:
         # explicit names count by strength, not rank: twenty definitions of a common name
         # mentioned in passing must not outrank one qualified name
-        mention = signal_scores.pop("mention")
+        signal_scores.pop("mention")
         fused += options.weights.get("mention", 1.0) * np.minimum(mention / MENTION_FULL, 1.0) / (options.rrf_k + 1)
     signal_rank: dict[str, dict[int, int]] = {}
     for name, scores in signal_scores.items():
@@ -178,6 +218,17 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     kinds = meta.kinds
     is_file, is_function = flags.file, flags.definition
     is_module = is_function & (meta.top_of == np.arange(n))
+    ranking = None
+    if model is not None or options.keep_features:
+        signals = Signals(mention, signal_scores.get("lexical", np.zeros(n)),
+                          _rank_array(signal_rank.get("lexical"), n), signal_scores.get("dense", np.zeros(n)),
+                          _rank_array(signal_rank.get("dense"), n), _rank_array(_rank_of(dense_part, options.depth), n),
+                          _rank_array(signal_rank.get("graph"), n), fused, unit_score, file_score)
+        ranking = _candidates(ctx, issue_cues(issue), signals, is_function, is_file, options.candidates)
+        if model is not None and options.fusion == "learned":
+            unit_score, file_score = _learned(model, ranking, unit_score, file_score)
+            module_score = np.zeros(n)
+            np.maximum.at(module_score, meta.top_of, unit_score)
 
     file_order, _ = _ranks(np.where(is_file, file_score, 0.0), n)
     file_place = {int(f): place for place, f in enumerate(file_order.tolist(), 1)}
@@ -231,7 +282,52 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     functions = hits("functions", unit_score, is_function, options.functions, None)
     if not any(totals.values()):
         notes.append(_nothing_matched(text, signal_scores, n))
-    return Localization(files, modules, functions, notes, round(time.perf_counter() - started, 4), totals)
+    fusion = "learned" if model is not None and options.fusion == "learned" else "hand"
+    return Localization(files, modules, functions, notes, round(time.perf_counter() - started, 4), totals, fusion,
+                        ranking if options.keep_features else None)
+
+
+def _rank_of(scores: np.ndarray, depth: int) -> dict[int, int]:
+    top, ranks = _ranks(scores, depth)
+    return dict(zip(top.tolist(), ranks.tolist(), strict=True))
+
+
+def _rank_array(ranks: Mapping[int, int] | None, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    if ranks:
+        out[list(ranks)] = list(ranks.values())
+    return out
+
+
+FILE_CANDIDATES = 100
+
+
+def _candidates(ctx: RetrievalContext, cues: Cues, signals: Signals, is_function: np.ndarray, is_file: np.ndarray,
+                count: int) -> Ranking:
+    """The ``count`` best definitions by the hand-set fusion and the files they are in (with the
+    FILE_CANDIDATES best files by it), with their features."""
+    units, _ = _ranks(np.where(is_function, signals.unit_score, 0.0), count)
+    best_files, _ = _ranks(np.where(is_file, signals.file_score, 0.0), FILE_CANDIDATES)
+    files = np.unique(np.concatenate([ctx.meta.file_of[units], best_files])).astype(np.int64)
+    features = unit_features(ctx, cues, signals, units)
+    return Ranking(units, features, files, file_features(ctx, cues, signals, files, units, features))
+
+
+def _learned(model: FusionModel, ranking: Ranking, unit_score: np.ndarray,
+             file_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit and file scores from the model: candidates by its probability, every other unit
+    or file below them in the hand-set order (so totals stay what the signals found)."""
+    out = []
+    for rows, features, linear, hand in ((ranking.units, ranking.unit_features, model.units, unit_score),
+                                         (ranking.files, ranking.file_features, model.files, file_score)):
+        scored = np.zeros_like(hand)
+        if rows.size:
+            probability = 1.0 / (1.0 + np.exp(-linear.score(features)))
+            floor = float(probability.min()) * 0.5
+            scored = np.where(hand > 0, floor * hand / max(float(hand.max()), 1e-12), 0.0)
+            scored[rows] = np.maximum(probability, 1e-12)
+        out.append(scored)
+    return out[0], out[1]
 
 
 _ROLES = list(CodeRole)
@@ -282,8 +378,14 @@ def options_from(pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> Locali
             weights[key[2:]] = float(value)
         elif key in ("rrf_k", "file_share", "test_penalty", "vendor_penalty", "docs_penalty", "ppr_alpha"):
             kwargs[key] = float(value)
-        elif key in ("depth", "ppr_iterations", "seeds", "files", "modules", "functions"):
+        elif key in ("depth", "ppr_iterations", "seeds", "files", "modules", "functions", "candidates", "parts"):
             kwargs[key] = int(value)
+        elif key == "fusion":
+            if value not in ("learned", "hand"):
+                raise ValueError(f"fusion is learned or hand, not {value!r}")
+            kwargs[key] = value
+        elif key == "model":
+            kwargs[key] = Path(value)
         else:
             raise ValueError(f"unknown localize option {key!r}")
     unknown = set(signals) - set(SIGNALS)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import pickle
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -196,10 +196,15 @@ class RetrievalContext:
     def dense_scores(self, text: str) -> np.ndarray | None:
         """The cosine of ``text`` with every unit, aligned with ``meta.ids`` (0 for a unit the
         dense index leaves out: test code); None without a dense index."""
+        many = self.dense_scores_many([text])
+        return None if many is None else many[0]
+
+    def dense_scores_many(self, texts: Sequence[str]) -> np.ndarray | None:
+        """``dense_scores`` of each of ``texts`` at once (one row each)."""
         if self.dense is None:
             return None
-        out = np.zeros(len(self.meta.ids), dtype=np.float32)
-        out[self._dense_rows()] = self.dense.scores(text)
+        out = np.zeros((len(texts), len(self.meta.ids)), dtype=np.float32)
+        out[:, self._dense_rows()] = self.dense.scores_many(texts)
         return out
 
     def _dense_rows(self) -> np.ndarray:

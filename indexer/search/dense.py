@@ -889,16 +889,23 @@ class DenseIndex:
         """The cosine of ``text`` with every unit, aligned with ``ids`` (None: this index's
         ``ids``), 0 for an id this index does not hold (for fusion)."""
         np_ = _backend()["numpy"]
-        mine = np_.zeros(len(self.ids), dtype=np_.float32)
-        if self.ids:
-            with compute_threads(QUERY_THREADS):
-                query = np_.ascontiguousarray(self.embedder.embed_query(text), dtype=np_.float32).reshape(-1)
-                mine = self.matrix() @ query
+        mine = self.scores_many([text])[0] if self.ids else np_.zeros(0, dtype=np_.float32)
         if ids is None:
             return mine
         row_of = self._row_of()
         at = np_.array([row_of.get(i, -1) for i in ids], dtype=np_.int64)
         return np_.where(at >= 0, mine[np_.maximum(at, 0)], np_.float32(0.0)).astype(np_.float32)
+
+    def scores_many(self, texts: Sequence[str]) -> np.ndarray:
+        """The cosine of each of ``texts`` with every unit: shape ``(len(texts), len(ids))``,
+        rows aligned with ``texts`` and columns with this index's ``ids``."""
+        np_ = _backend()["numpy"]
+        if not self.ids or not texts:
+            return np_.zeros((len(texts), len(self.ids)), dtype=np_.float32)
+        with compute_threads(QUERY_THREADS):
+            queries = np_.ascontiguousarray(self.embedder.embed(list(texts), threads=QUERY_THREADS),
+                                            dtype=np_.float32).reshape(len(texts), -1)
+            return np_.ascontiguousarray((self.matrix() @ queries.T).T)
 
     def _row_of(self) -> dict[str, int]:
         if self._rows is None:

@@ -321,6 +321,15 @@ class LexicalIndex:
                  if (col := self._column(term)) is not None and col in present]
         return [term for _, term in sorted(found)][:k]
 
+    def term_presence(self, terms: Sequence[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For units ``rows`` (positions aligned with ``ids``) and ``terms``: a boolean matrix
+        (rows x the terms the index knows) of which unit holds which term, and those terms' idf."""
+        cols = [col for term in terms if (col := self._column(term)) is not None]
+        if not cols or rows.size == 0:
+            return np.zeros((rows.size, 0), dtype=bool), np.zeros(0)
+        present = self._counts[rows][:, cols].toarray() > 0
+        return present, self._postings.idf[cols]
+
     def search(self, query_text: str, k: int = 10,
                kinds: Iterable[NodeKind] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best units for ``query_text`` as ``(unit id, score)``, best first, ties

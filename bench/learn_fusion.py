@@ -1,0 +1,223 @@
+"""Learn the fusion of ``localize`` and report it honestly: grouped cross-validation by
+repository, beside the hand-set fusion and the strong BM25 on the same folds.
+
+    python bench/localize.py --localizer bench.repolens_localizer:localize \\
+        --opt fusion=hand --opt dump=DUMP --out PRED.jsonl          # candidates and features
+    python bench/learn_fusion.py --dump DUMP [--strong PRED.strong-bm25.jsonl] [--write] [--json]
+
+Each dumped issue holds the candidates ``localize`` ranked (the best units of its hand-set
+fusion and their files) with their features (``queries.retrieval.features``). Two logistic
+models are fitted (L2-regularised, positives weighted to balance each issue's few gold items):
+one over units (is this the gold function/class), one over files. For each repository the
+models are trained on the issues of the *other* repositories and score this one's candidates;
+the predictions are then scored like the bench scores any localizer. The table shows, per
+repository and overall: the hand-set fusion, the learned fusion (cross-validated), and the
+strong BM25 when its predictions are given (same issues, so the same folds). ``--write`` fits
+on every issue and writes ``queries/retrieval/fusion.json`` with the cross-validated figures
+and what it was trained on. ``--ablate`` repeats the cross-validation with each named feature
+group removed (set to 0 in training and scoring).
+
+Candidates are only the units the hand-set fusion put in its best ``candidates`` (300): an
+issue whose gold is not among them is scored as a miss by both fusions alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.metrics import REPORTED, average, ranked_unique, score_instance  # noqa: E402
+from bench.repolens_localizer import text_digest  # noqa: E402
+from queries.retrieval.features import FILE_FEATURES, UNIT_FEATURES  # noqa: E402
+from queries.retrieval.ranker import MODEL_FILE, FusionModel, LinearModel  # noqa: E402
+
+DEFAULT_DEV = Path("/work/shared/bench/dev.jsonl")
+L2 = 1.0
+"""Ridge strength on standardised features (per training set, summed loss): fixed, not tuned."""
+GROUPS: dict[str, tuple[str, ...]] = {
+    "hand": ("hand_score", "hand_own"),
+    "parts": ("dense_part_rank",),
+    "second-stage": ("rank_in_file", "identifier_cover", "literal", "name_in_text", "name_in_code",
+                     "qualified_in_text", "owner_in_text", "in_frame", "best_literal", "best_cover"),
+    "roles": ("test", "vendored", "docs"),
+    "kinds": ("class", "method", "file", "log_lines"),
+}
+"""Feature groups for ``--ablate`` (a name in either model's features)."""
+
+
+@dataclass(slots=True)
+class Issue:
+    instance: str
+    repo: str
+    gold: dict[str, list[str]]
+    entities: list[str]
+    unit_x: np.ndarray
+    files: list[str]
+    file_x: np.ndarray
+
+
+def load(dump: Path, dev: Path) -> list[Issue]:
+    out: list[Issue] = []
+    for line in dev.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        path = dump / f"{text_digest(row['problem_statement'])}.npz"
+        if not path.exists():
+            continue
+        data = np.load(path, allow_pickle=True)
+        if data["unit_features"].shape[1] != len(UNIT_FEATURES) or data["file_features"].shape[1] != len(FILE_FEATURES):
+            raise SystemExit(f"{path} holds other features than this version computes: dump again")
+        out.append(Issue(row["instance_id"], row["repo"].split("/")[-1],
+                         {k: row[k] for k in ("gold_files", "gold_modules", "gold_functions")},
+                         [str(e) for e in data["unit_entities"]], data["unit_features"],
+                         [str(p) for p in data["file_paths"]], data["file_features"]))
+    return out
+
+
+def labels(issue: Issue) -> tuple[np.ndarray, np.ndarray]:
+    gold_functions = set(ranked_unique(issue.gold["gold_functions"], "function"))
+    unit_y = np.array([bool(e) and ranked_unique([e], "function")[0] in gold_functions for e in issue.entities])
+    file_y = np.array([p in set(issue.gold["gold_files"]) for p in issue.files])
+    return unit_y, file_y
+
+
+def fit(rows: Sequence[np.ndarray], ys: Sequence[np.ndarray], names: tuple[str, ...],
+        dropped: Iterable[str] = ()) -> LinearModel:
+    """Logistic regression on standardised features; each issue's positives weigh as much as
+    its negatives (a ranking, not a calibration, is wanted)."""
+    x = np.vstack(rows)
+    y = np.concatenate(ys).astype(np.float64)
+    weight = np.concatenate([np.where(yi, 0.5 / max(yi.sum(), 1), 0.5 / max((~yi).sum(), 1)) if yi.any()
+                             else np.zeros(yi.size) for yi in ys])
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    keep = np.array([name not in set(dropped) for name in names], dtype=np.float64)
+    z = z * keep
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:-1], params[-1]
+        logit = z @ w + b
+        p = 1.0 / (1.0 + np.exp(-logit))
+        value = float(np.sum(weight * (np.logaddexp(0.0, logit) - y * logit))) + 0.5 * L2 * float(w @ w) / len(ys)
+        grad_logit = weight * (p - y)
+        grad = np.concatenate([z.T @ grad_logit + L2 * w / len(ys), [grad_logit.sum()]])
+        return value, grad
+
+    result = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    w = result.x[:-1] * keep
+    return LinearModel(names, mean, scale, w, float(result.x[-1]))
+
+
+def predict(issue: Issue, unit_scores: np.ndarray, file_scores: np.ndarray) -> dict[str, list[str]]:
+    order = np.lexsort((np.arange(unit_scores.size), -unit_scores))
+    entities = [issue.entities[i] for i in order.tolist() if issue.entities[i]]
+    modules: list[str] = []
+    for entity in entities:
+        path, _, qualname = entity.partition(":")
+        module = f"{path}:{qualname.split('.')[0]}"
+        if module not in modules:
+            modules.append(module)
+    file_order = np.lexsort((np.arange(file_scores.size), -file_scores))
+    return {"found_files": [issue.files[i] for i in file_order.tolist()], "found_modules": modules,
+            "found_entities": list(dict.fromkeys(entities))}
+
+
+def hand_prediction(issue: Issue) -> dict[str, list[str]]:
+    return predict(issue, issue.unit_x[:, UNIT_FEATURES.index("hand_score")],
+                   issue.file_x[:, FILE_FEATURES.index("hand_score")])
+
+
+def fit_all(issues: Sequence[Issue], dropped: Iterable[str] = ()) -> FusionModel:
+    pairs = [labels(i) for i in issues]
+    units = fit([i.unit_x for i in issues], [p[0] for p in pairs], UNIT_FEATURES, dropped)
+    files = fit([i.file_x for i in issues], [p[1] for p in pairs], FILE_FEATURES, dropped)
+    return FusionModel(units, files, "")
+
+
+def cross_validate(issues: Sequence[Issue], dropped: Iterable[str] = ()) -> dict[str, dict[str, list[str]]]:
+    """Learned predictions of every issue, each from a model trained on the other repositories."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for repo in sorted({i.repo for i in issues}):
+        model = fit_all([i for i in issues if i.repo != repo], dropped)
+        for issue in (i for i in issues if i.repo == repo):
+            out[issue.instance] = predict(issue, model.units.score(issue.unit_x), model.files.score(issue.file_x))
+    return out
+
+
+def table(issues: Sequence[Issue], rows: Mapping[str, Mapping[str, Mapping[str, Sequence[str]]]]) -> dict[str, Any]:
+    """Per repository and overall, each row's averaged figures."""
+    by_repo: dict[str, list[Issue]] = defaultdict(list)
+    for issue in issues:
+        by_repo[issue.repo].append(issue)
+    out: dict[str, Any] = {}
+    for name, predictions in rows.items():
+        scored = {i.instance: score_instance(predictions[i.instance], i.gold) for i in issues
+                  if i.instance in predictions}
+        out[name] = {"all": {"n": len(scored), **average(scored.values())}}
+        for repo, members in sorted(by_repo.items(), key=lambda kv: -len(kv[1])):
+            chosen = [scored[i.instance] for i in members if i.instance in scored]
+            out[name][repo] = {"n": len(chosen), **average(chosen)}
+    return out
+
+
+def render(result: Mapping[str, Any]) -> str:
+    lines = []
+    for name, groups in result.items():
+        lines.append(f"== {name}")
+        lines.append(f"{'':<10}{'n':>4}" + "".join(f"{c.short:>7}" for c in REPORTED))
+        for group, figures in groups.items():
+            lines.append(f"{group:<10}{figures['n']:>4}" + "".join(
+                f"{(figures.get(c.name) or 0.0) * 100:>7.1f}" for c in REPORTED))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dump", type=Path, required=True, help="directory of dumped candidates (dump=DIR)")
+    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    parser.add_argument("--strong", type=Path, help="the strong BM25's predictions (JSON lines) on the same issues")
+    parser.add_argument("--ablate", help="comma-separated feature groups: " + ", ".join(GROUPS))
+    parser.add_argument("--write", action="store_true", help=f"fit on every issue and write {MODEL_FILE}")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    issues = load(args.dump, args.dev)
+    if not issues:
+        raise SystemExit(f"no dumped issue of {args.dev} in {args.dump}")
+    rows: dict[str, Mapping[str, Mapping[str, Sequence[str]]]] = {
+        "hand": {i.instance: hand_prediction(i) for i in issues},
+        "learned (grouped CV)": cross_validate(issues)}
+    if args.strong:
+        strong = {}
+        for line in args.strong.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            strong[row["instance_id"]] = row
+        rows["strong-bm25"] = strong
+    for group in (args.ablate.split(",") if args.ablate else []):
+        rows[f"learned without {group}"] = cross_validate(issues, GROUPS[group])
+    result = table(issues, rows)
+    if args.write:
+        model = fit_all(issues)
+        learned = result["learned (grouped CV)"]["all"]
+        trained_on = (f"the localization dev set ({len(issues)} issues of {len({i.repo for i in issues})} "
+                      "repositories, SWE-bench Verified); cross-validated by repository: "
+                      + ", ".join(f"{c.name} {learned.get(c.name, 0) * 100:.1f}" for c in REPORTED))
+        FusionModel(model.units, model.files, trained_on).save(MODEL_FILE, {"cross_validated": learned})
+    print(json.dumps(result, indent=1) if args.json else render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
