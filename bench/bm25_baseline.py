@@ -20,7 +20,7 @@ Options (``--opt key=value``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,13 +56,21 @@ class UnitTable:
         unit = self.by_id[unit_id]
         if not unit.qualname:
             return None
-        parts = unit.qualname.split(".")
-        name = parts[0]
-        if len(parts) > 1 and self._kinds.get((unit.path, parts[0])) == NodeKind.CLASS:
-            member = f"{parts[0]}.{parts[1]}"
-            if self._kinds.get((unit.path, member)) in (NodeKind.FUNCTION, NodeKind.METHOD) and parts[1] != "__init__":
-                name = member
-        return f"{unit.path}:{name}"
+        return bench_entity(unit.path, unit.qualname, lambda q: self._kinds.get((unit.path, q)))
+
+
+def bench_entity(path: str, qualname: str, kind_of: Callable[[str], NodeKind | None]) -> str:
+    """The bench entity (``path:TopLevel`` or ``path:Class.method``) that edits of the
+    definition ``qualname`` count for; ``kind_of`` gives the kind of a qualified name in the
+    same file. A nested function counts for the function or method around it, an ``__init__``
+    for its class."""
+    parts = qualname.split(".")
+    name = parts[0]
+    if len(parts) > 1 and kind_of(parts[0]) == NodeKind.CLASS:
+        member = f"{parts[0]}.{parts[1]}"
+        if kind_of(member) in (NodeKind.FUNCTION, NodeKind.METHOD) and parts[1] != "__init__":
+            name = member
+    return f"{path}:{name}"
 
 
 def rank_locations(scored: Iterable[tuple[str, float]], table: UnitTable, agg: str = "max",
