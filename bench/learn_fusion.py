@@ -184,6 +184,25 @@ def render(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+LEARNED = "learned (grouped CV)"
+
+
+def report(issues: Sequence[Issue], strong: Path | None = None, ablate: Iterable[str] = ()) -> dict[str, Any]:
+    """The table of ``table`` for the hand-set fusion, the learned one under grouped
+    cross-validation, the strong BM25's predictions in ``strong`` (JSON lines) when given, and
+    the learned one without each feature group of ``ablate``."""
+    rows: dict[str, Mapping[str, Mapping[str, Sequence[str]]]] = {
+        "hand": {i.instance: hand_prediction(i) for i in issues}, LEARNED: cross_validate(issues)}
+    if strong is not None and strong.exists():
+        rows["strong-bm25"] = {row["instance_id"]: row for row in map(json.loads, strong.read_text(
+            encoding="utf-8").splitlines())}
+    for group in ablate:
+        if group not in GROUPS:
+            raise SystemExit(f"unknown feature group {group!r}; known: {', '.join(GROUPS)}")
+        rows[f"learned without {group}"] = cross_validate(issues, GROUPS[group])
+    return table(issues, rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dump", type=Path, required=True, help="directory of dumped candidates (dump=DIR)")
@@ -196,21 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     issues = load(args.dump, args.dev)
     if not issues:
         raise SystemExit(f"no dumped issue of {args.dev} in {args.dump}")
-    rows: dict[str, Mapping[str, Mapping[str, Sequence[str]]]] = {
-        "hand": {i.instance: hand_prediction(i) for i in issues},
-        "learned (grouped CV)": cross_validate(issues)}
-    if args.strong:
-        strong = {}
-        for line in args.strong.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            strong[row["instance_id"]] = row
-        rows["strong-bm25"] = strong
-    for group in (args.ablate.split(",") if args.ablate else []):
-        rows[f"learned without {group}"] = cross_validate(issues, GROUPS[group])
-    result = table(issues, rows)
+    result = report(issues, args.strong, args.ablate.split(",") if args.ablate else ())
     if args.write:
         model = fit_all(issues)
-        learned = result["learned (grouped CV)"]["all"]
+        learned = result[LEARNED]["all"]
         trained_on = (f"the localization dev set ({len(issues)} issues of {len({i.repo for i in issues})} "
                       "repositories, SWE-bench Verified); cross-validated by repository: "
                       + ", ".join(f"{c.name} {learned.get(c.name, 0) * 100:.1f}" for c in REPORTED))

@@ -489,6 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="predictions file (default: WORK/predictions.jsonl)")
     parser.add_argument("--from-predictions", type=Path, help="score this predictions file; run nothing")
     parser.add_argument("--json", action="store_true", help="print only the JSON summary on stdout")
+    parser.add_argument("--cv", action="store_true",
+                        help="also report the learned fusion cross-validated by repository (bench/learn_fusion.py) "
+                             "beside the hand-set one and the baselines; the localizer must take dump=DIR")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
@@ -500,7 +503,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta: dict[str, Any] = {"predictions": str(args.from_predictions)}
     else:
         out = args.out or args.work / "predictions.jsonl"
-        runs = variants(_options(args.opt), _split(args.ablate), args.variant)
+        options = _options(args.opt)
+        if args.cv:  # the plain rows are the hand-set fusion; the learned one is cross-validated
+            options = {**options, "fusion": "hand"}
+        runs = variants(options, _split(args.ablate), args.variant)
+        if args.cv:
+            runs[FULL]["dump"] = str(_dump_dir(args))
         baselines = _baselines(args.baseline if args.baseline is not None else list(DEFAULT_BASELINES),
                                args.localizer)
         results = run(instances, Workspace(args.work, args.mirrors), resolve_localizer(args.localizer), runs, out,
@@ -509,11 +517,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "baselines": baselines,
                 "predictions": {name: str(_variant_path(out, name)) for name in [*runs, *baselines]}}
     summary = {**meta, **summarize(results)}
+    if args.cv:
+        from bench.learn_fusion import load, render, report
+
+        strong = _variant_path(args.out or args.work / "predictions.jsonl", "strong-bm25")
+        summary["cross_validated"] = report(load(_dump_dir(args), args.dev), strong)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(format_table(summary))
+        if args.cv:
+            print("\ncross-validated by repository (each repository scored by a model trained on the others):")
+            print(render(summary["cross_validated"]))
     return 0
+
+
+def _dump_dir(args: argparse.Namespace) -> Path:
+    """Where ``--cv`` has the localizer dump its candidates: one folder per dev set."""
+    return Path(args.work) / "dump" / Path(args.dev).stem
 
 
 if __name__ == "__main__":
