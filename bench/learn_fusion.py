@@ -24,6 +24,7 @@ issue whose gold is not among them is scored as a miss by both fusions alike.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections import defaultdict
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.metrics import REPORTED, average, ranked_unique, score_instance  # noqa: E402
 from bench.repolens_localizer import text_digest  # noqa: E402
 from queries.retrieval.features import FILE_FEATURES, UNIT_FEATURES  # noqa: E402
-from queries.retrieval.ranker import MODEL_FILE, FusionModel, LinearModel  # noqa: E402
+from queries.retrieval.ranker import MODEL_FILE, STACKED_FILE_FEATURES, FusionModel, LinearModel, stack  # noqa: E402
 
 DEFAULT_DEV = Path("/work/shared/bench/dev.jsonl")
 L2 = 1.0
@@ -94,31 +95,37 @@ def labels(issue: Issue) -> tuple[np.ndarray, np.ndarray]:
 
 def fit(rows: Sequence[np.ndarray], ys: Sequence[np.ndarray], names: tuple[str, ...],
         dropped: Iterable[str] = ()) -> LinearModel:
-    """Logistic regression on standardised features; each issue's positives weigh as much as
-    its negatives (a ranking, not a calibration, is wanted)."""
+    """A linear scorer on standardised features, fitted listwise: for each issue with a gold
+    candidate, the softmax over its candidates puts as much probability as it can on the gold
+    ones (the mean log-probability of each gold candidate), plus a ridge penalty. Issues
+    without a gold candidate teach nothing and are left out."""
     x = np.vstack(rows)
-    y = np.concatenate(ys).astype(np.float64)
-    weight = np.concatenate([np.where(yi, 0.5 / max(yi.sum(), 1), 0.5 / max((~yi).sum(), 1)) if yi.any()
-                             else np.zeros(yi.size) for yi in ys])
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    z = (x - mean) / scale
     keep = np.array([name not in set(dropped) for name in names], dtype=np.float64)
-    z = z * keep
+    groups = [((r - mean) / scale * keep, y.astype(np.float64) / y.sum()) for r, y in zip(rows, ys, strict=True)
+              if y.any()]
+    if not groups:
+        return LinearModel(names, mean, scale, np.zeros(len(names)), 0.0)
+    z = np.vstack([g[0] for g in groups])
+    target = np.concatenate([g[1] for g in groups])
+    bounds = np.cumsum([0] + [g[0].shape[0] for g in groups])
 
-    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
-        w, b = params[:-1], params[-1]
-        logit = z @ w + b
-        p = 1.0 / (1.0 + np.exp(-logit))
-        value = float(np.sum(weight * (np.logaddexp(0.0, logit) - y * logit))) + 0.5 * L2 * float(w @ w) / len(ys)
-        grad_logit = weight * (p - y)
-        grad = np.concatenate([z.T @ grad_logit + L2 * w / len(ys), [grad_logit.sum()]])
-        return value, grad
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        logit = z @ w
+        value = 0.5 * L2 * float(w @ w)
+        grad_logit = np.empty_like(logit)
+        for start, end in itertools.pairwise(bounds):
+            part = logit[start:end]
+            top = part.max()
+            log_norm = top + np.log(np.exp(part - top).sum())
+            value -= float(target[start:end] @ (part - log_norm))
+            grad_logit[start:end] = np.exp(part - log_norm) - target[start:end]
+        return value, z.T @ grad_logit + L2 * w
 
-    result = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    w = result.x[:-1] * keep
-    return LinearModel(names, mean, scale, w, float(result.x[-1]))
+    result = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return LinearModel(names, mean, scale, result.x * keep, 0.0)
 
 
 def predict(issue: Issue, unit_scores: np.ndarray, file_scores: np.ndarray) -> dict[str, list[str]]:
@@ -141,10 +148,21 @@ def hand_prediction(issue: Issue) -> dict[str, list[str]]:
 
 
 def fit_all(issues: Sequence[Issue], dropped: Iterable[str] = ()) -> FusionModel:
+    """The unit model, then the file model on file features stacked with the unit model's
+    scores of the same issues."""
     pairs = [labels(i) for i in issues]
     units = fit([i.unit_x for i in issues], [p[0] for p in pairs], UNIT_FEATURES, dropped)
-    files = fit([i.file_x for i in issues], [p[1] for p in pairs], FILE_FEATURES, dropped)
+    stacked = [stack(i.file_x, i.files, unit_paths(i), units.score(i.unit_x)) for i in issues]
+    files = fit(stacked, [p[1] for p in pairs], STACKED_FILE_FEATURES, dropped)
     return FusionModel(units, files, "")
+
+
+def unit_paths(issue: Issue) -> list[str]:
+    return [e.partition(":")[0] for e in issue.entities]
+
+
+def learned_prediction(model: FusionModel, issue: Issue) -> dict[str, list[str]]:
+    return predict(issue, *model.score(issue.unit_x, unit_paths(issue), issue.file_x, issue.files))
 
 
 def cross_validate(issues: Sequence[Issue], dropped: Iterable[str] = ()) -> dict[str, dict[str, list[str]]]:
@@ -153,7 +171,7 @@ def cross_validate(issues: Sequence[Issue], dropped: Iterable[str] = ()) -> dict
     for repo in sorted({i.repo for i in issues}):
         model = fit_all([i for i in issues if i.repo != repo], dropped)
         for issue in (i for i in issues if i.repo == repo):
-            out[issue.instance] = predict(issue, model.units.score(issue.unit_x), model.files.score(issue.file_x))
+            out[issue.instance] = learned_prediction(model, issue)
     return out
 
 
@@ -176,6 +194,9 @@ def table(issues: Sequence[Issue], rows: Mapping[str, Mapping[str, Mapping[str, 
 def render(result: Mapping[str, Any]) -> str:
     lines = []
     for name, groups in result.items():
+        if name.startswith("held out"):
+            lines.append(f"\n## {name}\n" + render(groups))
+            continue
         lines.append(f"== {name}")
         lines.append(f"{'':<10}{'n':>4}" + "".join(f"{c.short:>7}" for c in REPORTED))
         for group, figures in groups.items():
@@ -187,6 +208,10 @@ def render(result: Mapping[str, Any]) -> str:
 LEARNED = "learned (grouped CV)"
 
 
+def read_predictions(path: Path) -> dict[str, dict[str, Any]]:
+    return {row["instance_id"]: row for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+
 def report(issues: Sequence[Issue], strong: Path | None = None, ablate: Iterable[str] = ()) -> dict[str, Any]:
     """The table of ``table`` for the hand-set fusion, the learned one under grouped
     cross-validation, the strong BM25's predictions in ``strong`` (JSON lines) when given, and
@@ -194,8 +219,7 @@ def report(issues: Sequence[Issue], strong: Path | None = None, ablate: Iterable
     rows: dict[str, Mapping[str, Mapping[str, Sequence[str]]]] = {
         "hand": {i.instance: hand_prediction(i) for i in issues}, LEARNED: cross_validate(issues)}
     if strong is not None and strong.exists():
-        rows["strong-bm25"] = {row["instance_id"]: row for row in map(json.loads, strong.read_text(
-            encoding="utf-8").splitlines())}
+        rows["strong-bm25"] = read_predictions(strong)
     for group in ablate:
         if group not in GROUPS:
             raise SystemExit(f"unknown feature group {group!r}; known: {', '.join(GROUPS)}")
@@ -209,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dev", type=Path, default=DEFAULT_DEV)
     parser.add_argument("--strong", type=Path, help="the strong BM25's predictions (JSON lines) on the same issues")
     parser.add_argument("--ablate", help="comma-separated feature groups: " + ", ".join(GROUPS))
+    parser.add_argument("--heldout", action="append", default=[], metavar="DEV:DUMP[:STRONG]",
+                        help="also score another dev set (its dump, and its strong BM25 predictions) with a "
+                             "model trained on every issue of --dump: repositories and languages never seen")
     parser.add_argument("--write", action="store_true", help=f"fit on every issue and write {MODEL_FILE}")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -216,6 +243,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not issues:
         raise SystemExit(f"no dumped issue of {args.dev} in {args.dump}")
     result = report(issues, args.strong, args.ablate.split(",") if args.ablate else ())
+    for spec in args.heldout:
+        dev, dump, *strong = spec.split(":")
+        others = load(Path(dump), Path(dev))
+        model = fit_all(issues)
+        rows: dict[str, Mapping[str, Mapping[str, Sequence[str]]]] = {
+            "hand": {i.instance: hand_prediction(i) for i in others},
+            "learned (trained on --dump)": {i.instance: learned_prediction(model, i) for i in others}}
+        if strong:
+            rows["strong-bm25"] = read_predictions(Path(strong[0]))
+        result[f"held out: {Path(dev).name}"] = table(others, rows)
     if args.write:
         model = fit_all(issues)
         learned = result[LEARNED]["all"]

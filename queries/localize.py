@@ -226,7 +226,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
                           _rank_array(signal_rank.get("graph"), n), fused, unit_score, file_score)
         ranking = _candidates(ctx, issue_cues(issue), signals, is_function, is_file, options.candidates)
         if model is not None and options.fusion == "learned":
-            unit_score, file_score = _learned(model, ranking, unit_score, file_score)
+            unit_score, file_score = _learned(ctx, model, ranking, unit_score, file_score)
             module_score = np.zeros(n)
             np.maximum.at(module_score, meta.top_of, unit_score)
 
@@ -313,16 +313,18 @@ def _candidates(ctx: RetrievalContext, cues: Cues, signals: Signals, is_function
     return Ranking(units, features, files, file_features(ctx, cues, signals, files, units, features))
 
 
-def _learned(model: FusionModel, ranking: Ranking, unit_score: np.ndarray,
+def _learned(ctx: RetrievalContext, model: FusionModel, ranking: Ranking, unit_score: np.ndarray,
              file_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit and file scores from the model: candidates by its probability, every other unit
     or file below them in the hand-set order (so totals stay what the signals found)."""
+    paths = ctx.meta.paths
+    logits = model.score(ranking.unit_features, [paths[i] for i in ranking.units.tolist()], ranking.file_features,
+                         [paths[i] for i in ranking.files.tolist()])
     out = []
-    for rows, features, linear, hand in ((ranking.units, ranking.unit_features, model.units, unit_score),
-                                         (ranking.files, ranking.file_features, model.files, file_score)):
+    for rows, logit, hand in ((ranking.units, logits[0], unit_score), (ranking.files, logits[1], file_score)):
         scored = np.zeros_like(hand)
         if rows.size:
-            probability = 1.0 / (1.0 + np.exp(-linear.score(features)))
+            probability = 1.0 / (1.0 + np.exp(-logit))
             floor = float(probability.min()) * 0.5
             scored = np.where(hand > 0, floor * hand / max(float(hand.max()), 1e-12), 0.0)
             scored[rows] = np.maximum(probability, 1e-12)

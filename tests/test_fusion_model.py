@@ -16,7 +16,7 @@ from indexer.update import SearchOptions, update_index
 from queries.localize import LocalizeOptions, localize
 from queries.retrieval.features import FILE_FEATURES, UNIT_FEATURES, issue_cues
 from queries.retrieval.issue import parse_issue
-from queries.retrieval.ranker import MODEL_FILE, FusionModel, LinearModel, read_model
+from queries.retrieval.ranker import MODEL_FILE, STACKED_FILE_FEATURES, FusionModel, LinearModel, read_model
 
 ISSUE = """Engine.stop raises EngineError for a stopped engine
 
@@ -43,8 +43,9 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> RetrievalContext:
 def model_file(tmp_path: Path, unit_weights: dict[str, float], file_weights: dict[str, float]) -> Path:
     units = LinearModel(UNIT_FEATURES, np.zeros(len(UNIT_FEATURES)), np.ones(len(UNIT_FEATURES)),
                         np.array([unit_weights.get(f, 0.0) for f in UNIT_FEATURES]), 0.0)
-    files = LinearModel(FILE_FEATURES, np.zeros(len(FILE_FEATURES)), np.ones(len(FILE_FEATURES)),
-                        np.array([file_weights.get(f, 0.0) for f in FILE_FEATURES]), 0.0)
+    files = LinearModel(STACKED_FILE_FEATURES, np.zeros(len(STACKED_FILE_FEATURES)),
+                        np.ones(len(STACKED_FILE_FEATURES)),
+                        np.array([file_weights.get(f, 0.0) for f in STACKED_FILE_FEATURES]), 0.0)
     path = tmp_path / "fusion.json"
     FusionModel(units, files, "a test").save(path)
     return path
@@ -111,4 +112,4 @@ def test_an_unusable_model_falls_back_to_the_hand_set_fusion(ctx: RetrievalConte
 def test_the_shipped_model_is_readable_and_says_what_it_was_trained_on() -> None:
     model = read_model(MODEL_FILE)
     assert "cross-validated by repository" in model.trained_on
-    assert model.units.features == UNIT_FEATURES and model.files.features == FILE_FEATURES
+    assert model.units.features == UNIT_FEATURES and model.files.features == STACKED_FILE_FEATURES

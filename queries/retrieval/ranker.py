@@ -1,5 +1,6 @@
 """The learned fusion: two linear models over ``queries.retrieval.features``, one scoring
-candidate units (functions, methods, classes, file summaries), one scoring candidate files.
+candidate units (functions, methods, classes), one scoring candidate files (which also sees the
+unit model's score of each file's best unit).
 
 A model is a small JSON file shipped with the package (``fusion.json`` beside this module),
 written by ``bench/learn_fusion.py`` from the localization dev set; it says what it was trained
@@ -22,6 +23,8 @@ from queries.retrieval.features import FILE_FEATURES, UNIT_FEATURES
 
 MODEL_FILE = Path(__file__).with_name("fusion.json")
 FORMAT = 1
+STACKED_FILE_FEATURES = (*FILE_FEATURES, "best_unit_score")
+"""The file model also sees the unit model's score of the file's best candidate unit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +66,28 @@ class FusionModel:
     trained_on: str
     """What data chose it, in words (``bench/learn_fusion.py`` writes it)."""
 
+    def score(self, unit_rows: np.ndarray, unit_paths: list[str], file_rows: np.ndarray,
+              file_paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unit and file scores (logits) of one issue's candidates."""
+        unit_scores = self.units.score(unit_rows)
+        return unit_scores, self.files.score(stack(file_rows, file_paths, unit_paths, unit_scores))
+
     def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
         data = {"format": FORMAT, "trained_on": self.trained_on, "units": self.units.to_json(),
                 "files": self.files.to_json(), **(extra or {})}
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def stack(file_rows: np.ndarray, file_paths: list[str], unit_paths: list[str], unit_scores: np.ndarray) -> np.ndarray:
+    """``file_rows`` with ``best_unit_score``: the best unit score among each file's candidate
+    units (the lowest of all when it has none)."""
+    floor = float(unit_scores.min()) if unit_scores.size else 0.0
+    best = dict.fromkeys(file_paths, floor)
+    for path, score in zip(unit_paths, unit_scores.tolist(), strict=True):
+        if path in best and score > best[path]:
+            best[path] = score
+    column = np.array([best[p] for p in file_paths], dtype=np.float64).reshape(-1, 1)
+    return np.hstack([file_rows, column]) if file_rows.size or column.size else file_rows
 
 
 def read_model(path: Path) -> FusionModel:
@@ -79,7 +100,7 @@ def read_model(path: Path) -> FusionModel:
         raise ValueError(f"it is not a format-{FORMAT} fusion model")
     try:
         return FusionModel(LinearModel.from_json(data["units"], UNIT_FEATURES),
-                           LinearModel.from_json(data["files"], FILE_FEATURES), str(data.get("trained_on", "")))
+                           LinearModel.from_json(data["files"], STACKED_FILE_FEATURES), str(data.get("trained_on", "")))
     except (KeyError, TypeError) as exc:
         raise ValueError(f"a part is missing or malformed ({exc})") from exc
 
