@@ -223,7 +223,10 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         signals = Signals(mention, signal_scores.get("lexical", np.zeros(n)),
                           _rank_array(signal_rank.get("lexical"), n), signal_scores.get("dense", np.zeros(n)),
                           _rank_array(signal_rank.get("dense"), n), _rank_array(_rank_of(dense_part, options.depth), n),
-                          _rank_array(signal_rank.get("graph"), n), fused, unit_score, file_score)
+                          _rank_array(signal_rank.get("graph"), n),
+                          _rank_array(_rank_of(ctx.lexical.scores(text, k3=0.0), options.depth)
+                                      if "lexical" in options.signals else None, n),
+                          fused, unit_score, file_score)
         ranking = _candidates(ctx, issue_cues(issue), signals, is_function, is_file, options.candidates)
         if model is not None and options.fusion == "learned":
             unit_score, file_score = _learned(ctx, model, ranking, unit_score, file_score)

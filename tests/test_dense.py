@@ -276,7 +276,8 @@ def test_saved_index_reloads_with_the_same_results(repo: tuple[Path, Path], embe
     ("cart/cart_test.go", True), ("cart/cart.go", False), ("spec/models/cart_spec.rb", True),
     ("tests/Unit/CartTest.php", True), ("src/Http/Request.php", False), ("Shop/CartTests.cs", True),
     ("src/HTTPTest.kt", True), ("src/CartIT.java", True), ("src/EDIT.java", False), ("src/Contest.java", False),
-    ("src/Spec.php", False), ("src/lib/parser_test.cc", True),
+    ("src/Spec.php", False), ("src/lib/parser_test.cc", True), ("dts-test/scheduler.test-d.ts", True),
+    ("src/latest.d.ts", False),
 ])
 def test_test_paths(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected

@@ -292,12 +292,14 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def scores(self, query_text: str) -> np.ndarray:
-        """The BM25 score of every unit (aligned with ``ids``) for ``query_text``."""
+    def scores(self, query_text: str, k3: float | str | None = "index") -> np.ndarray:
+        """The BM25 score of every unit (aligned with ``ids``) for ``query_text``; ``k3`` (the
+        query term saturation) is the index's own unless given (0 counts each term once)."""
         found = term_counts(query_text)
         cols: list[int] = []
         weights: list[float] = []
-        k3 = self.params.k3
+        k3 = self.params.k3 if k3 == "index" else k3
+        assert k3 is None or isinstance(k3, float | int)
         for term, n in sorted(found.items()):
             col = self._column(term)
             if col is not None:

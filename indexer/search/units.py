@@ -23,21 +23,23 @@ _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
 test files is found by ``classify_paths``)."""
 _VENDOR_DIRS = frozenset({"extern", "externals", "vendor", "vendored", "_vendor", "third_party", "thirdparty",
                           "node_modules", "bower_components"})
+_DOTTED_TEST = re.compile(r"\.(?:test|spec)(?:-d)?\.")
+"""``app.test.ts``, ``app.spec.js``, and TypeScript's type tests ``app.test-d.ts``."""
 _TEST_SUFFIX = re.compile(r"(?:.(?:Tests?|Spec)|[a-z0-9]IT)$")
 _TEST_SUFFIX_LANGUAGES = frozenset({"java", "kt", "kts", "scala", "groovy", "cs", "php", "swift"})
 
 
 def is_test_name(name: str) -> bool:
     """Whether a file name is a test by its ecosystem's convention: ``test_*.py``,
-    ``*_test.py``/``*_test.go``/``*_test.rb``/``*_test.cc``, ``*_spec.rb``, ``*.test.*``/``*.spec.*``
-    (JavaScript, TypeScript), ``conftest.py``, and ``FooTest``/``FooTests``/``FooIT``/``FooSpec``
+    ``*_test.py``/``*_test.go``/``*_test.rb``/``*_test.cc``, ``*_spec.rb``, ``*.test.*``/``*.spec.*``/
+    ``*.test-d.ts`` (JavaScript, TypeScript), ``conftest.py``, and ``FooTest``/``FooTests``/``FooIT``/``FooSpec``
     in Java, Kotlin, Scala, C#, PHP and Swift."""
     stem, dot, ext = name.rpartition(".")
     if not dot:
         return False
     lower = name.lower()
     return (lower == "conftest.py" or (lower.startswith("test_") and ext == "py")
-            or stem.lower().endswith(("_test", "_spec", "_tests")) or ".test." in lower or ".spec." in lower
+            or stem.lower().endswith(("_test", "_spec", "_tests")) or _DOTTED_TEST.search(lower) is not None
             or (ext in _TEST_SUFFIX_LANGUAGES and _TEST_SUFFIX.search(stem) is not None))
 
 

@@ -38,12 +38,20 @@ UNIT_FEATURES = (
     "hand_score", "hand_own", "mention", "lexical_rank", "lexical_score", "dense_rank", "dense_cosine",
     "dense_part_rank", "graph_rank", "file_rank", "rank_in_file", "test", "vendored", "docs", "class", "method",
     "file", "log_lines", "name_in_text", "name_in_code", "qualified_in_text", "owner_in_text", "in_frame",
-    "identifier_cover", "literal",
+    "identifier_cover", "literal", "name_in_title", "near_mention", "lexical_once_rank",
 )
 FILE_FEATURES = (
     "hand_score", "own", "mention", "best_lexical_rank", "best_dense_cosine", "best_graph_rank", "best_mention",
     "log_candidates", "test", "vendored", "docs", "stem_in_text", "in_frame", "best_literal", "best_cover",
+    "package_entry", "depth", "stem_in_title",
 )
+PACKAGE_ENTRIES = frozenset({"__init__.py", "index.js", "index.ts", "index.tsx", "index.mjs", "mod.rs", "lib.rs",
+                             "package-info.java", "doc.go"})
+"""Files that stand for their folder: an issue naming the package (often the project itself)
+names them in passing."""
+NEAR_MENTION = 3.0
+"""A mention at least this strong (a bare identifier in code, or better) makes its unit's
+neighbours in the graph ``near_mention``."""
 MAX_LITERALS = 20
 MAX_LITERAL_FILES = 30
 """Literals are looked for in the units of the best files only (their source is read)."""
@@ -62,6 +70,8 @@ class Cues:
 
     names: frozenset[str]
     """Identifiers anywhere in the text."""
+    title_names: frozenset[str]
+    """Identifiers in the title (the first line)."""
     code_names: frozenset[str]
     """Identifiers in code, traceback and output parts and in backticks."""
     qualified: frozenset[str]
@@ -90,7 +100,9 @@ def issue_cues(issue: Issue) -> Cues:
     for part in issue.of(PartKind.OUTPUT):
         literals.extend(line.strip() for line in part.splitlines() if 12 <= len(line.strip()) <= 160)
     cleaned = [lit.strip().lower() for lit in literals if sum(c.isalpha() for c in lit) >= 6]
-    return Cues(frozenset(_IDENT.findall(text)), code_names, qualified, frames,
+    title = issue.of(PartKind.TITLE)
+    return Cues(frozenset(_IDENT.findall(text)), frozenset(_IDENT.findall(title[0] if title else "")),
+                code_names, qualified, frames,
                 tuple(dict.fromkeys(tokenize(" ".join(sorted(code_names))))),
                 tuple(dict.fromkeys(cleaned))[:MAX_LITERALS])
 
@@ -108,6 +120,8 @@ class Signals:
     dense_part_rank: np.ndarray
     """Rank by the best cosine of any part of the issue (title, code, traceback, ...)."""
     graph_rank: np.ndarray
+    lexical_once_rank: np.ndarray
+    """Rank by BM25 counting each query term once (a long issue repeating a word weighs it once)."""
     fused: np.ndarray
     """The hand-set fusion of the unit's own signals (role factor applied)."""
     unit_score: np.ndarray
@@ -138,6 +152,7 @@ def unit_features(ctx: RetrievalContext, cues: Cues, signals: Signals, units: np
     out[:, col["dense_cosine"]] = np.where(signals.dense[units] > 0, signals.dense[units] - best_cos + 1.0, 0.0)
     out[:, col["dense_part_rank"]] = _recip(signals.dense_part_rank[units])
     out[:, col["graph_rank"]] = _recip(signals.graph_rank[units])
+    out[:, col["lexical_once_rank"]] = _recip(signals.lexical_once_rank[units])
     # the file's rank, and the unit's rank among the candidates of its file
     files = meta.file_of[units]
     file_order = np.unique(files)
@@ -173,6 +188,14 @@ def unit_features(ctx: RetrievalContext, cues: Cues, signals: Signals, units: np
         out[row, col["qualified_in_text"]] = len(parts) > 1 and ".".join(parts[-2:]) in cues.qualified
         out[row, col["owner_in_text"]] = len(parts) > 1 and parts[-2] in cues.names
         out[row, col["in_frame"]] = (meta.paths[i].rsplit("/", 1)[-1], name) in cues.frames
+        out[row, col["name_in_title"]] = name in cues.title_names
+    mentioned = np.flatnonzero(signals.mention >= NEAR_MENTION)
+    if mentioned.size:
+        # a call, base class or import away from a unit the issue names, either way
+        block = ctx.adjacency[units][:, mentioned]
+        near = np.asarray(block.getnnz(axis=1)).ravel() > 0
+        back = np.asarray(ctx.walk[units][:, mentioned].getnnz(axis=1)).ravel() > 0
+        out[:, col["near_mention"]] = near | back
     if cues.code_terms:
         present, idf = ctx.lexical.term_presence(cues.code_terms, units)
         if idf.size:
@@ -238,8 +261,13 @@ def file_features(ctx: RetrievalContext, cues: Cues, signals: Signals, files: np
     out[:, col["vendored"]] = role == ROLE_CODES[CodeRole.VENDORED]
     out[:, col["docs"]] = (role == ROLE_CODES[CodeRole.DOCS]) | (role == ROLE_CODES[CodeRole.EXAMPLES])
     for row, f in enumerate(files.tolist()):
-        stem = meta.paths[f].rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        out[row, col["stem_in_text"]] = stem not in ("__init__", "index", "mod", "lib", "main") and stem in cues.names
+        name = meta.paths[f].rsplit("/", 1)[-1]
+        stem = name.rsplit(".", 1)[0]
+        entry = name in PACKAGE_ENTRIES
+        out[row, col["package_entry"]] = entry
+        out[row, col["depth"]] = min(meta.paths[f].count("/"), 8) / 8.0
+        out[row, col["stem_in_text"]] = not entry and stem in cues.names
+        out[row, col["stem_in_title"]] = not entry and stem in cues.title_names
         out[row, col["in_frame"]] = max(out[row, col["in_frame"]], float(
             any(name == meta.paths[f].rsplit("/", 1)[-1] for name, _ in cues.frames)))
     return out
