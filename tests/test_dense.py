@@ -286,6 +286,8 @@ def test_test_paths(path: str, expected: bool) -> None:
 @pytest.mark.parametrize(("path", "expected"), [
     ("astropy/extern/configobj/configobj.py", True), ("pkg/_vendor/six.py", True), ("third_party/x/y.py", True),
     ("web/static/jquery-3.1.1.min.js", True), ("src/vendors.py", False), ("pkg/external.py", False),
+    ("sphinx/themes/basic/static/jquery-3.4.1.js", True), ("static/underscore-1.13.1.js", True),
+    ("src/v2.js", False), ("src/parser2.0.ts", False), ("lib/es2015.js", False),
 ])
 def test_vendored_paths(path: str, expected: bool) -> None:
     assert is_vendored_path(path) is expected

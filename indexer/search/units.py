@@ -59,11 +59,16 @@ def embedded_unit(path: str) -> bool:
     return not is_test_path(path)
 
 
+_RELEASE = re.compile(r"[-_.]v?\d+\.\d+(?:\.\d+)*(?:[-.](?:min|slim|esm|umd))*\.m?js$")
+"""A script named after its release (``jquery-3.4.1.js``, ``underscore-1.13.1.min.js``): a copy."""
+
+
 def is_vendored_path(path: str) -> bool:
     """Whether ``path`` is third-party code copied into the repository (``extern/``,
-    ``vendor/``, ``third_party/``, ...) or a minified bundle (``*.min.js``)."""
+    ``vendor/``, ``third_party/``, ...), a minified bundle (``*.min.js``) or a script named
+    after its release (``jquery-3.4.1.js``)."""
     *folders, name = path.lower().split("/")
-    return any(f in _VENDOR_DIRS for f in folders) or ".min." in name
+    return any(f in _VENDOR_DIRS for f in folders) or ".min." in name or _RELEASE.search(name) is not None
 
 
 _EXAMPLE_DIRS = frozenset({"example", "examples", "sample", "samples", "demo", "demos", "tutorial", "tutorials",
