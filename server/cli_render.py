@@ -128,11 +128,17 @@ def _hits(title: str, hits: Sequence[m.Hit], with_kind: bool) -> list[str]:
 
 
 def _localize(r: m.LocalizeResult) -> list[str]:
-    out = _hits("files", r.files, False) + _hits("modules (top-level classes and functions)", r.modules, True)
-    out += _hits("functions, methods and classes", r.functions, True)
+    out = []
+    for title, hits, with_kind, key in (("files", r.files, False, "files"),
+                                        ("modules (top-level classes and functions)", r.modules, True, "modules"),
+                                        ("functions, methods and classes", r.functions, True, "functions")):
+        total = r.totals.get(key, len(hits))
+        shown = f"{title} ({len(hits)} of {total})" if total > len(hits) else title
+        out += _hits(shown, hits, with_kind)
     if not (r.files or r.functions):
         out.append("nothing found")
-    return out + _notes(r.notes) + [f"({r.seconds:.2f} s)"]
+    ranked = "a learned ranking model" if r.fusion == "learned" else "hand-set weights"
+    return out + _notes(r.notes) + [f"({r.seconds:.2f} s; signals combined by {ranked})"]
 
 
 def _search(r: m.SearchResult) -> list[str]:

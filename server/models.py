@@ -54,6 +54,12 @@ class LocalizeResult(BaseModel):
     functions: list[Hit] = Field(description="Functions, methods and classes with line spans; read them with "
                                              "read_symbol.")
     notes: list[str] = Field(description="Caveats, e.g. a signal that is unavailable.")
+    totals: dict[str, int] = Field(default_factory=dict, description=(
+        "How many distinct files, modules and functions the ranking holds: the length of each list if "
+        "it were not cut at limit."))
+    fusion: str = Field("hand", description=(
+        "How the signals were combined: 'learned' (the shipped ranking model) or 'hand' (weighted "
+        "reciprocal ranks, when no model is usable)."))
     seconds: float
     index: IndexInfo
 

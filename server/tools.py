@@ -137,7 +137,8 @@ class RepolensTools:
         result = run_localize(r.context(), text, options)
         return LocalizeResult(files=[_hit(h) for h in result.files], modules=[_hit(h) for h in result.modules],
                               functions=[_hit(h) for h in result.functions], notes=result.notes,
-                              seconds=result.seconds, index=self._info(r))
+                              totals=result.totals, fusion=result.fusion, seconds=result.seconds,
+                              index=self._info(r))
 
     def search_code(
         self,

@@ -70,6 +70,12 @@ def test_features_describe_each_candidate(ctx: RetrievalContext) -> None:
     stop = ranking.unit_features[row[next(i for i in row if i.endswith("Engine.stop"))]]
     col = {name: k for k, name in enumerate(UNIT_FEATURES)}
     assert stop[col["in_frame"]] == 1 and stop[col["qualified_in_text"]] == 1 and stop[col["method"]] == 1
+    assert stop[col["name_in_title"]] == 1 and stop[col["lexical_once_rank"]] > 0
+    # what calls Engine.stop, or what it calls, is a graph neighbour of a unit the issue names
+    neighbours = {ctx.meta.ids[j] for j in ctx.adjacency[ctx.index_of[next(i for i in row if i.endswith(
+        "Engine.stop"))]].indices.tolist()}
+    near = {i for i, r in row.items() if ranking.unit_features[r, col["near_mention"]] == 1}
+    assert neighbours & set(row) and neighbours & set(row) <= near
     assert stop[col["hand_score"]] == ranking.unit_features[:, col["hand_score"]].max() == 1.0
     # the file's units, its features, and the candidates' order follow the hand-set fusion
     hand = ranking.unit_features[:, col["hand_score"]]
