@@ -115,7 +115,7 @@ def _freshness(info: m.IndexInfo | None) -> list[str]:
 
 
 # -- one renderer per answer ---------------------------------------------------------------
-def _hits(title: str, hits: Sequence[m.Hit], with_kind: bool) -> list[str]:
+def _hits(title: str, hits: Sequence[m.Hit], with_kind: bool, total: int | None = None) -> list[str]:
     if not hits:
         return []
     headers = ["#", "score", *(["kind"] if with_kind else []), "where", "why"]
@@ -124,7 +124,8 @@ def _hits(title: str, hits: Sequence[m.Hit], with_kind: bool) -> list[str]:
         where = f"{h.path}:{h.name}" if h.name else h.path
         where += f" [{h.start_line}-{h.end_line}]" if h.name else ""
         rows.append([rank, h.score, *([h.kind] if with_kind else []), where, "; ".join(h.evidence[:4])])
-    return [f"{title}:", *table(headers, rows)]
+    count = f" the best {len(hits)} of {total}" if total is not None and total > len(hits) else ""
+    return [f"{title}:{count}", *table(headers, rows)]
 
 
 def _localize(r: m.LocalizeResult) -> list[str]:
@@ -132,9 +133,7 @@ def _localize(r: m.LocalizeResult) -> list[str]:
     for title, hits, with_kind, key in (("files", r.files, False, "files"),
                                         ("modules (top-level classes and functions)", r.modules, True, "modules"),
                                         ("functions, methods and classes", r.functions, True, "functions")):
-        total = r.totals.get(key, len(hits))
-        shown = f"{title} ({len(hits)} of {total})" if total > len(hits) else title
-        out += _hits(shown, hits, with_kind)
+        out += _hits(title, hits, with_kind, r.totals.get(key))
     if not (r.files or r.functions):
         out.append("nothing found")
     ranked = "a learned ranking model" if r.fusion == "learned" else "hand-set weights"
