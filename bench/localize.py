@@ -509,6 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = variants(options, _split(args.ablate), args.variant)
         if args.cv:
             runs[FULL]["dump"] = str(_dump_dir(args))
+        elif "repolens_localizer" in args.localizer and runs[FULL].get("fusion", "learned") == "learned":
+            log.warning("the shipped fusion model was trained on the dev set: on it these figures are in-sample; "
+                        "--cv gives figures cross-validated by repository")
         baselines = _baselines(args.baseline if args.baseline is not None else list(DEFAULT_BASELINES),
                                args.localizer)
         results = run(instances, Workspace(args.work, args.mirrors), resolve_localizer(args.localizer), runs, out,
