@@ -29,7 +29,7 @@ import numpy as np
 from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
 from indexer.search.lexical import term_counts
-from indexer.search.units import CodeRole
+from indexer.search.units import ROLE_WORDS, ROLES, CodeRole
 from queries.retrieval.features import Cues, Signals, file_features, issue_cues, unit_features
 from queries.retrieval.issue import parse_issue
 from queries.retrieval.mentions import find_mentions
@@ -152,16 +152,17 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     fused = np.zeros(n)
     signal_scores: dict[str, np.ndarray] = {}
 
-    issue = parse_issue(text)
     model: FusionModel | None = None
     if options.fusion == "learned" or options.keep_features:
         model, why_not = load_model(options.model or MODEL_FILE)
         if model is None and options.fusion == "learned" and why_not is not None:
             notes.append(why_not + "; ranked by the hand-set fusion")
+    # the issue's parts feed the features only
+    issue = parse_issue(text) if model is not None or options.keep_features else None
     mention = np.zeros(n)
     dense_part = np.zeros(n)
     if "mention" in options.signals:
-        for node_id, m in find_mentions(text, ctx.table).items():
+        for node_id, m in find_mentions(text, ctx.table, issue.frames if issue is not None else None).items():
             i = ctx.index_of.get(node_id)
             if i is not None:
                 mention[i] = m.score
@@ -170,7 +171,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     if "lexical" in options.signals:
         signal_scores["lexical"] = ctx.lexical.scores(text)
     if "dense" in options.signals and ctx.dense is not None:
-        parts = [p.text for p in issue.parts] if (model is not None or options.keep_features) else []
+        parts = [p.text for p in issue.parts] if issue is not None else []
         parts = sorted(parts, key=len, reverse=True)[:options.parts] if len(parts) > 1 else []
         rows = np.asarray(ctx.dense_scores_many([text, *parts]), dtype=np.float64)
         signal_scores["dense"] = np.clip(rows[0], 0.0, None)
@@ -219,7 +220,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
     is_file, is_function = flags.file, flags.definition
     is_module = is_function & (meta.top_of == np.arange(n))
     ranking = None
-    if model is not None or options.keep_features:
+    if issue is not None:
         signals = Signals(mention, signal_scores.get("lexical", np.zeros(n)),
                           _rank_array(signal_rank.get("lexical"), n), signal_scores.get("dense", np.zeros(n)),
                           _rank_array(signal_rank.get("dense"), n), _rank_array(_rank_of(dense_part, options.depth), n),
@@ -256,7 +257,7 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
         if kinds[i] != NodeKind.FILE and int(meta.file_of[i]) in file_place:
             out.append(f"in the file ranked {file_place[int(meta.file_of[i])]}")
         if scale[i] < 1.0:
-            out.append(f"{_ROLE_WORDS[_ROLES[flags.role[i]]]}, ranked lower")
+            out.append(f"{ROLE_WORDS[ROLES[flags.role[i]]]} code, ranked lower")
         return tuple(dict.fromkeys(out))
 
     def hits(name: str, scores: np.ndarray, mask: np.ndarray, k: int,
@@ -335,16 +336,11 @@ def _learned(ctx: RetrievalContext, model: FusionModel, ranking: Ranking, unit_s
     return out[0], out[1]
 
 
-_ROLES = list(CodeRole)
-_ROLE_WORDS = {CodeRole.TESTS: "test code", CodeRole.VENDORED: "vendored code", CodeRole.DOCS: "documentation code",
-               CodeRole.EXAMPLES: "example code", CodeRole.CODE: "project code"}
-
-
 def _role_scale(options: LocalizeOptions) -> np.ndarray:
     """The factor of each role code (``ROLE_CODES``)."""
     factor = {CodeRole.CODE: 1.0, CodeRole.TESTS: options.test_penalty, CodeRole.VENDORED: options.vendor_penalty,
               CodeRole.DOCS: options.docs_penalty, CodeRole.EXAMPLES: options.docs_penalty}
-    return np.array([factor[role] for role in _ROLES])
+    return np.array([factor[role] for role in ROLES])
 
 
 def _best_member(head: int, scores: np.ndarray, group_of: np.ndarray) -> int:

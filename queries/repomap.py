@@ -17,11 +17,8 @@ import numpy as np
 
 from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
-from indexer.search.units import CodeRole
+from indexer.search.units import ROLE_WORDS, ROLES, CodeRole
 from queries.retrieval.mentions import find_mentions
-
-ROLE_WORDS = {CodeRole.CODE: "project", CodeRole.TESTS: "test", CodeRole.EXAMPLES: "example",
-              CodeRole.DOCS: "documentation", CodeRole.VENDORED: "vendored"}
 
 CHARS_PER_TOKEN = 4
 """A conservative estimate for code; the budget is an upper bound, not a target."""
@@ -125,8 +122,7 @@ def repo_map(ctx: RetrievalContext, budget_tokens: int = 1024, focus: str | None
     matches nothing at all (then the map is the whole repository's)."""
     meta = ctx.meta
     n = len(meta.ids)
-    by_code = list(CodeRole)
-    role_of = {path: by_code[code] for path, code in zip(meta.paths, ctx.flags.role.tolist(), strict=True)}
+    role_of = {path: ROLES[code] for path, code in zip(meta.paths, ctx.flags.role.tolist(), strict=True)}
     inside = _inside(meta.paths, focus)
     # a focus that names a file or directory asks for what is in it, whatever it is
     roles = roles | {role_of[meta.paths[i]] for i in np.flatnonzero(inside).tolist()}

@@ -14,7 +14,7 @@ from conftest import copy_fixture
 from indexer.pipeline import IndexOptions
 from indexer.search.context import RetrievalContext, load_context
 from indexer.search.mark import saved_generation
-from indexer.search.units import is_test_path
+from indexer.search.units import ROLE_CODES, CodeRole, is_test_path
 from indexer.update import SearchOptions, open_context, update_index
 from queries.localize import localize
 
@@ -130,7 +130,7 @@ def test_every_update_equals_a_fresh_index(tmp_path: Path, dense: bool, monkeypa
         assert_same(load_context(root, db, dense=dense), fresh)  # and as saved
         assert context is not updated and context.generation < updated.generation  # the old one is untouched
         if what == "give the package a version":
-            assert updated.flags.vendored[updated.index_of["pkg/copied/six.py"]]
+            assert updated.flags.role[updated.index_of["pkg/copied/six.py"]] == ROLE_CODES[CodeRole.VENDORED]
         context = updated
 
 

@@ -35,7 +35,6 @@ from indexer.search.symbols import SymbolTable
 from indexer.search.units import (
     ROLE_CODES,
     UNIT_KINDS,
-    CodeRole,
     CodeUnit,
     classify_paths,
     embedded_unit,
@@ -140,10 +139,6 @@ class UnitFlags(NamedTuple):
     """The unit is a file summary."""
     definition: np.ndarray
     """The unit is a class, function or method."""
-    test: np.ndarray
-    """The unit is in test code (``classify_paths``)."""
-    vendored: np.ndarray
-    """The unit is in third-party code copied into the tree (``classify_paths``)."""
     name: np.ndarray
     """A number per (path, qualified name): overloads and redefinitions share theirs."""
     role: np.ndarray
@@ -240,8 +235,7 @@ class RetrievalContext:
             names: dict[tuple[str, str], int] = {}
             pairs = zip(meta.paths, meta.qualnames, strict=True)
             name = np.fromiter((names.setdefault(key, len(names)) for key in pairs), dtype=np.int64, count=n)
-            self._flags = UnitFlags(file, definition, role == ROLE_CODES[CodeRole.TESTS],
-                                    role == ROLE_CODES[CodeRole.VENDORED], name, role)
+            self._flags = UnitFlags(file, definition, name, role)
         return self._flags
 
     # -- building and updating -------------------------------------------------------------

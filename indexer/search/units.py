@@ -87,8 +87,13 @@ class CodeRole(StrEnum):
     VENDORED = "vendored"
 
 
-ROLE_CODES = {role: code for code, role in enumerate(CodeRole)}
+ROLES = tuple(CodeRole)
+"""Every role, in code order: ``ROLES[code]`` is the role of a per-unit role array's code."""
+ROLE_CODES = {role: code for code, role in enumerate(ROLES)}
 """A small number per role, for per-unit arrays."""
+ROLE_WORDS = {CodeRole.CODE: "project", CodeRole.TESTS: "test", CodeRole.EXAMPLES: "example",
+              CodeRole.DOCS: "documentation", CodeRole.VENDORED: "vendored"}
+"""How answers name each role (``3 test files``, ``test code``)."""
 
 
 def path_role(path: str) -> CodeRole:
@@ -217,7 +222,7 @@ def file_units(root: Path, path: str, nodes: Iterable[Node]) -> list[CodeUnit]:
             members.append(node)
     if file_node is None:
         return []
-    lines = _read_lines(root / path)
+    lines = source_lines(root / path)
     members.sort(key=lambda n: (n.start_line or 0, n.id))
     summary = [f"file {path}"]
     if file_node.doc:
@@ -238,11 +243,13 @@ def file_units(root: Path, path: str, nodes: Iterable[Node]) -> list[CodeUnit]:
     return units
 
 
-def _read_lines(path: Path) -> list[str]:
+def source_lines(path: Path, limit: int = -1) -> list[str]:
+    """The lines of a source file (with their ends), of its first ``limit`` bytes when given;
+    none when it cannot be read."""
     # A regular file only: the file indexed there may have become a FIFO, whose read would never end.
     try:
         with open_regular(path) as handle:
-            return handle.read().decode("utf-8", "replace").splitlines(keepends=True)
+            return handle.read(limit).decode("utf-8", "replace").splitlines(keepends=True)
     except (OSError, NotRegularFileError):
         return []
 

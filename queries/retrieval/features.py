@@ -27,11 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.files import NotRegularFileError, open_regular
 from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
 from indexer.search.lexical import tokenize
-from indexer.search.units import ROLE_CODES, CodeRole
+from indexer.search.units import ROLE_CODES, CodeRole, source_lines
 from queries.retrieval.issue import Issue, PartKind
 
 UNIT_FEATURES = (
@@ -219,18 +218,10 @@ def _literal_hits(ctx: RetrievalContext, literals: tuple[str, ...], units: np.nd
         if f not in wanted:
             continue
         if f not in lines_of:
-            lines_of[f] = _read_lines(ctx, meta.paths[f])
+            lines_of[f] = source_lines(ctx.root / meta.paths[f], READ_LIMIT)
         body = "".join(lines_of[f][meta.starts[i] - 1:meta.ends[i]]).lower()
         hits[row] = any(lit in body for lit in literals)
     return hits
-
-
-def _read_lines(ctx: RetrievalContext, path: str) -> list[str]:
-    try:
-        with open_regular(ctx.root / path) as handle:
-            return handle.read(READ_LIMIT).decode("utf-8", "replace").splitlines(keepends=True)
-    except (OSError, NotRegularFileError):
-        return []
 
 
 def file_features(ctx: RetrievalContext, cues: Cues, signals: Signals, files: np.ndarray, units: np.ndarray,

@@ -14,7 +14,7 @@ definitions sharing it (``run`` names dozens of things, ``sort_key`` a few).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from indexer.search.symbols import SymbolTable
@@ -41,8 +41,9 @@ class Mention:
     evidence: list[str] = field(default_factory=list)
 
 
-def find_mentions(text: str, table: SymbolTable) -> dict[str, Mention]:
-    """Graph nodes the text names, with a score and the evidence, keyed by node id."""
+def find_mentions(text: str, table: SymbolTable, frames: Sequence[Frame] | None = None) -> dict[str, Mention]:
+    """Graph nodes the text names, with a score and the evidence, keyed by node id; ``frames``
+    are the text's stack frames when the caller has read them already."""
     found: dict[str, Mention] = {}
 
     def add(node_id: str, score: float, why: str) -> None:
@@ -55,7 +56,7 @@ def find_mentions(text: str, table: SymbolTable) -> dict[str, Mention]:
                 m.evidence.append(why)
 
     # stack-trace frames (every language's format): the file, and the function named in it
-    for frame in parse_frames(text):
+    for frame in parse_frames(text) if frames is None else frames:
         _frame(frame, table, add)
     # file paths
     for m in _PATH.finditer(text):

@@ -87,7 +87,7 @@ def stack(file_rows: np.ndarray, file_paths: list[str], unit_paths: list[str], u
         if path in best and score > best[path]:
             best[path] = score
     column = np.array([best[p] for p in file_paths], dtype=np.float64).reshape(-1, 1)
-    return np.hstack([file_rows, column]) if file_rows.size or column.size else file_rows
+    return np.hstack([file_rows, column])
 
 
 def read_model(path: Path) -> FusionModel:
