@@ -22,6 +22,27 @@ Capture names the query may use (all optional; unknown names are ignored):
     ``(#set! bind.name "default")`` binds that name instead of the target's text.
 ``@param.name`` with optional ``@param.type``; ``@param.lambda``
     a parameter of the enclosing function (a lambda's only shadows names).
+
+For languages beyond Python and JavaScript:
+
+``@definition.function`` may also capture ``@owner`` and ``@returns``; without ``@body`` it is a declaration
+    ``@owner`` names the type a function defined outside it belongs to (Go ``func (c *Cart)
+    Total()``: ``Cart``; C++ ``void Engine::run()``: ``Engine``): it is then the method
+    ``Cart.Total``. ``@returns`` is its declared return type. A function without a body (a C
+    prototype, an interface method) is a declaration.
+``@definition.extension`` with ``@name``, ``@body`` and optional ``@bases``
+    a block adding members to the type ``@name`` (Rust ``impl Engine``, ``impl Run for
+    Engine``): its functions are methods of that type; it is no node of its own.
+``@return.value``
+    an expression a function returns: when every return of a function without a declared
+    type calls one callee (``return Engine(...)``), that is what its calls return.
+``@bind.type`` with ``@bind.target``
+    the declared type of a bound name (a typed local, a field, a property): an instance of it.
+``@package``
+    the package or namespace the file declares (Java ``package a.b;``, C# ``namespace A.B``).
+Name-like nodes (``identifier_types``, ``member_types`` of the ``LanguageSpec``) are read as
+chains; for a type capture (``@returns``, ``@param.type``, ``@bind.type``, ``@owner``) the
+first name-like node inside it is (``*Cart`` → ``Cart``, ``List<Item>`` → ``List``).
 """
 
 from __future__ import annotations
@@ -109,6 +130,8 @@ class _Def:
     kind: str
     body: Node | None
     bases: list[Node]
+    owner: Chain = ()
+    returns: Chain | None = None
 
 
 def _text(node: Node) -> str:
@@ -221,6 +244,21 @@ class Extractor:
         parts.reverse()
         return tuple(parts)
 
+    def type_chain(self, node: Node) -> Chain | None:
+        """The first name-like node in ``node`` (itself, or breadth first below it) as a chain:
+        the type a type annotation names (``*Cart`` → ``Cart``, ``List<Item>`` → ``List``)."""
+        spec = self.spec
+        queue = [node]
+        for _ in range(64):
+            if not queue:
+                break
+            current = queue.pop(0)
+            if current.type in spec.identifier_types or current.type in spec.member_types:
+                chain = self.chain(current)
+                return None if "?" in chain else chain
+            queue.extend(current.named_children)
+        return None
+
     def _literal_head(self, node: Node) -> str:
         """The chain head standing for a literal's value, its builtin type in angle brackets:
         ``", ".join`` → ``("<str>", "join")``, ``b"".join`` → ``("<bytes>", "join")``."""
@@ -276,6 +314,8 @@ class Extractor:
         params: list[tuple[Node, Node | None]] = []
         shadow_params: list[Node] = []
         def_names: set[int] = set()
+        returns: list[Node] = []
+        typed: list[tuple[Node, Node]] = []
 
         found, dropped = self.compiled.matches(root, limits.max_depth, limits.match_limit)
         if dropped:
@@ -287,15 +327,29 @@ class Extractor:
                          f"{first_left_out.start_point[0] + 1} on was not")
             found = found[:limits.max_matches]
         for pattern, caps in found:
-            if "definition.class" in caps or "definition.function" in caps:
-                is_class = "definition.class" in caps
-                node = caps["definition.class" if is_class else "definition.function"][0]
+            if "definition.class" in caps or "definition.function" in caps or "definition.extension" in caps:
+                kind = next(k for k in ("class", "function", "extension") if f"definition.{k}" in caps)
+                node = caps[f"definition.{kind}"][0]
                 name = caps.get("name")
                 if not name:
                     continue
-                defs.append(_Def(node, _text(name[0]), "class" if is_class else "function",
-                                 caps.get("body", [None])[0], caps.get("bases", [])))
+                d = _Def(node, _text(name[0]), kind, caps.get("body", [None])[0], caps.get("bases", []))
+                if kind == "extension":
+                    d.owner = self.type_chain(name[0]) or ()
+                    if not d.owner:
+                        continue
+                    d.name = d.owner[-1]
+                elif "owner" in caps:
+                    d.owner = self.type_chain(caps["owner"][0]) or ()
+                if "returns" in caps:
+                    d.returns = self.type_chain(caps["returns"][0])
+                defs.append(d)
                 def_names.add(name[0].start_byte)
+            elif "package" in caps:
+                if facts.package is None:
+                    facts.package = _SPACE.sub("", _text(caps["package"][0]))
+            elif "return.value" in caps:
+                returns.append(caps["return.value"][0])
             elif "doc" in caps:
                 owner = caps["doc.owner"][0]
                 docs[(owner.start_byte, owner.end_byte)] = caps["doc"][0]
@@ -317,6 +371,8 @@ class Extractor:
                 uses.append((caps["call"][0], UseKind.CALL.value))
             elif "reference" in caps:
                 uses.append((caps["reference"][0], UseKind.REFERENCE.value))
+            elif "bind.target" in caps and "bind.type" in caps:
+                typed.append((caps["bind.target"][0], caps["bind.type"][0]))
             elif "bind.target" in caps:
                 binds.append((caps["bind.target"][0], caps.get("bind.value", [None])[0],
                               self.compiled.settings[pattern].get("bind.name")))
@@ -333,6 +389,7 @@ class Extractor:
                          f"qualified name over {limits.max_qualname} characters are part of their enclosing one")
         facts.limited = "; ".join(notes) or None
         scope_of = self._build_defs(facts, defs, docs, decorators, source)
+        self._inferred_returns(facts, returns, scope_of)
         module_doc = docs.get((root.start_byte, root.end_byte))
         facts.doc = _first_doc_line(module_doc) if module_doc is not None else None
 
@@ -344,6 +401,7 @@ class Extractor:
         binds = [b for b in binds if b[0].start_byte not in def_names]
         self._uses(facts, uses, defs, scope_of, self._rebinds(binds, scope_of))
         self._binds(facts, binds, globals_, shadow_params, scope_of)
+        self._typed_binds(facts, typed, scope_of)
         self._params(facts, params, scope_of)
         return facts
 
@@ -388,13 +446,18 @@ class Extractor:
         for i, d in enumerate(defs):
             parent = parents[i]
             parent_def = facts.defs[parent] if parent >= 0 else None
+            prefix = parent_def.qualname if parent_def else ""
             if d.kind == "class":
                 kind = DefKind.CLASS.value
-            elif parent_def is not None and parent_def.kind == DefKind.CLASS:
+            elif d.kind == "extension":
+                kind = DefKind.EXTENSION.value
+                prefix = ".".join(filter(None, (prefix, *d.owner[:-1])))
+            elif d.owner or (parent_def is not None and parent_def.kind in (DefKind.CLASS, DefKind.EXTENSION)):
                 kind = DefKind.METHOD.value
+                prefix = ".".join(filter(None, (prefix, *d.owner)))
             else:
                 kind = DefKind.FUNCTION.value
-            qualname = f"{parent_def.qualname}.{d.name}" if parent_def else d.name
+            qualname = f"{prefix}.{d.name}" if prefix else d.name
             end = d.body.start_byte if d.body is not None else d.node.end_byte
             if d.node.has_error:
                 # a recovered body starts after the broken code: stop the signature before it
@@ -411,9 +474,28 @@ class Extractor:
                 start_line=d.node.start_point[0] + 1, end_line=d.node.end_point[0] + 1,
                 parent=parent, signature=signature,
                 doc=_first_doc_line(doc) if doc is not None else None,
-                bases=bases, decorators=tuple(decorators.get(key, ())),
+                bases=bases, decorators=tuple(decorators.get(key, ())), owner=d.owner, returns=d.returns,
+                declaration=d.kind == "function" and d.body is None,
             ))
         return scope_of
+
+    def _inferred_returns(self, facts: FileFacts, returns: list[Node], scope_of) -> None:
+        """A function without a declared return type whose every return calls one callee
+        returns what that callee returns (``return Engine(...)``)."""
+        callees: dict[int, set[Chain] | None] = {}
+        for node in returns:
+            scope = scope_of(node.start_byte)
+            if scope < 0 or facts.defs[scope].returns is not None:
+                continue
+            chain, called = self._value(node)
+            seen = callees.setdefault(scope, set())
+            if not called or chain is None or "?" in chain or seen is None:
+                callees[scope] = None
+            else:
+                seen.add(chain)
+        for scope, chains in callees.items():
+            if chains is not None and len(chains) == 1:
+                facts.defs[scope] = facts.defs[scope]._replace(returns=next(iter(chains)))
 
     def _rebinds(self, binds: list[tuple[Node, Node | None, str | None]],
                  scope_of) -> dict[tuple[int, str], list[int]]:
@@ -464,6 +546,17 @@ class Extractor:
         for node in shadow:
             out.append(BindFact(scope_of(node.start_byte), node.start_point[0] + 1, (_text(node),)))
         facts.binds = out
+
+    def _typed_binds(self, facts: FileFacts, typed: list[tuple[Node, Node]], scope_of) -> None:
+        """Names declared with a type (``Engine e = ...``, a field ``private Engine engine;``):
+        bound to an instance of it, as if to a call of the type."""
+        for target, type_node in typed:
+            chain = self.chain(target)
+            value = self.type_chain(type_node)
+            if "?" in chain or value is None:
+                continue
+            facts.binds.append(BindFact(scope_of(target.start_byte), target.start_point[0] + 1, chain, value, True))
+        facts.binds.sort(key=lambda b: b.line)
 
     def _params(self, facts: FileFacts, params: list[tuple[Node, Node | None]], scope_of) -> None:
         counters: dict[int, int] = {}

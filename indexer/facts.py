@@ -37,12 +37,18 @@ def chain_name(chain: Chain) -> str:
             return part
     return "?"
 MODULE_SCOPE = -1
+WIRE_VERSION = 2
+"""Of ``FileFacts.to_wire``: facts of another version are re-extracted (the schema version of
+the index changes with it)."""
 
 
 class DefKind(StrEnum):
     CLASS = "class"
     FUNCTION = "function"
     METHOD = "method"
+    EXTENSION = "extension"
+    """A block adding members to a type defined elsewhere (Rust ``impl Engine``): not a node
+    of the graph; its functions are methods of that type."""
 
 
 class UseKind(StrEnum):
@@ -62,6 +68,15 @@ class DefFact(NamedTuple):
     doc: str | None
     bases: tuple[Chain, ...]
     decorators: tuple[str, ...]
+    owner: Chain = ()
+    """For a method defined outside its type (Go ``func (c *Cart) Total()``, C++ ``void
+    Engine::run()``), the type as written; for an extension, the type it extends."""
+    returns: Chain | None = None
+    """What a call of this function returns, as a chain that is called: its declared return
+    type (``-> Engine``, ``Engine make()``) or the callee all its returns call (``return
+    Engine(...)``); None when unknown."""
+    declaration: bool = False
+    """Declared without a body (a C prototype, an interface or abstract method)."""
 
 
 class ImportFact(NamedTuple):
@@ -120,13 +135,17 @@ class FileFacts:
     params: list[ParamFact] = field(default_factory=list)
     limited: str | None = None
     """Why part of the file was left out (a budget it exceeded); None when all of it was read."""
+    package: str | None = None
+    """The package or namespace the file declares (Java ``package a.b;``, C# ``namespace A.B``)."""
 
     def interface(self) -> tuple[object, ...]:
         """What other files may see of this one: every name it defines or binds at any level
         that resolution can reach from outside, without line numbers. When it is unchanged,
         no other file's edges can change."""
         return (
-            tuple((d.qualname, d.kind, d.parent, d.bases, d.decorators) for d in self.defs),
+            self.package,
+            tuple((d.qualname, d.kind, d.parent, d.bases, d.decorators, d.owner, d.returns, d.declaration)
+                  for d in self.defs),
             tuple((i.scope, i.module, i.name, i.alias) for i in self.imports if i.scope == MODULE_SCOPE),
             tuple(
                 (b.scope, b.target, b.value, b.called) for b in self.binds
@@ -174,20 +193,22 @@ class FileFacts:
         """A compact, fast serialisation (``marshal`` of plain tuples) for process pools
         and the index state; read back with ``FileFacts.from_wire``."""
         return marshal.dumps((
-            1, self.path, self.language, self.line_count, self.error_count,
+            WIRE_VERSION, self.path, self.language, self.line_count, self.error_count,
             self.first_error_line, self.doc,
             [tuple(d) for d in self.defs], [tuple(i) for i in self.imports],
             [tuple(u) for u in self.uses], [tuple(b) for b in self.binds],
-            [tuple(p) for p in self.params], self.limited,
+            [tuple(p) for p in self.params], self.limited, self.package,
         ))
 
     @classmethod
     def from_wire(cls, data: bytes) -> FileFacts:
-        (_, path, language, line_count, error_count, first_error_line, doc,
-         defs, imports, uses, binds, params, *rest) = marshal.loads(data)
+        (version, path, language, line_count, error_count, first_error_line, doc,
+         defs, imports, uses, binds, params, limited, package) = marshal.loads(data)
+        if version != WIRE_VERSION:
+            raise ValueError(f"facts of wire version {version}, this repolens reads {WIRE_VERSION}")
         return cls(
             path, language, line_count, error_count, first_error_line, doc,
             [DefFact._make(d) for d in defs], [ImportFact._make(i) for i in imports],
             [UseFact._make(u) for u in uses], [BindFact._make(b) for b in binds],
-            [ParamFact._make(p) for p in params], rest[0] if rest else None,
+            [ParamFact._make(p) for p in params], limited, package,
         )

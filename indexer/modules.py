@@ -16,7 +16,7 @@ files would resolve differently when a file appears or disappears.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,15 +35,55 @@ def _join(base: str, *parts: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ModuleRef:
-    """A module found in the repository: a file, or a namespace directory (``is_dir``)."""
+    """A module found in the repository: a file, a namespace directory (``is_dir``), or a
+    package whose files share one scope (``package``: ``path`` is then the package's key,
+    as ``ModuleSystem.package_of`` gives it: a Java package name, a Go directory)."""
 
     path: str
     is_dir: bool = False
+    package: bool = False
 
 
-class PythonModules:
-    def __init__(self, paths: Collection[str]) -> None:
+class BaseModules:
+    """What a module system answers when it has nothing to say: the defaults of every method
+    the resolver calls (``ModuleSystem``). A language's module system derives from it."""
+
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
         self.files = frozenset(paths)
+        self.packages: Mapping[str, str] = packages or {}
+        """Path → the package or namespace the file declares (from its facts), when any."""
+        self.roots: tuple[str, ...] = ("",)
+
+    def resolve(self, importer: str, specifier: str, probe: Probe) -> ModuleRef | None:
+        return None
+
+    def submodule(self, module: ModuleRef, name: str, probe: Probe) -> ModuleRef | None:
+        return None
+
+    def is_internal(self, specifier: str, probe: Probe) -> bool:
+        return False
+
+    def external_name(self, specifier: str) -> str:
+        return specifier
+
+    def package_of(self, path: str) -> str | None:
+        """The key of the package ``path`` belongs to (its files see each other's names), or None."""
+        return None
+
+    def package_files(self, package: str, probe: Probe) -> tuple[str, ...]:
+        """The files of ``package``, in a stable order."""
+        return ()
+
+    def companions(self, path: str, probe: Probe) -> tuple[str, ...]:
+        """Files where what ``path`` declares may be defined (a header's sources: ``engine.h`` →
+        ``engine.cpp``): a declaration without a body is followed there to its definition, and
+        a type's methods defined outside it (``void Engine::run()``) are looked for there."""
+        return ()
+
+
+class PythonModules(BaseModules):
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
+        super().__init__(paths, packages)
         self.dirs = frozenset(d for p in self.files for d in _ancestors(p))
         roots = {""}
         for p in self.files:
@@ -135,9 +175,9 @@ TS_SOURCES = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cj
 """TypeScript imports the compiled name of a source: ``./util.js`` means ``./util.ts``."""
 
 
-class EcmaModules:
-    def __init__(self, paths: Collection[str]) -> None:
-        self.files = frozenset(paths)
+class EcmaModules(BaseModules):
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
+        super().__init__(paths, packages)
         self.dirs = frozenset(d for p in self.files for d in _ancestors(p))
         self.roots: tuple[str, ...] = ("",)
 
@@ -182,7 +222,7 @@ def _ancestors(path: str) -> Iterable[str]:
 
 
 class ModuleSystem(Protocol):
-    """What the resolver asks of a language's module system."""
+    """What the resolver asks of a language's module system (``BaseModules`` has defaults)."""
 
     roots: tuple[str, ...]
 
@@ -194,6 +234,15 @@ class ModuleSystem(Protocol):
 
     def external_name(self, specifier: str) -> str: ...
 
+    def package_of(self, path: str) -> str | None: ...
 
-MODULE_SYSTEMS: dict[str, Callable[[Collection[str]], ModuleSystem]] = {
-    "python": PythonModules, "ecmascript": EcmaModules}
+    def package_files(self, package: str, probe: Probe) -> tuple[str, ...]: ...
+
+    def companions(self, path: str, probe: Probe) -> tuple[str, ...]: ...
+
+
+ModuleSystemFactory = Callable[[Collection[str], Mapping[str, str]], ModuleSystem]
+"""Builds a module system from the repository's files of its languages and the packages they
+declare (path → package name, for the files that declare one)."""
+MODULE_SYSTEMS: dict[str, ModuleSystemFactory] = {"python": PythonModules, "ecmascript": EcmaModules}
+"""Module systems by name; language modules add theirs (``indexer.languages``)."""

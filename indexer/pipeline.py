@@ -34,7 +34,7 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.resolve import FileGraph, FileIndexCache, Resolver
+from indexer.resolve import PACKAGE_PROBE, FileGraph, FileIndexCache, Resolver
 from indexer.state import RACY_NS, FileRecord, IndexState, decode_graph, encode_graph, problem_lists
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store
@@ -316,7 +316,16 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
             blob = state.facts(path)
             return FileFacts.from_wire(blob) if blob is not None else None
 
-        resolver = Resolver(paths_by_language, load, cache=options.resolve_cache, digest_of=hashes.get)
+        # the packages files declare (Java ``package``, C# ``namespace``): kept in the state, so
+        # an edit reads only the changed files' facts
+        old_packages: dict[str, str] = {} if full else dict(state.get_meta("packages", {}))
+        packages = {p: k for p, k in old_packages.items() if p in current}
+        for path, path_facts in new_facts.items():
+            packages.pop(path, None)
+            if path_facts is not None and path_facts.package:
+                packages[path] = path_facts.package
+        resolver = Resolver(paths_by_language, load, cache=options.resolve_cache, digest_of=hashes.get,
+                            packages=packages)
         roots = {lang: list(m.roots) for lang, m in resolver.modules.items()}
         full_resolve = full or state.get_meta("roots") != roots
 
@@ -326,6 +335,12 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
             old_interfaces = state.interfaces()
             moved = set(deleted) | {p for p in changed if p not in old_hashes} | {
                 p for p in changed if p in old_hashes and old_interfaces.get(p) != _interface(new_facts[p])}
+            # a file that comes, goes or changes its package changes what a lookup in that
+            # package (a Java package, a Go directory) finds
+            arrived = set(deleted) | {p for p in changed if p not in old_hashes or
+                                      old_packages.get(p) != packages.get(p)}
+            moved |= {PACKAGE_PROBE + key for p in arrived
+                      for key in (old_packages.get(p), packages.get(p), p.rpartition("/")[0]) if key is not None}
             dependents = ({p for p, touched in state.touched() if p in current and moved.intersection(touched)}
                           if moved else set())
             to_resolve = sorted(set(changed) | dependents)
@@ -405,7 +420,7 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
             "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
             "root": str(root), "directories": [n.id for n in dir_nodes],
             "indexed_at": time.time(), "commit": git_commit(root), "stats_at_ns": stats_at_ns,
-            "walk": walk_meta,
+            "walk": walk_meta, "packages": packages,
         }, stats={f.path: f.stat_key for f in files})
     finally:
         if store is not None:

@@ -15,6 +15,7 @@ looked at (``touched``), which incremental indexing uses to find dependent files
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -51,6 +52,9 @@ from indexer.modules import MODULE_SYSTEMS, ModuleRef
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 12
+PACKAGE_PROBE = "package:"
+"""Prefix of a package's key among the paths a file's resolution looked at: a file coming to
+or leaving that package re-resolves it (``indexer.pipeline``)."""
 
 
 class Value(NamedTuple):
@@ -80,6 +84,9 @@ class _FileIndex:
     """class index → attribute assigned on the instance in one of its methods."""
     wildcards: list[ImportFact] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    outside: dict[str, list[int]] = field(default_factory=dict)
+    """Type name → the methods defined outside that type (``@owner``) and the extensions of it
+    in this file (by the last part of the type as written)."""
 
     @classmethod
     def build(cls, facts: FileFacts) -> _FileIndex:
@@ -88,8 +95,14 @@ class _FileIndex:
         names = index.names
         counts: dict[str, int] = {}
         for i, d in enumerate(facts.defs):
-            names.setdefault(d.parent, {}).setdefault(d.name, []).append(i)
             index.children.setdefault(d.parent, []).append(i)
+            if d.owner:
+                index.outside.setdefault(d.owner[-1], []).append(i)
+            if d.kind == DefKind.EXTENSION:
+                index.ids.append("")  # no node: its members are the type's
+                continue
+            if not d.owner:
+                names.setdefault(d.parent, {}).setdefault(d.name, []).append(i)
             n = counts[d.qualname] = counts.get(d.qualname, 0) + 1
             index.ids.append(code_id(facts.path, d.qualname if n == 1 else f"{d.qualname}#{n}"))
         for imp in facts.imports:
@@ -97,7 +110,7 @@ class _FileIndex:
                 if imp.scope == MODULE_SCOPE:
                     index.wildcards.append(imp)
                 continue
-            local = imp.alias or (imp.name.split(".")[-1] if imp.name else imp.module.split(".")[0])
+            local = imp.alias or (imp.name.split(".")[-1] if imp.name else _module_local(spec, imp.module))
             if local and not local.startswith("."):
                 names.setdefault(imp.scope, {}).setdefault(local, []).append(imp)
         defs = facts.defs
@@ -106,6 +119,8 @@ class _FileIndex:
                 names.setdefault(b.scope, {}).setdefault(b.target[0], []).append(b)
             elif len(b.target) == 2 and b.scope >= 0 and defs[b.scope].kind == DefKind.METHOD:
                 owner = defs[b.scope].parent
+                if owner < 0:
+                    continue
                 head = b.target[0]
                 if head in spec.self_names or (spec.first_param_is_self and _first_param(facts, b.scope) == head):
                     index.self_attrs.setdefault(owner, {}).setdefault(b.target[1], []).append(b)
@@ -116,6 +131,15 @@ class _FileIndex:
                 if len(bindings) > 1:
                     bindings.sort(key=lambda b: _binding_position(facts, b))
         return index
+
+
+def _module_local(spec: LanguageSpec, specifier: str) -> str:
+    """The name a whole-module import without alias binds: Python's ``import os.path`` binds
+    ``os`` (and ECMAScript's ``import "./side"`` none); elsewhere the last part names it (Go's
+    ``import "example.com/app/util"``: ``util``)."""
+    if spec.module_system in ("python", "ecmascript"):
+        return specifier.split(".")[0]
+    return re.split(r"[/.:\\]+", specifier.rstrip("/"))[-1]
 
 
 def _binding_position(facts: FileFacts, b: object) -> tuple[int, int]:
@@ -182,7 +206,8 @@ class Resolver:
 
     def __init__(self, paths_by_language: Mapping[str, list[str]],
                  load_facts: Callable[[str], FileFacts | None], *, cache: FileIndexCache | None = None,
-                 digest_of: Callable[[str], str | None] | None = None) -> None:
+                 digest_of: Callable[[str], str | None] | None = None,
+                 packages: Mapping[str, str] | None = None) -> None:
         self._load = load_facts
         self._cache = cache if digest_of is not None else None
         self._digest_of = digest_of
@@ -192,13 +217,16 @@ class Resolver:
         paths_by_system: dict[str, list[str]] = {}
         for lang, paths in paths_by_language.items():
             paths_by_system.setdefault(get_language(lang).module_system, []).extend(paths)
-        self._systems = {name: MODULE_SYSTEMS[name](paths) for name, paths in paths_by_system.items()}
+        declared = packages or {}
+        self._systems = {name: MODULE_SYSTEMS[name](paths, {p: declared[p] for p in paths if p in declared})
+                         for name, paths in paths_by_system.items()}
         self.modules = {lang: self._systems[get_language(lang).module_system] for lang in paths_by_language}
         self._mro: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._touched: set[str] = set()
         self._imports: dict[tuple[str, str, str], tuple[Value, tuple[str, ...]]] = {}
         self._active: set[tuple[object, ...]] = set()
         self._depth = 0
+        self._extensions: dict[tuple[str, int], list[tuple[str, int]]] = {}
 
     # -- facts ---------------------------------------------------------------------------
     def _file(self, path: str) -> _FileIndex | None:
@@ -217,13 +245,29 @@ class Resolver:
     def forget(self, path: str) -> None:
         self._index.pop(path, None)
         self._mro.clear()
+        self._extensions.clear()
 
     def _probe(self, path: str) -> None:
         self._touched.add(path)
 
     # -- modules -------------------------------------------------------------------------
     def _module_value(self, ref: ModuleRef) -> Value:
-        return Value("module", ref.path, 1 if ref.is_dir else 0)
+        return Value("module", ref.path, 2 if ref.package else 1 if ref.is_dir else 0)
+
+    def _package_files(self, f: _FileIndex, package: str) -> tuple[str, ...]:
+        """The files of ``package`` in ``f``'s module system; a lookup in a package depends on
+        which files it has, so ``PACKAGE_PROBE + package`` is recorded as looked at."""
+        self._touched.add(PACKAGE_PROBE + package)
+        return self.modules[f.spec.name].package_files(package, self._probe)
+
+    def _package_member(self, f: _FileIndex, package: str, name: str, skip: str = "") -> Value | None:
+        for path in self._package_files(f, package):
+            other = self._file(path) if path != skip else None
+            if other is not None:
+                found = self._lookup_scope(other, MODULE_SCOPE, name)
+                if found is not None and found.kind != "unknown":
+                    return found
+        return None
 
     def _import_module(self, importer: _FileIndex, specifier: str) -> Value:
         # Memoised per importing directory: the answer depends only on it, the specifier and the
@@ -261,7 +305,15 @@ class Resolver:
             return module if value.kind == "unknown" else value
         return self.member(module, imp.name)
 
-    def module_member(self, module: Value, name: str) -> Value:
+    def module_member(self, module: Value, name: str, via: _FileIndex | None = None) -> Value:
+        if module.slot in (1, 2):
+            for system in self._systems.values():
+                self._touched.add(PACKAGE_PROBE + module.path)
+                for path in system.package_files(module.path, self._probe):
+                    other = self._file(path)
+                    found = self._lookup_scope(other, MODULE_SCOPE, name) if other is not None else None
+                    if found is not None and found.kind != "unknown":
+                        return found
         if module.slot == 0:
             f = self._file(module.path)
             if f is not None:
@@ -279,7 +331,7 @@ class Resolver:
                         self._active.discard(key)
                     if value.kind not in ("unknown", "unresolved"):
                         return value
-        ref = ModuleRef(module.path, is_dir=module.slot == 1)
+        ref = ModuleRef(module.path, is_dir=module.slot == 1, package=module.slot == 2)
         for modules in self._systems.values():
             sub = modules.submodule(ref, name, self._probe)
             if sub is not None:
@@ -331,6 +383,22 @@ class Resolver:
     def _call_result(self, value: Value) -> Value:
         if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
             return Value("instance", value.path, value.slot, inferred=True)
+        if value.kind == "def" and self._def(value).returns is not None:
+            # what the function returns: its declared type, or the callee all its returns call
+            key = ("returns", value.path, value.slot)
+            f = self._file(value.path)
+            if key in self._active or f is None:
+                return UNKNOWN
+            self._active.add(key)
+            try:
+                returns = self._def(value).returns
+                assert returns is not None
+                result = self.eval_chain(f, value.slot, returns)
+                if result.kind == "def":
+                    return self._call_result(result)._replace(inferred=True)
+                return UNKNOWN
+            finally:
+                self._active.discard(key)
         if value.kind == "extern" and value.name in _BUILTIN_TYPES:
             return value  # ``set()`` is a set: ``set().union`` is ``builtins.set.union``
         return UNKNOWN
@@ -356,13 +424,35 @@ class Resolver:
                 return value  # ``text: str`` → ``text.upper`` is ``builtins.str.upper``
         return UNKNOWN
 
-    def _enclosing_class(self, f: _FileIndex, scope: int) -> int:
+    def _enclosing_type(self, f: _FileIndex, scope: int) -> Value | None:
+        """The class a use in ``scope`` is inside: the nearest enclosing class, the type an
+        enclosing extension extends, or the owner of an enclosing method defined outside its
+        type (``void Engine::run()``)."""
         defs = f.facts.defs
         while scope >= 0:
-            if defs[scope].kind == DefKind.CLASS:
-                return scope
-            scope = defs[scope].parent
-        return -1
+            d = defs[scope]
+            if d.kind == DefKind.CLASS:
+                return Value("def", f.facts.path, scope)
+            if d.kind == DefKind.EXTENSION or (d.owner and d.kind == DefKind.METHOD):
+                return self._owner_type(f, scope)
+            scope = d.parent
+        return None
+
+    def _owner_type(self, f: _FileIndex, slot: int) -> Value | None:
+        """The class the ``owner`` of definition ``slot`` (an extension, or a method defined
+        outside its type) names, or None."""
+        d = f.facts.defs[slot]
+        key = ("owner", f.facts.path, slot)
+        if key in self._active:
+            return None
+        self._active.add(key)
+        try:
+            value = self.eval_chain(f, d.parent, d.owner, d.start_line)
+        finally:
+            self._active.discard(key)
+        if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
+            return value._replace(inferred=False)
+        return None
 
     def resolve_name(self, f: _FileIndex, scope: int, name: str, line: int | None = None) -> Value:
         """What ``name`` means when used in ``scope`` (at ``line``, when known)."""
@@ -370,24 +460,39 @@ class Resolver:
         if name.startswith("<"):  # a literal: an instance of a builtin type (``"<str>"``)
             builtin = name[1:-1]
             return Value("extern", name=f"builtins.{builtin}" if spec.name == "python" else builtin)
-        if name in spec.self_names:
-            cls = self._enclosing_class(f, scope)
-            return Value("instance", f.facts.path, cls) if cls >= 0 else UNKNOWN
-        if name in spec.super_names:
-            cls = self._enclosing_class(f, scope)
-            return Value("super", f.facts.path, cls) if cls >= 0 else UNKNOWN
+        if name in spec.self_names or name in spec.type_self_names or name in spec.super_names:
+            cls = self._enclosing_type(f, scope)
+            if cls is None:
+                return UNKNOWN
+            if name in spec.type_self_names:
+                return cls
+            return cls._replace(kind="super" if name in spec.super_names else "instance")
         defs = f.facts.defs
         s = scope
         first = True
         while True:
-            if s == MODULE_SCOPE or first or defs[s].kind != DefKind.CLASS:
+            if s == MODULE_SCOPE or first or defs[s].kind not in (DefKind.CLASS, DefKind.EXTENSION):
                 found = self._lookup_scope(f, s, name, line if first else None)
                 if found is not None:
                     return found
             if s == MODULE_SCOPE:
                 break
+            d = defs[s]
+            if spec.members_in_scope and (d.kind in (DefKind.CLASS, DefKind.EXTENSION) or d.owner):
+                # inside a class or a method, its class's members (and its bases') need no ``this.``
+                cls = self._enclosing_type(f, s)
+                if cls is not None:
+                    member = self.class_member(cls.path, cls.slot, name, instance=True)
+                    if member.kind not in ("unknown", "unresolved"):
+                        return member
             first = False
-            s = defs[s].parent
+            s = d.parent
+        if spec.package_scope:
+            package = self.modules[spec.name].package_of(f.facts.path)
+            if package is not None:
+                found = self._package_member(f, package, name, skip=f.facts.path)
+                if found is not None:
+                    return found
         for wildcard in f.wildcards if _star_exports(spec, name) else ():
             value = self.member(self._import_module(f, wildcard.module), name)
             if value.kind not in ("unknown", "unresolved"):
@@ -408,9 +513,7 @@ class Resolver:
         out: list[tuple[str, int]] = [key]
         f = self._file(path)
         if f is not None:
-            d = f.facts.defs[index]
-            for base in d.bases:
-                value = self.eval_chain(f, d.parent, base, d.start_line)
+            for value in self._bases(path, index):
                 if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
                     for item in self.mro(value.path, value.slot):
                         if item not in out:
@@ -418,15 +521,95 @@ class Resolver:
         self._mro[key] = out
         return out
 
+    def _bases(self, path: str, index: int) -> list[Value]:
+        """The bases of a class as values: those it lists, then those its extensions add
+        (``impl Display for Engine``)."""
+        out: list[Value] = []
+        for p, i in [(path, index), *self._extensions_of(path, index)]:
+            g = self._file(p)
+            if g is None:
+                continue
+            d = g.facts.defs[i]
+            if p != path or i == index or d.kind == DefKind.EXTENSION:
+                out += [self.eval_chain(g, d.parent, base, d.start_line) for base in d.bases]
+        return out
+
+    def _extensions_of(self, path: str, index: int) -> list[tuple[str, int]]:
+        """Extensions of the class (``impl Engine``) and methods defined outside it (``func (e
+        *Engine) Run()``, ``void Engine::run()``), in its file, its package and its companions,
+        whose owner resolves to this very class."""
+        key = (path, index)
+        cached = self._extensions.get(key)
+        if cached is not None:
+            for p, _ in cached:
+                self._touched.add(p)
+            return cached
+        self._extensions[key] = []
+        f = self._file(path)
+        if f is None:
+            return []
+        name = f.facts.defs[index].name
+        modules = self.modules[f.spec.name]
+        package = modules.package_of(path)
+        places = [path, *(self._package_files(f, package) if package is not None else ()),
+                  *modules.companions(path, self._probe)]
+        out: list[tuple[str, int]] = []
+        for p in dict.fromkeys(places):
+            g = self._file(p)
+            if g is None:
+                continue
+            for i in g.outside.get(name, ()):
+                owner = self._owner_type(g, i)
+                if owner is not None and (owner.path, owner.slot) == key:
+                    out.append((p, i))
+        self._extensions[key] = out
+        return out
+
+    def _outside_member(self, path: str, index: int, name: str) -> Value | None:
+        """Member ``name`` of the class defined outside it: in an extension, or as a method
+        with an owner."""
+        for p, i in self._extensions_of(path, index):
+            g = self._file(p)
+            if g is None:
+                continue
+            d = g.facts.defs[i]
+            if d.kind == DefKind.EXTENSION:
+                found = self._lookup_scope(g, i, name)
+                if found is not None and found.kind != "unknown":
+                    return found
+            elif d.name == name:
+                return Value("def", p, i)
+        return None
+
+    def _definition_of(self, value: Value) -> Value:
+        """For a declaration without a body (a C prototype in a header, a C++ method declared
+        in its class), its definition in a companion file (``engine.h`` → ``engine.cpp``); the
+        declaration itself when there is none."""
+        f = self._file(value.path)
+        if f is None:
+            return value
+        d = f.facts.defs[value.slot]
+        if not d.declaration:
+            return value
+        if d.parent >= 0 and f.facts.defs[d.parent].kind == DefKind.CLASS:
+            for p, i in self._extensions_of(value.path, d.parent):
+                g = self._file(p)
+                if g is not None and g.facts.defs[i].name == d.name and not g.facts.defs[i].declaration:
+                    return Value("def", p, i, inferred=value.inferred)
+            return value
+        if d.parent != MODULE_SCOPE:
+            return value
+        for p in self.modules[f.spec.name].companions(value.path, self._probe):
+            g = self._file(p)
+            for binding in (g.names.get(MODULE_SCOPE, {}).get(d.name, ()) if g is not None else ()):
+                if isinstance(binding, int) and g is not None and not g.facts.defs[binding].declaration:
+                    return Value("def", p, binding, inferred=value.inferred)
+        return value
+
     def _external_bases(self, path: str, index: int) -> list[str]:
         names: list[str] = []
         for p, i in self.mro(path, index):
-            f = self._file(p)
-            if f is None:
-                continue
-            d = f.facts.defs[i]
-            for base in d.bases:
-                value = self.eval_chain(f, d.parent, base, d.start_line)
+            for value in self._bases(p, i):
                 if value.kind == "extern" and value.name not in ("builtins.object", "object"):
                     names.append(value.name)
         return names
@@ -440,6 +623,9 @@ class Resolver:
             found = self._lookup_scope(f, i, name)
             if found is not None and found.kind != "unknown":
                 return found
+            outside = self._outside_member(p, i, name)
+            if outside is not None:
+                return outside
             if instance:
                 attrs = f.self_attrs.get(i, {}).get(name)
                 key = ("attr", p, i, name)
@@ -519,21 +705,33 @@ class Resolver:
         symbols: dict[str, Node] = {}
         ids = f.ids
 
+        def source_of(scope: int) -> str:
+            while scope >= 0 and not ids[scope]:
+                scope = facts.defs[scope].parent  # an extension: no node of its own
+            return ids[scope] if scope >= 0 else path
+
+        # a type's methods defined outside it (an extension, a receiver, ``Engine::run``) are
+        # contained by the type when it is in this file, else by the file
+        holder: dict[int, str] = {}
         for i, d in enumerate(facts.defs):
-            kind = NodeKind(d.kind)
+            outside = i if d.owner and d.kind == DefKind.METHOD else d.parent
+            if outside >= 0 and (outside == i or facts.defs[outside].kind == DefKind.EXTENSION):
+                owner = self._owner_type(f, outside)
+                holder[i] = ids[owner.slot] if owner is not None and owner.path == path else path
+        for i, d in enumerate(facts.defs):
+            if d.kind == DefKind.EXTENSION:
+                continue
             nodes.append(Node(
-                id=ids[i], kind=kind, name=d.name, path=path, qualname=d.qualname,
+                id=ids[i], kind=NodeKind(d.kind), name=d.name, path=path, qualname=d.qualname,
                 start_line=d.start_line, end_line=d.end_line, signature=d.signature, doc=d.doc,
                 language=facts.language,
             ))
-            parent = ids[d.parent] if d.parent >= 0 else path
+            parent = holder.get(i) or (source_of(d.parent))
             _add(edges, Edge(EdgeKind.CONTAINS, parent, ids[i]))
-
-        def source_of(scope: int) -> str:
-            return ids[scope] if scope >= 0 else path
 
         def target_of(value: Value, written: str, allow_symbol: bool = True) -> tuple[str, Resolution] | None:
             if value.kind == "def":
+                value = self._definition_of(value)
                 target = self._file(value.path)
                 assert target is not None
                 return target.ids[value.slot], Resolution.INFERRED if value.inferred else Resolution.EXACT
@@ -573,13 +771,20 @@ class Resolver:
                     _add(edges, Edge(EdgeKind.REFERENCES, source, found[0], use.line, found[1], written))
 
         for i, d in enumerate(facts.defs):
+            child = ids[i]
+            if d.kind == DefKind.EXTENSION and d.bases:  # ``impl Display for Engine``: Engine inherits
+                owner = self._owner_type(f, i)
+                if owner is None:
+                    continue
+                target_file = self._file(owner.path)
+                child = target_file.ids[owner.slot] if target_file is not None else ""
             for base in d.bases:
                 value = self.eval_chain(f, d.parent, base, d.start_line)
                 if value.kind == "module" or (value.kind == "def" and self._def(value).kind != DefKind.CLASS):
                     continue
                 found = target_of(value, chain_text(base))
-                if found is not None and found[0] != ids[i]:
-                    _add(edges, Edge(EdgeKind.INHERITS, ids[i], found[0], d.start_line, found[1], chain_text(base)))
+                if found is not None and child and found[0] != child:
+                    _add(edges, Edge(EdgeKind.INHERITS, child, found[0], d.start_line, found[1], chain_text(base)))
 
         for imp in facts.imports:
             written = imp.module if imp.name is None else f"{imp.module}.{imp.name}" if imp.name != "*" else imp.module

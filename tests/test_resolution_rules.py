@@ -19,143 +19,21 @@ golden test pins the whole pipeline.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import cache
-
 import pytest
 
-from indexer.extract import Extractor
-from indexer.facts import FileFacts
-from indexer.languages import get_language, languages_by_extension
-from indexer.model import Edge, EdgeKind, Node, NodeKind
-from indexer.resolve import Resolver
-
-_HEADER = re.compile(r"^# --- path: (\S+) ---$")
-_ANNOTATION = re.compile(
-    r"^(?P<indent>\s*)#(?P<pad>\s*)\^\s*(?P<negated>no\s+)?(?P<kind>calls|imports|inherits|references):"
-    r"\s*(?P<target>\S+)(?:\s+\[(?P<resolution>\w+)\])?\s*$")
-_WORD = re.compile(r"[\w.]")
-
-
-@dataclass(frozen=True)
-class Assertion:
-    path: str
-    line: int
-    column: int
-    code: str
-    kind: EdgeKind
-    target: str
-    resolution: str | None
-    negated: bool
-
-
-def parse_case(text: str) -> tuple[dict[str, str], list[Assertion]]:
-    """Split a case into files (annotation lines kept, so line numbers are real) and the
-    assertions its annotations make."""
-    files: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for raw in text.strip("\n").splitlines():
-        header = _HEADER.match(raw)
-        if header:
-            current = files.setdefault(header.group(1), [])
-        elif current is not None:
-            current.append(raw)
-        elif raw.strip():
-            raise ValueError(f"text before the first '# --- path:' header: {raw!r}")
-    assertions: list[Assertion] = []
-    for path, lines in files.items():
-        code_line = 0
-        for number, raw in enumerate(lines, 1):
-            m = _ANNOTATION.match(raw)
-            if m is None:
-                if "^" in raw and raw.lstrip().startswith("#"):
-                    raise ValueError(f"{path}:{number}: malformed annotation {raw!r}")
-                code_line = number
-                continue
-            if not code_line:
-                raise ValueError(f"{path}:{number}: annotation with no code line above")
-            assertions.append(Assertion(
-                path, code_line, raw.index("^"), lines[code_line - 1], EdgeKind(m["kind"].upper()),
-                m["target"], m["resolution"], bool(m["negated"])))
-    return {p: "\n".join(lines) + "\n" for p, lines in files.items()}, assertions
-
-
-@cache
-def _extractor(language: str) -> Extractor:
-    return Extractor(get_language(language))
-
-
-def resolve_files(files: dict[str, str]) -> tuple[list[Node], list[Edge]]:
-    """The nodes and edges of a repository made of ``files``, as the indexer resolves them."""
-    by_extension = languages_by_extension()
-    facts: dict[str, FileFacts] = {}
-    paths_by_language: dict[str, list[str]] = {}
-    for path, source in sorted(files.items()):
-        language = by_extension["." + path.rsplit(".", 1)[-1]]
-        facts[path] = _extractor(language).extract(path, source.encode())
-        paths_by_language.setdefault(language, []).append(path)
-    resolver = Resolver(paths_by_language, facts.get)
-    nodes: list[Node] = []
-    edges: list[Edge] = []
-    for path in sorted(facts):
-        graph = resolver.resolve_file(path)
-        nodes += graph.nodes
-        edges += graph.edges
-    return nodes, edges
-
-
-def _enclosing(nodes: list[Node], path: str, line: int) -> str:
-    """The innermost definition around ``line`` of ``path`` (the file when there is none)."""
-    best, best_start = path, 0
-    for n in nodes:
-        if (n.path == path and n.kind in (NodeKind.CLASS, NodeKind.FUNCTION, NodeKind.METHOD)
-                and n.start_line is not None and n.end_line is not None
-                and n.start_line <= line <= n.end_line and n.start_line >= best_start):
-            best, best_start = n.id, n.start_line
-    return best
-
-
-def _word_at(code: str, column: int) -> str:
-    if column >= len(code) or not _WORD.match(code[column]):
-        return ""
-    start, end = column, column
-    while start > 0 and re.match(r"\w", code[start - 1]):
-        start -= 1
-    while end < len(code) and re.match(r"\w", code[end]):
-        end += 1
-    return code[start:end]
+from bench.resolution import annotations, failures, resolve_files, split_case
+from indexer.model import EdgeKind
 
 
 def check_case(text: str) -> None:
     """Resolve a case and check every annotation; fail listing every broken one."""
-    files, assertions = parse_case(text)
+    files = split_case(text)
+    assertions = annotations(files)
     assert assertions, "a case without annotations asserts nothing"
     nodes, edges = resolve_files(files)
-    failures: list[str] = []
-    for a in assertions:
-        source = _enclosing(nodes, a.path, a.line)
-        where = f"{a.path}:{a.line} `{a.code.strip()}`"
-        same = [e for e in edges if e.kind == a.kind and e.source == source and e.target == a.target]
-        if a.negated:
-            if same:
-                failures.append(f"{where}: unexpected {a.kind} {source} -> {a.target} {same}")
-            continue
-        found = [e for e in same if e.line == a.line]
-        if not found:
-            here = [f"{e.kind} {e.source} -> {e.target} [{e.resolution}, {e.name!r}]"
-                    for e in edges if e.line == a.line and e.source == source]
-            failures.append(f"{where}: expected {a.kind} {source} -> {a.target}; "
-                            f"edges from this line: {here or 'none'}")
-            continue
-        edge = found[0]
-        word = _word_at(a.code, a.column)
-        if word and word not in re.split(r"[^\w]+", edge.name or ""):
-            failures.append(f"{where}: the edge was written {edge.name!r}, not at {word!r}")
-        if a.resolution and (edge.resolution is None or edge.resolution.value != a.resolution):
-            failures.append(f"{where}: resolution {edge.resolution}, expected {a.resolution}")
-    if failures:
-        pytest.fail("\n".join(failures), pytrace=False)
+    broken = failures(assertions, nodes, edges)
+    if broken:
+        pytest.fail("\n".join(broken), pytrace=False)
 
 
 # -- the rules ------------------------------------------------------------------------------------
@@ -846,17 +724,17 @@ def test_rule(name: str) -> None:
 # -- the annotation reader itself ------------------------------------------------------------------
 
 def test_annotations_point_at_the_code_line_above() -> None:
-    files, assertions = parse_case("""
+    files = split_case("""
 # --- path: a.py ---
 x = f()
 #   ^ calls: a.py::f
 # ^ no calls: b.py::g [exact]
 """)
     assert files == {"a.py": "x = f()\n#   ^ calls: a.py::f\n# ^ no calls: b.py::g [exact]\n"}
-    first, second = assertions
+    first, second = annotations(files)
     assert (first.line, first.column, first.kind, first.target, first.negated) == (
         1, 4, EdgeKind.CALLS, "a.py::f", False)
-    assert _word_at(first.code, first.column) == "f"
+    assert first.code[first.column] == "f"
     assert (second.negated, second.resolution) == (True, "exact")
 
 
@@ -872,4 +750,4 @@ def f():
 
 def test_a_malformed_annotation_is_an_error() -> None:
     with pytest.raises(ValueError, match="malformed"):
-        parse_case("# --- path: a.py ---\nf()\n# ^ call: a.py::f\n")
+        annotations(split_case("# --- path: a.py ---\nf()\n# ^ call: a.py::f\n"))

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from indexer.model import SCHEMA_VERSION
 from indexer.store.config import StoreConfig, load_config, normalise_remote
 from indexer.transfer import read_graph
 from server.cli import main
@@ -91,7 +92,7 @@ def test_export_then_import_into_a_fresh_store_gives_the_same_graph(tmp_path: Pa
 def test_import_refuses_damaged_exports(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a repolens graph export"):
         read_graph(['{"hello": 1}'])
-    header = json.dumps({"format": "repolens-graph", "schema_version": 1, "nodes": 2, "edges": 0})
+    header = json.dumps({"format": "repolens-graph", "schema_version": SCHEMA_VERSION, "nodes": 2, "edges": 0})
     with pytest.raises(ValueError, match="truncated"):
         read_graph([header, json.dumps({"node": {"id": "a.py", "kind": "file", "name": "a.py", "path": "a.py"}})])
     with pytest.raises(ValueError, match="line 2"):

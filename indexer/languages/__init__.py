@@ -1,9 +1,14 @@
-"""The language registry: what each supported language needs, and nothing else.
+r"""The language registry: what each supported language needs, and nothing else.
 
 A language is a tree-sitter grammar wheel, declarative ``.scm`` queries beside this file (its
 own, or a family's shared part plus its own: ``ecmascript.scm`` + ``typescript.scm``),
 a few syntax facts for the generic extractor (which node types are names, member accesses and
 calls) and the name of its module system for the resolver.
+
+Python and the ECMAScript family are described here; every other language lives in its own
+module beside this one (``java.py``, ``go.py``, ...), listed in ``LANGUAGE_MODULES``, which
+defines ``SPECS`` (its ``LanguageSpec``\ s) and, when it brings one, ``MODULE_SYSTEMS`` (name →
+factory, see ``indexer.modules``). Adding a language is adding such a module and its query.
 """
 
 from __future__ import annotations
@@ -48,6 +53,14 @@ class LanguageSpec:
     assignment_types: Mapping[str, str] = field(default_factory=dict)
     """Assignment node type → field holding its value, so in a chained assignment
     (``FF = GF = FiniteField``) every name is bound to the final value."""
+    package_scope: bool = False
+    """The module-level names of the other files of a file's package (``ModuleSystem.package_of``)
+    are visible in it without an import (Java, Kotlin, C#, Go)."""
+    members_in_scope: bool = False
+    """Inside a class's methods, its members and inherited members are visible by their bare
+    names (Java, C++, C#, Kotlin; not Python, JavaScript, Go)."""
+    type_self_names: frozenset[str] = frozenset()
+    """Names that mean the enclosing type itself, not an instance (Rust and PHP ``Self``/``self``/``static``)."""
 
     @property
     def query_paths(self) -> tuple[Path, ...]:
@@ -126,10 +139,28 @@ JAVASCRIPT = replace(TYPESCRIPT, name="javascript", extensions=(".js", ".jsx", "
 
 LANGUAGES: dict[str, LanguageSpec] = {spec.name: spec for spec in (PYTHON, JAVASCRIPT, TYPESCRIPT, TSX)}
 
+LANGUAGE_MODULES = ("java", "kotlin", "go", "rust", "c_family", "csharp", "ruby", "php")
+"""Modules beside this one, each describing one language or a family (see the module docstring)."""
+
 
 def register(spec: LanguageSpec) -> None:
     LANGUAGES[spec.name] = spec
     languages_by_extension.cache_clear()
+
+
+def _load_language_modules() -> None:
+    from indexer.modules import MODULE_SYSTEMS
+
+    for name in LANGUAGE_MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        for spec in getattr(module, "SPECS", ()):
+            register(spec)
+        MODULE_SYSTEMS.update(getattr(module, "MODULE_SYSTEMS", {}))
 
 
 @cache
@@ -142,3 +173,6 @@ def get_language(name: str) -> LanguageSpec:
         return LANGUAGES[name]
     except KeyError:
         raise KeyError(f"unknown language {name!r}; known: {', '.join(sorted(LANGUAGES))}") from None
+
+
+_load_language_modules()
