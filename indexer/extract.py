@@ -214,6 +214,16 @@ class Extractor:
         current: Node | None = node
         while current is not None and len(parts) <= self.limits.max_chain:
             kind = current.type
+            if kind in spec.call_member_types:
+                # a call of a member (Java ``a.run()``): the member when it is what is called,
+                # the result of the call when a member of it is used (``a.make().run()``)
+                if current is not node:
+                    parts.append(CALL_PART)
+                obj_field, member_field = spec.call_member_types[kind]
+                member = current.child_by_field_name(member_field)
+                parts.append(_text(member) if member is not None else "?")
+                current = current.child_by_field_name(obj_field)
+                continue
             if kind in spec.member_types:
                 obj_field, member_field = spec.member_types[kind]
                 member = current.child_by_field_name(member_field)
@@ -279,6 +289,8 @@ class Extractor:
         if node.type in spec.call_types:
             callee = node.child_by_field_name(spec.call_types[node.type])
             return (self.chain(callee) if callee is not None else None), True
+        if node.type in spec.call_member_types:
+            return self.chain(node), True
         if node.type in spec.identifier_types or node.type in spec.member_types:
             return self.chain(node), False
         if node.type in spec.literal_types:

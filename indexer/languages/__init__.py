@@ -37,6 +37,9 @@ class LanguageSpec:
     """Member-access node type → (object field, member field)."""
     call_types: Mapping[str, str]
     """Call node type → field holding the callee."""
+    call_member_types: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Node types that call a member with no callee node of their own (Java's
+    ``method_invocation``) → (object field, member name field); captured as ``@call`` itself."""
     self_names: frozenset[str] = frozenset()
     """Names that always mean the enclosing instance (``this``)."""
     first_param_is_self: bool = False

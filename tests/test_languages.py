@@ -1,0 +1,40 @@
+"""Call resolution per language, on annotated projects (``tests/fixtures/langs/<language>/``).
+
+Each project is real code with traps (same-named methods on unrelated types, overloads,
+package visibility, header declarations, same-named static functions); every call of the
+project's own functions is annotated (see ``bench/resolution.py``). The figures the README
+publishes come from the same scoring: ``python bench/resolution.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.resolution import FIXTURES, score_project
+
+PROJECTS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) if FIXTURES.is_dir() else []
+MIN_RECALL = 0.9
+MIN_PRECISION = 0.95
+
+
+@pytest.mark.parametrize("language", PROJECTS)
+def test_calls_resolve_with_high_recall_and_no_trap_taken(language: str) -> None:
+    score, broken = score_project(FIXTURES / language)
+    assert score.annotated >= 20, f"{language}: only {score.annotated} annotated calls"
+    assert score.traps >= 3, f"{language}: only {score.traps} traps"
+    traps = [b for b in broken if "unexpected" in b]
+    assert not traps, "\n".join(traps)
+    assert score.recall >= MIN_RECALL, f"{language}: recall {score.recall:.2f}; missed:\n" + "\n".join(score.missed)
+    assert score.precision >= MIN_PRECISION, (
+        f"{language}: precision {score.precision:.2f}; edges not annotated:\n" + "\n".join(score.wrong))
+    others = [b for b in broken if "expected CALLS" not in b and "unexpected" not in b]
+    assert not others, "\n".join(others)
+
+
+def test_every_project_is_in_an_indexed_language() -> None:
+    from bench.resolution import project_files
+
+    for language in PROJECTS:
+        assert project_files(Path(FIXTURES / language)), f"{language}: no source file of an indexed language"
