@@ -38,6 +38,8 @@ For languages beyond Python and JavaScript:
     type calls one callee (``return Engine(...)``), that is what its calls return.
 ``@bind.type`` with ``@bind.target``
     the declared type of a bound name (a typed local, a field, a property): an instance of it.
+``@bind.iter`` with ``@bind.target``
+    a loop variable and what it iterates: an item of it (of a ``list[Repo]``: a ``Repo``).
 ``@package``
     the package or namespace the file declares (Java ``package a.b;``, C# ``namespace A.B``).
 Name-like nodes (``identifier_types``, ``member_types`` of the ``LanguageSpec``) are read as
@@ -53,7 +55,10 @@ from dataclasses import dataclass
 
 from indexer.facts import (
     CALL_PART,
+    ITEM_PART,
+    MAPPING_PART,
     MODULE_SCOPE,
+    SEQUENCE_PART,
     BindFact,
     Chain,
     DefFact,
@@ -254,11 +259,30 @@ class Extractor:
         parts.reverse()
         return tuple(parts)
 
-    def type_chain(self, node: Node) -> Chain | None:
-        """The first name-like node in ``node`` (itself, or breadth first below it) as a chain:
-        the type a type annotation names (``*Cart`` → ``Cart``, ``List<Item>`` → ``List``)."""
+    def type_chain(self, node: Node, depth: int = 0) -> Chain | None:
+        """The type a type annotation names, as a chain: the first name-like node in ``node``
+        (itself, or breadth first below it: ``*Cart`` → ``Cart``); a generic type by its base
+        (``Map<K, V>`` → ``Map``), except that a sequence is its item type marked
+        ``SEQUENCE_PART`` (``list[Repo]`` → ``("Repo", "[*]")``), a mapping its value type marked
+        ``MAPPING_PART``, an optional its argument."""
         spec = self.spec
-        queue = [node]
+        current = node
+        while current.type not in spec.generic_types and current.named_child_count == 1 and not (
+                current.type in spec.identifier_types or current.type in spec.member_types):
+            current = current.named_children[0]  # a wrapper: Python's ``type`` node
+        if current.type in spec.generic_types and current.named_child_count >= 2 and depth < 4:
+            base = self.chain(current.named_children[0])
+            arguments = current.named_children[1].named_children or current.named_children[1:]
+            if base and base[-1] in spec.optional_types and arguments:
+                return self.type_chain(arguments[0], depth + 1)
+            if base and base[-1] in spec.sequence_types and arguments:
+                item = self.type_chain(arguments[0], depth + 1)
+                return (*item, SEQUENCE_PART) if item and item[-1] not in (SEQUENCE_PART, MAPPING_PART) else None
+            if base and base[-1] in spec.mapping_types and len(arguments) >= 2:
+                value = self.type_chain(arguments[-1], depth + 1)
+                return (*value, MAPPING_PART) if value and value[-1] not in (SEQUENCE_PART, MAPPING_PART) else None
+            return None if "?" in base else base
+        queue = [current]
         for _ in range(64):
             if not queue:
                 break
@@ -328,6 +352,7 @@ class Extractor:
         def_names: set[int] = set()
         returns: list[Node] = []
         typed: list[tuple[Node, Node]] = []
+        iterated: list[tuple[Node, Node]] = []
 
         found, dropped = self.compiled.matches(root, limits.max_depth, limits.match_limit)
         if dropped:
@@ -385,6 +410,8 @@ class Extractor:
                 uses.append((caps["reference"][0], UseKind.REFERENCE.value))
             elif "bind.target" in caps and "bind.type" in caps:
                 typed.append((caps["bind.target"][0], caps["bind.type"][0]))
+            elif "bind.target" in caps and "bind.iter" in caps:
+                iterated.append((caps["bind.target"][0], caps["bind.iter"][0]))
             elif "bind.target" in caps:
                 binds.append((caps["bind.target"][0], caps.get("bind.value", [None])[0],
                               self.compiled.settings[pattern].get("bind.name")))
@@ -413,7 +440,7 @@ class Extractor:
         binds = [b for b in binds if b[0].start_byte not in def_names]
         self._uses(facts, uses, defs, scope_of, self._rebinds(binds, scope_of))
         self._binds(facts, binds, globals_, shadow_params, scope_of)
-        self._typed_binds(facts, typed, scope_of)
+        self._typed_binds(facts, typed, iterated, scope_of)
         self._params(facts, params, scope_of)
         return facts
 
@@ -559,15 +586,24 @@ class Extractor:
             out.append(BindFact(scope_of(node.start_byte), node.start_point[0] + 1, (_text(node),)))
         facts.binds = out
 
-    def _typed_binds(self, facts: FileFacts, typed: list[tuple[Node, Node]], scope_of) -> None:
+    def _typed_binds(self, facts: FileFacts, typed: list[tuple[Node, Node]], iterated: list[tuple[Node, Node]],
+                     scope_of) -> None:
         """Names declared with a type (``Engine e = ...``, a field ``private Engine engine;``):
-        bound to an instance of it, as if to a call of the type."""
+        bound to an instance of it, as if to a call of the type; and loop variables, bound to
+        an item of what they iterate (``for repo in repos``)."""
         for target, type_node in typed:
             chain = self.chain(target)
             value = self.type_chain(type_node)
             if "?" in chain or value is None:
                 continue
             facts.binds.append(BindFact(scope_of(target.start_byte), target.start_point[0] + 1, chain, value, True))
+        for target, iterable in iterated:
+            chain = self.chain(target)
+            if "?" in chain:
+                continue
+            value, called = self._value(iterable)
+            item = (*value, *((CALL_PART,) if called else ()), ITEM_PART) if value and "?" not in value else None
+            facts.binds.append(BindFact(scope_of(target.start_byte), target.start_point[0] + 1, chain, item))
         facts.binds.sort(key=lambda b: b.line)
 
     def _params(self, facts: FileFacts, params: list[tuple[Node, Node | None]], scope_of) -> None:
@@ -576,9 +612,5 @@ class Extractor:
             scope = scope_of(name.start_byte)
             index = counters.get(scope, 0)
             counters[scope] = index + 1
-            ann: Chain | None = None
-            if annotation is not None:
-                inner = annotation.named_children[0] if annotation.named_children else annotation
-                if inner.type in self.spec.identifier_types or inner.type in self.spec.member_types:
-                    ann = self.chain(inner)
+            ann = self.type_chain(annotation) if annotation is not None else None
             facts.params.append(ParamFact(scope, index, _text(name), ann))

@@ -23,6 +23,13 @@ from typing import NamedTuple
 Chain = tuple[str, ...]
 CALL_PART = "()"
 """A chain part meaning "call what comes before": ``make().run`` → ``("make", "()", "run")``."""
+ITEM_PART = "[]"
+"""A chain part meaning "an item of what comes before": a loop variable over ``repos`` is
+``("repos", "[]")``."""
+SEQUENCE_PART = "[*]"
+"""In a type: a sequence of what comes before (``list[Repo]`` → ``("Repo", "[*]")``)."""
+MAPPING_PART = "{*}"
+"""In a type: a mapping whose values are what comes before (``dict[str, Repo]`` → ``("Repo", "{*}")``)."""
 
 
 def chain_text(chain: Chain) -> str:

@@ -24,7 +24,10 @@ from typing import NamedTuple
 
 from indexer.facts import (
     CALL_PART,
+    ITEM_PART,
+    MAPPING_PART,
     MODULE_SCOPE,
+    SEQUENCE_PART,
     BindFact,
     Chain,
     DefKind,
@@ -59,7 +62,8 @@ or leaving that package re-resolves it (``indexer.pipeline``)."""
 
 class Value(NamedTuple):
     """What an expression evaluates to. ``kind``: module | def | instance | super | extern |
-    unknown. ``path`` locates a module or definition; ``slot`` is the definition's index in its
+    sequence (of instances of a class) | mapping (whose values are) | values (a mapping's
+    ``values`` method) | unknown. ``path`` locates a module or definition; ``slot`` is the definition's index in its
     file's facts, or for a module 0 (a file) or 1 (a namespace directory); ``name`` is an
     external name."""
 
@@ -380,7 +384,20 @@ class Resolver:
             return value
         return UNKNOWN
 
+    def _container(self, value: Value, part: str) -> Value:
+        """A sequence or mapping of a class's instances (a type: ``list[Repo]``), or an item
+        of a sequence (a loop over it)."""
+        if part == ITEM_PART:
+            return value._replace(kind="instance", inferred=True) if value.kind == "sequence" else UNKNOWN
+        if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
+            return value._replace(kind="sequence" if part == SEQUENCE_PART else "mapping", inferred=True)
+        return UNKNOWN
+
     def _call_result(self, value: Value) -> Value:
+        if value.kind in ("sequence", "mapping"):
+            return value  # a container type, declared: already what its values are
+        if value.kind == "values":  # ``mapping.values()``
+            return value._replace(kind="sequence")
         if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
             return Value("instance", value.path, value.slot, inferred=True)
         if value.kind == "def" and self._def(value).returns is not None:
@@ -420,6 +437,8 @@ class Resolver:
             value = self.eval_chain(f, d.parent, p.annotation, d.start_line)
             if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
                 return Value("instance", value.path, value.slot, inferred=True)
+            if value.kind in ("sequence", "mapping"):
+                return value
             if value.kind == "extern" and value.name not in _NOT_A_TYPE:
                 return value  # ``text: str`` → ``text.upper`` is ``builtins.str.upper``
         return UNKNOWN
@@ -661,6 +680,8 @@ class Resolver:
 
     def member(self, value: Value, name: str) -> Value:
         kind = value.kind
+        if kind == "mapping" and name == "values":
+            return value._replace(kind="values")
         if kind == "module":
             return self.module_member(value, name)
         if kind == "extern":
@@ -685,7 +706,12 @@ class Resolver:
             for part in chain[1:]:
                 if value.kind in ("unknown", "unresolved"):
                     return UNKNOWN
-                value = self._call_result(value) if part == CALL_PART else self.member(value, part)
+                if part == CALL_PART:
+                    value = self._call_result(value)
+                elif part in _CONTAINERS:
+                    value = self._container(value, part)
+                else:
+                    value = self.member(value, part)
             return value
         finally:
             self._depth -= 1
@@ -813,6 +839,8 @@ class Resolver:
         touched.discard(path)
         return FileGraph(path, nodes, list(edges.values()), list(symbols.values()), touched)
 
+
+_CONTAINERS = frozenset({ITEM_PART, SEQUENCE_PART, MAPPING_PART})
 
 _BUILTIN_TYPES = frozenset(f"builtins.{t}" for t in (
     "str", "bytes", "bytearray", "int", "float", "complex", "bool", "list", "tuple", "dict", "set",

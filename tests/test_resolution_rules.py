@@ -716,6 +716,96 @@ def make():
 """
 
 
+CASES["return_annotation_types_the_result"] = """
+# --- path: app/repo.py ---
+class Repo:
+    def reindex(self):
+        return 1
+# --- path: app/tools.py ---
+from app.repo import Repo
+class Tools:
+    def _repo(self, name) -> Repo:
+        return lookup(name)
+    def reindex(self, name):
+        r = self._repo(name)
+        r.reindex()
+#         ^ calls: app/repo.py::Repo.reindex [inferred]
+        self._repo(name).reindex()
+"""
+
+CASES["returns_of_one_constructor_type_the_result"] = """
+# --- path: flaskish/blueprints.py ---
+class BlueprintSetupState:
+    def add_url_rule(self, rule):
+        return rule
+class Blueprint:
+    def make_setup_state(self, app, options):
+        return BlueprintSetupState(self, app, options)
+    def register(self, app, options):
+        state = self.make_setup_state(app, options)
+        state.add_url_rule("/")
+#             ^ calls: flaskish/blueprints.py::BlueprintSetupState.add_url_rule [inferred]
+class Other:
+    def add_url_rule(self, rule):
+        return rule
+def mixed(flag):
+    if flag:
+        return BlueprintSetupState()
+    return Other()
+def use():
+    mixed(True).add_url_rule("/")
+    # ^ no calls: flaskish/blueprints.py::Other.add_url_rule
+    # ^ no calls: flaskish/blueprints.py::BlueprintSetupState.add_url_rule
+"""
+
+CASES["annotated_locals_and_class_attributes"] = """
+# --- path: shop.py ---
+from dataclasses import dataclass
+class Engine:
+    def run(self):
+        return 1
+class Motor:
+    def run(self):
+        return 2
+@dataclass
+class Car:
+    engine: Engine
+    def go(self):
+        self.engine.run()
+#                   ^ calls: shop.py::Engine.run [inferred]
+def drive(thing):
+    motor: Motor = thing.build()
+    motor.run()
+#         ^ calls: shop.py::Motor.run [inferred]
+#         ^ no calls: shop.py::Engine.run
+"""
+
+CASES["loop_variables_over_annotated_containers"] = """
+# --- path: ws.py ---
+from typing import Optional
+class Repo:
+    def reindex(self):
+        return 1
+class Workspace:
+    def __init__(self, repos: dict[str, Repo]) -> None:
+        self.repos = repos
+    def all(self, extra: list[Repo], maybe: Optional[Repo]):
+        for repo in self.repos.values():
+            repo.reindex()
+#                ^ calls: ws.py::Repo.reindex [inferred]
+        for r in extra:
+            r.reindex()
+        maybe.reindex()
+def names(extra: list[Repo]):
+    return [r.reindex() for r in extra]
+#             ^ calls: ws.py::Repo.reindex [inferred]
+def keys(repos: dict[str, Repo]):
+    for key in repos:
+        key.reindex()
+        # ^ no calls: ws.py::Repo.reindex
+"""
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_rule(name: str) -> None:
     check_case(CASES[name])

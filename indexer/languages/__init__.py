@@ -59,6 +59,15 @@ class LanguageSpec:
     package_scope: bool = False
     """The module-level names of the other files of a file's package (``ModuleSystem.package_of``)
     are visible in it without an import (Java, Kotlin, C#, Go)."""
+    generic_types: frozenset[str] = frozenset({"generic_type"})
+    """Node types of a generic type (``list[Repo]``, ``List<Repo>``): the base, then its arguments."""
+    sequence_types: frozenset[str] = frozenset()
+    """Generic bases whose (first) argument is the type of their items: a loop over a
+    ``list[Repo]`` binds a ``Repo``."""
+    mapping_types: frozenset[str] = frozenset()
+    """Generic bases whose last argument is the type of their values (``.values()``)."""
+    optional_types: frozenset[str] = frozenset()
+    """Generic bases that stand for their argument (``Optional[Repo]`` is a ``Repo`` or None)."""
     members_in_scope: bool = False
     """Inside a class's methods, its members and inherited members are visible by their bare
     names (Java, C++, C#, Kotlin; not Python, JavaScript, Go)."""
@@ -96,6 +105,12 @@ PYTHON = LanguageSpec(
         "tuple": "tuple",
     },
     assignment_types={"assignment": "right"},
+    sequence_types=frozenset({"list", "List", "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection",
+                              "set", "Set", "frozenset", "FrozenSet", "AbstractSet", "MutableSet", "deque", "Deque",
+                              "Generator", "AsyncIterator", "AsyncIterable"}),
+    mapping_types=frozenset({"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "defaultdict",
+                             "DefaultDict"}),
+    optional_types=frozenset({"Optional", "Final", "ClassVar", "Annotated"}),
 )
 
 # JavaScript, TypeScript and TSX: three grammars, one module system (files of all three import

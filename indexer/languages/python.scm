@@ -9,7 +9,11 @@
 
 (function_definition
   name: (identifier) @name
+  return_type: (type)? @returns
   body: (_) @body) @definition.function
+
+; what a function returns, for calls of functions without a return annotation
+(return_statement (_) @return.value)
 
 ; ---- docstrings: the first statement of a body, when it is a string; comments before it
 ; (a shebang, a coding cookie, a licence header) are not statements, so they may come first
@@ -64,12 +68,14 @@
 (assignment left: (identifier) @bind.target right: (_) @bind.value)
 (assignment left: (identifier) @bind.target !right)
 (assignment left: (attribute) @bind.target right: (_) @bind.value)
+(assignment left: (identifier) @bind.target type: (type) @bind.type)
+(assignment left: (attribute) @bind.target type: (type) @bind.type)
 (augmented_assignment left: (identifier) @bind.target)
-(for_statement left: (identifier) @bind.target)
+(for_statement left: (identifier) @bind.target right: (_) @bind.iter)
 (pattern_list (identifier) @bind.target)
 (tuple_pattern (identifier) @bind.target)
 (list_pattern (identifier) @bind.target)
-(for_in_clause left: (identifier) @bind.target)
+(for_in_clause left: (identifier) @bind.target right: (_) @bind.iter)
 (with_item value: (as_pattern alias: (as_pattern_target (identifier) @bind.target)))
 (except_clause (as_pattern alias: (as_pattern_target (identifier) @bind.target)))
 (named_expression name: (identifier) @bind.target value: (_) @bind.value)
