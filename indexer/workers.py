@@ -40,12 +40,31 @@ FILE_SECONDS = 60.0
 _EXTRACTORS: dict[str, Extractor] = {}
 
 
+_MISSING: dict[str, str] = {}
+"""Languages whose grammar would not load in this process → why (said once in the log, and
+for each of their files)."""
+
+
+def _extractor(language: str) -> Extractor | None:
+    extractor = _EXTRACTORS.get(language)
+    if extractor is None and language not in _MISSING:
+        spec = get_language(language)
+        try:
+            extractor = _EXTRACTORS[language] = Extractor(spec)
+        except (ImportError, AttributeError, OSError, ValueError) as exc:
+            wheel = spec.grammar.partition(":")[0].replace("_", "-")
+            _MISSING[language] = (f"skipped: the {language} grammar ({wheel}) could not be loaded: "
+                                  f"{type(exc).__name__}: {exc}; install it with pip install {wheel}")
+            log.warning("%s", _MISSING[language])
+    return extractor
+
+
 def extract_one(path: str, language: str, data: bytes) -> Result:
     """The facts of one file, or why there are none; never raises."""
     try:
-        extractor = _EXTRACTORS.get(language)
+        extractor = _extractor(language)
         if extractor is None:
-            extractor = _EXTRACTORS[language] = Extractor(get_language(language))
+            return path, None, _MISSING[language]
         return path, extractor.extract(path, data).to_wire(), None
     except ParseBudgetExceeded as exc:
         return path, None, f"skipped: {exc} (the per-file budget)"
@@ -68,7 +87,7 @@ def worker_main() -> None:
     requests, answers = childproc.pipes()
     memory_bytes = requests.recv()
     for spec in LANGUAGES.values():  # loaded before the cap, which is for the files' own cost
-        _EXTRACTORS[spec.name] = Extractor(spec)
+        _extractor(spec.name)
     _limit_address_space(memory_bytes)
     for task in childproc.requests_until_stop(requests):
         answers.send(extract_one(*task))

@@ -38,3 +38,31 @@ def test_every_project_is_in_an_indexed_language() -> None:
 
     for language in PROJECTS:
         assert project_files(Path(FIXTURES / language)), f"{language}: no source file of an indexed language"
+
+
+def test_a_language_whose_grammar_is_missing_is_reported_not_dropped(tmp_path: Path, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from indexer import languages, workers
+    from indexer.pipeline import IndexOptions, index_repository
+
+    broken = replace(languages.get_language("python"), name="zlang", extensions=(".zz",),
+                     grammar="tree_sitter_zlang_not_installed:language")
+    monkeypatch.setitem(languages.LANGUAGES, "zlang", broken)
+    languages.languages_by_extension.cache_clear()
+    monkeypatch.setattr(workers, "_MISSING", {})
+    try:
+        repo = tmp_path / "repo"
+        repo.mkdir()
+        (repo / "ok.py").write_text("def f():\n    return 1\n")
+        (repo / "a.zz").write_text("x\n")
+        (repo / "b.zz").write_text("y\n")
+        report = index_repository(repo, IndexOptions(db_dir=tmp_path / "db"))
+    finally:
+        monkeypatch.undo()
+        languages.languages_by_extension.cache_clear()
+    skipped = {s["path"]: s["reason"] for s in report.skipped}
+    assert set(skipped) == {"a.zz", "b.zz"}
+    assert "zlang grammar (tree-sitter-zlang-not-installed) could not be loaded" in skipped["a.zz"]
+    assert "pip install tree-sitter-zlang-not-installed" in skipped["b.zz"]
+    assert report.nodes.get("function") == 1
