@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.languages import languages_by_extension
 from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
 from indexer.search.lexical import term_counts
@@ -51,6 +52,8 @@ class LocalizeOptions:
     """How many of each signal's best units take part in fusion."""
     file_share: float = 0.5
     """How much of its file's score a unit inherits."""
+    languages: tuple[str, ...] = ()
+    """Only code of these languages (names of ``indexer.languages``); empty: every language."""
     test_penalty: float = 0.3
     """Test code is scaled by this: issues are fixed in the code under test."""
     vendor_penalty: float = 0.1
@@ -204,6 +207,8 @@ def localize(ctx: RetrievalContext, text: str, options: LocalizeOptions = Locali
 
     flags = ctx.flags
     scale = _role_scale(options)[flags.role]
+    if options.languages:
+        scale = scale * _language_mask(ctx, options.languages)
     fused *= scale
 
     # files: their own unit plus their best member
@@ -350,6 +355,19 @@ def _role_scale(options: LocalizeOptions) -> np.ndarray:
     factor = {CodeRole.CODE: 1.0, CodeRole.TESTS: options.test_penalty, CodeRole.VENDORED: options.vendor_penalty,
               CodeRole.DOCS: options.docs_penalty, CodeRole.EXAMPLES: options.docs_penalty}
     return np.array([factor[role] for role in ROLES])
+
+
+def _language_mask(ctx: RetrievalContext, languages: tuple[str, ...]) -> np.ndarray:
+    """1 for the units in files of ``languages`` (by extension), else 0."""
+    by_extension = languages_by_extension()
+    wanted = set(languages)
+    files = np.unique(ctx.meta.file_of)
+    keep = np.zeros(len(ctx.meta.ids))
+    for f in files.tolist():
+        path = ctx.meta.paths[f]
+        if by_extension.get(path[path.rfind("."):] if "." in path else "") in wanted:
+            keep[f] = 1.0
+    return keep[ctx.meta.file_of]
 
 
 def _best_member(head: int, scores: np.ndarray, group_of: np.ndarray) -> int:

@@ -65,6 +65,21 @@ FilePath = Annotated[str, Field(min_length=1, max_length=1000,
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="At most this many items in the answer.")]
 Offset = Annotated[int, Field(ge=0, description="Skip this many items (from a previous answer's next_offset).")]
 Depth = Annotated[int, Field(ge=1, le=5, description="How many steps to follow (1 = direct only).")]
+LanguageName = Annotated[str | None, Field(
+    max_length=40, description="Only code of this language: python, javascript, typescript, tsx, java, kotlin, go, "
+                               "rust, c, cpp, csharp, ruby or php.")]
+
+
+def known_language(name: str | None) -> str | None:
+    """``name`` when it is an indexed language (any case), None for none; ValueError naming the
+    languages otherwise."""
+    if not name:
+        return None
+    from indexer.languages import LANGUAGES
+
+    if name.lower() not in LANGUAGES:
+        raise ValueError(f"unknown language {name!r}; the indexed languages are {', '.join(sorted(LANGUAGES))}")
+    return name.lower()
 
 T = TypeVar("T")
 
@@ -148,6 +163,7 @@ class RepolensTools:
         limit: Limit = 10,
         offset: Offset = 0,
         include_tests: Annotated[bool, Field(description="Also rank test code as high as other code.")] = True,
+        language: LanguageName = None,
         repo: Repository = None,
     ) -> SearchResult:
         """Hybrid code search for a free-text question: names, BM25 keywords, embeddings and the call
@@ -159,6 +175,8 @@ class RepolensTools:
 
         r = self._repo(repo)
         options = LocalizeOptions(functions=offset + limit)
+        if language:
+            options = replace(options, languages=(str(known_language(language)),))
         if include_tests:
             options = replace(options, test_penalty=1.0)
         result = run_localize(r.context(), query, options)
@@ -218,6 +236,7 @@ class RepolensTools:
                                           "prefix / contains: part of the name, any case.")] = "exact",
         kind: Annotated[Literal["any", "class", "function", "method", "external", "unresolved"],
                         Field(description="Only symbols of this kind.")] = "any",
+        language: LanguageName = None,
         limit: Limit = 20,
         offset: Offset = 0,
         repo: Repository = None,
@@ -227,6 +246,7 @@ class RepolensTools:
         r = self._repo(repo)
         with r.store() as store:
             rows = run_named(store, "find_symbol", {"name": name, "mode": mode, "kind": "" if kind == "any" else kind,
+                                                    "language": known_language(language) or "",
                                                     "limit": MAX_COUNT}).records()
         chosen, where = page([_symbol(row) for row in rows], offset, limit, exact=len(rows) < MAX_COUNT)
         notes = [] if rows else [_no_symbol(name, mode, kind)]

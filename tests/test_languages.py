@@ -66,3 +66,28 @@ def test_a_language_whose_grammar_is_missing_is_reported_not_dropped(tmp_path: P
     assert "zlang grammar (tree-sitter-zlang-not-installed) could not be loaded" in skipped["a.zz"]
     assert "pip install tree-sitter-zlang-not-installed" in skipped["b.zz"]
     assert report.nodes.get("function") == 1
+
+
+def test_a_mixed_repository_is_one_graph_and_tools_filter_by_language(tmp_path: Path) -> None:
+    from conftest import indexed_workspace
+
+    from server.tools import RepolensTools
+
+    root = tmp_path / "mixed"
+    (root / "web").mkdir(parents=True)
+    (root / "engine.py").write_text("class Engine:\n    def start_engine(self):\n        return 1\n")
+    (root / "web" / "engine.ts").write_text(
+        "export class Engine {\n  start_engine(): number {\n    return 2;\n  }\n}\n")
+    workspace = indexed_workspace(root)
+    try:
+        tools = RepolensTools(workspace)
+        both = tools.find_symbol("start_engine")
+        assert {s.path for s in both.symbols} == {"engine.py", "web/engine.ts"}
+        only_ts = tools.find_symbol("start_engine", language="typescript")
+        assert [s.path for s in only_ts.symbols] == ["web/engine.ts"]
+        found = tools.search_code("start engine", language="python")
+        assert found.results and {h.path for h in found.results} == {"engine.py"}
+        with pytest.raises(ValueError, match="unknown language 'cobol'; the indexed languages are .*java"):
+            tools.find_symbol("start_engine", language="cobol")
+    finally:
+        workspace.close()
