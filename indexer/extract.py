@@ -59,6 +59,7 @@ from indexer.facts import (
     MAPPING_PART,
     MODULE_SCOPE,
     SEQUENCE_PART,
+    TYPE_PART,
     BindFact,
     Chain,
     DefFact,
@@ -75,6 +76,9 @@ from indexer.tsshim import CompiledQuery, Node, count_errors, deeper_than
 MAX_SIGNATURE = 240
 MAX_DOC = 200
 _SPACE = re.compile(r"\s+")
+_DOC_MARKUP = re.compile(
+    r"</?(?:summary|remarks|para|returns|value)\s*>|<see(?:also)?\s+c?ref=\"(?:\w:)?([^\"]*)\"\s*/>")
+"""XML doc markup (C#): the summary tags go, a ``<see cref="X"/>`` stays as ``X``."""
 _STRING_PREFIX = re.compile(r"^[rRbBuUfF]*('''|\"\"\"|'|\"|`)")
 _LITERAL_PREFIX = re.compile(rb"[A-Za-z]*")
 _NEEDS_TREE = re.compile(rb"[#\\]|/[/*]|[(\[]\s|\s[)\],]")
@@ -143,10 +147,25 @@ def _text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "replace")
 
 
+def _child(node: Node, field: str, last: bool) -> Node | None:
+    """The child of ``node`` in ``field``. A grammar without fields there (Kotlin's
+    ``navigation_expression``, Java's ``scoped_type_identifier``) is described with the field
+    ``""``: the object or callee is then the first named child, the member the last (``last``)."""
+    if field:
+        return node.child_by_field_name(field)
+    children = node.named_children
+    if last:
+        return children[-1] if len(children) > 1 else None
+    return children[0] if children else None
+
+
 def _first_doc_line(node: Node) -> str | None:
     raw = _text(node).strip()
     if raw.startswith("/*"):  # a block comment (JSDoc): drop the delimiters and the "*" margin
         raw = "\n".join(line.strip().lstrip("*") for line in raw[2:].removesuffix("*/").splitlines())
+    elif raw.startswith(("//", "#")):  # line comments (Go, Rust ``///``, C# XML doc, Ruby): no markers
+        raw = "\n".join(_DOC_MARKUP.sub(lambda m: m.group(1) or "", line.strip().lstrip("/!#"))
+                         for line in raw.splitlines())
     elif (m := _STRING_PREFIX.match(raw)) is not None:
         quote = m.group(1)
         raw = raw[m.end():]
@@ -219,26 +238,31 @@ class Extractor:
         current: Node | None = node
         while current is not None and len(parts) <= self.limits.max_chain:
             kind = current.type
-            if kind in spec.call_member_types:
+            if kind in spec.transparent_types:  # ``(e)``, ``e?``, ``&e``, ``e!!``: the value of ``e``
+                current = _child(current, spec.transparent_types[kind], last=False)
+                continue
+            if kind in spec.generic_types and current.named_child_count:
+                current = current.named_children[0]  # ``Make<T>``: ``Make``
+                continue
+            if kind in spec.call_member_types or kind in spec.member_types:
                 # a call of a member (Java ``a.run()``): the member when it is what is called,
                 # the result of the call when a member of it is used (``a.make().run()``)
-                if current is not node:
+                if kind in spec.call_member_types and current is not node:
                     parts.append(CALL_PART)
-                obj_field, member_field = spec.call_member_types[kind]
-                member = current.child_by_field_name(member_field)
+                obj_field, member_field = (spec.call_member_types.get(kind) or spec.member_types[kind])
+                member = _child(current, member_field, last=True)
+                if member is None and member_field and current.named_child_count:
+                    # C# ``a?.Run``: the member is named by the node's last child
+                    member = current.named_children[-1].child_by_field_name(member_field)
+                if member is not None and member.type in spec.generic_types and member.named_children:
+                    member = member.named_children[0]  # ``box.Get<Engine>``: ``Get``
                 parts.append(_text(member) if member is not None else "?")
-                current = current.child_by_field_name(obj_field)
-                continue
-            if kind in spec.member_types:
-                obj_field, member_field = spec.member_types[kind]
-                member = current.child_by_field_name(member_field)
-                parts.append(_text(member) if member is not None else "?")
-                current = current.child_by_field_name(obj_field)
+                current = _child(current, obj_field, last=False)
                 continue
             if kind in spec.identifier_types or kind in spec.self_names or kind in spec.super_names:
                 parts.append(_text(current))
             elif kind in spec.call_types:
-                callee = current.child_by_field_name(spec.call_types[kind])
+                callee = _child(current, spec.call_types[kind], last=False)
                 name = _text(callee) if callee is not None else ""
                 if f"{name}()" in spec.super_names:
                     parts.append(f"{name}()")
@@ -258,6 +282,11 @@ class Extractor:
             return ("?",)
         parts.reverse()
         return tuple(parts)
+
+    def _name_like(self, node: Node) -> bool:
+        spec = self.spec
+        return (node.type in spec.identifier_types or node.type in spec.member_types
+                or node.type in spec.generic_types)
 
     def type_chain(self, node: Node, depth: int = 0) -> Chain | None:
         """The type a type annotation names, as a chain: the first name-like node in ``node``
@@ -310,8 +339,13 @@ class Extractor:
             if inner is None:
                 return None, False
             node = inner
+        while node.type in spec.transparent_types:
+            inner = _child(node, spec.transparent_types[node.type], last=False)
+            if inner is None:
+                return None, False
+            node = inner
         if node.type in spec.call_types:
-            callee = node.child_by_field_name(spec.call_types[node.type])
+            callee = _child(node, spec.call_types[node.type], last=False)
             return (self.chain(callee) if callee is not None else None), True
         if node.type in spec.call_member_types:
             return self.chain(node), True
@@ -379,7 +413,8 @@ class Extractor:
                 elif "owner" in caps:
                     d.owner = self.type_chain(caps["owner"][0]) or ()
                 if "returns" in caps:
-                    d.returns = self.type_chain(caps["returns"][0])
+                    declared = self.type_chain(caps["returns"][0])
+                    d.returns = (*declared, TYPE_PART) if declared else None
                 defs.append(d)
                 def_names.add(name[0].start_byte)
             elif "package" in caps:
@@ -506,8 +541,8 @@ class Extractor:
             doc = docs.get(key)
             bases: tuple[Chain, ...] = ()
             for base_node in d.bases:
-                bases += tuple(self.chain(c) for c in base_node.named_children
-                               if c.type in self.spec.identifier_types or c.type in self.spec.member_types)
+                named = (base_node,) if self._name_like(base_node) else base_node.named_children
+                bases += tuple(self.chain(c) for c in named if self._name_like(c))
             facts.defs.append(DefFact(
                 qualname=qualname, name=d.name, kind=kind,
                 start_line=d.node.start_point[0] + 1, end_line=d.node.end_point[0] + 1,
@@ -534,7 +569,7 @@ class Extractor:
                 seen.add(chain)
         for scope, chains in callees.items():
             if chains is not None and len(chains) == 1:
-                facts.defs[scope] = facts.defs[scope]._replace(returns=next(iter(chains)))
+                facts.defs[scope] = facts.defs[scope]._replace(returns=(*next(iter(chains)), CALL_PART))
 
     def _rebinds(self, binds: list[tuple[Node, Node | None, str | None]],
                  scope_of) -> dict[tuple[int, str], list[int]]:
@@ -596,7 +631,8 @@ class Extractor:
             value = self.type_chain(type_node)
             if "?" in chain or value is None:
                 continue
-            facts.binds.append(BindFact(scope_of(target.start_byte), target.start_point[0] + 1, chain, value, True))
+            facts.binds.append(BindFact(scope_of(target.start_byte), target.start_point[0] + 1, chain,
+                                        (*value, TYPE_PART)))
         for target, iterable in iterated:
             chain = self.chain(target)
             if "?" in chain:

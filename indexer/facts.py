@@ -28,6 +28,9 @@ ITEM_PART = "[]"
 ``("repos", "[]")``."""
 SEQUENCE_PART = "[*]"
 """In a type: a sequence of what comes before (``list[Repo]`` → ``("Repo", "[*]")``)."""
+TYPE_PART = ":"
+"""A chain part meaning "an instance of the type before": a declared type (``Engine e``,
+``-> Engine``) is ``("Engine", ":")``."""
 MAPPING_PART = "{*}"
 """In a type: a mapping whose values are what comes before (``dict[str, Repo]`` → ``("Repo", "{*}")``)."""
 
@@ -79,9 +82,9 @@ class DefFact(NamedTuple):
     """For a method defined outside its type (Go ``func (c *Cart) Total()``, C++ ``void
     Engine::run()``), the type as written; for an extension, the type it extends."""
     returns: Chain | None = None
-    """What a call of this function returns, as a chain that is called: its declared return
-    type (``-> Engine``, ``Engine make()``) or the callee all its returns call (``return
-    Engine(...)``); None when unknown."""
+    """What a call of this function returns, as a chain evaluated in its scope: its declared
+    type (``-> Engine``, ``Engine make()``: ``("Engine", ":")``) or a call of the callee all its
+    returns call (``return Engine(...)``: ``("Engine", "()")``); None when unknown."""
     declaration: bool = False
     """Declared without a body (a C prototype, an interface or abstract method)."""
 

@@ -60,6 +60,23 @@ class BaseModules:
     def submodule(self, module: ModuleRef, name: str, probe: Probe) -> ModuleRef | None:
         return None
 
+    def split_member(self, importer: str, specifier: str, probe: Probe) -> tuple[ModuleRef, tuple[str, ...]] | None:
+        """For a specifier ``resolve`` does not find, a module it starts with and the names of
+        the members it goes on to (Java ``a.b.Util.max``: the package ``a.b``, then ``Util``,
+        ``max``); None when there is none."""
+        return None
+
+    def import_context(self, importer: str) -> str:
+        """What ``resolve(importer, ...)`` depends on besides the specifier (the key its answers
+        are memoised by): the importer's directory; the importer itself where a specifier means
+        different modules for two files of one directory (Rust's ``super``)."""
+        return _dirname(importer)
+
+    def qualified_root(self, name: str, probe: Probe) -> ModuleRef | None:
+        """The package or namespace a name no scope binds begins, when code spells a qualified
+        name out (C# ``Garage.Core.Engine``: ``Garage``); None otherwise."""
+        return None
+
     def is_internal(self, specifier: str, probe: Probe) -> bool:
         return False
 
@@ -233,6 +250,12 @@ class ModuleSystem(Protocol):
     def is_internal(self, specifier: str, probe: Probe) -> bool: ...
 
     def external_name(self, specifier: str) -> str: ...
+
+    def split_member(self, importer: str, specifier: str, probe: Probe) -> tuple[ModuleRef, tuple[str, ...]] | None: ...
+
+    def import_context(self, importer: str) -> str: ...
+
+    def qualified_root(self, name: str, probe: Probe) -> ModuleRef | None: ...
 
     def package_of(self, path: str) -> str | None: ...
 

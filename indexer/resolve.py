@@ -28,6 +28,7 @@ from indexer.facts import (
     MAPPING_PART,
     MODULE_SCOPE,
     SEQUENCE_PART,
+    TYPE_PART,
     BindFact,
     Chain,
     DefKind,
@@ -91,6 +92,8 @@ class _FileIndex:
     outside: dict[str, list[int]] = field(default_factory=dict)
     """Type name → the methods defined outside that type (``@owner``) and the extensions of it
     in this file (by the last part of the type as written)."""
+    classes: dict[str, list[int]] = field(default_factory=dict)
+    """Qualified name → the classes of that name in this file (parts of a C# partial class)."""
 
     @classmethod
     def build(cls, facts: FileFacts) -> _FileIndex:
@@ -102,10 +105,16 @@ class _FileIndex:
             index.children.setdefault(d.parent, []).append(i)
             if d.owner:
                 index.outside.setdefault(d.owner[-1], []).append(i)
+            if d.kind == DefKind.CLASS:
+                index.classes.setdefault(d.qualname, []).append(i)
             if d.kind == DefKind.EXTENSION:
                 index.ids.append("")  # no node: its members are the type's
                 continue
-            if not d.owner:
+            # a constructor named like its class (Java, C#, C++) is no member name: inside the
+            # class, ``new Engine()`` and the type ``Engine`` still mean the class
+            constructor = (spec.members_in_scope and d.kind == DefKind.METHOD and d.parent >= 0
+                           and d.name == facts.defs[d.parent].name)
+            if not d.owner and not constructor:
                 names.setdefault(d.parent, {}).setdefault(d.name, []).append(i)
             n = counts[d.qualname] = counts.get(d.qualname, 0) + 1
             index.ids.append(code_id(facts.path, d.qualname if n == 1 else f"{d.qualname}#{n}"))
@@ -227,7 +236,7 @@ class Resolver:
         self.modules = {lang: self._systems[get_language(lang).module_system] for lang in paths_by_language}
         self._mro: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._touched: set[str] = set()
-        self._imports: dict[tuple[str, str, str], tuple[Value, tuple[str, ...]]] = {}
+        self._imports: dict[tuple[str, str, str], tuple[Value, tuple[str, ...], tuple[str, ...]]] = {}
         self._active: set[tuple[object, ...]] = set()
         self._depth = 0
         self._extensions: dict[tuple[str, int], list[tuple[str, int]]] = {}
@@ -276,22 +285,32 @@ class Resolver:
     def _import_module(self, importer: _FileIndex, specifier: str) -> Value:
         # Memoised per importing directory: the answer depends only on it, the specifier and the
         # file set; the probes are replayed so every importer records what it depended on.
-        directory = importer.facts.path.rpartition("/")[0]
-        key = (importer.spec.name, directory, specifier)
+        modules = self.modules[importer.spec.name]
+        key = (importer.spec.name, modules.import_context(importer.facts.path), specifier)
         cached = self._imports.get(key)
         if cached is None:
             probes: list[str] = []
-            modules = self.modules[importer.spec.name]
             ref = modules.resolve(importer.facts.path, specifier, probes.append)
+            members: tuple[str, ...] = ()
+            if ref is None:
+                # ``a.b.Util.max``: the package ``a.b``, then its class ``Util``, then its member
+                split = modules.split_member(importer.facts.path, specifier, probes.append)
+                if split is not None:
+                    ref, members = split
             if ref is not None:
                 value = self._module_value(ref)
             elif modules.is_internal(specifier, probes.append):
                 value = Value("unresolved", name=specifier)
             else:
                 value = Value("extern", name=modules.external_name(specifier))
-            cached = self._imports[key] = (value, tuple(probes))
-        self._touched.update(cached[1])
-        return cached[0]
+            cached = self._imports[key] = (value, members, tuple(probes))
+        value, members, probes_seen = cached
+        self._touched.update(probes_seen)
+        for name in members:  # not memoised: the lookups record the files they read
+            value = self.member(value, name)
+            if value.kind in ("unknown", "unresolved"):
+                return Value("unresolved", name=specifier)
+        return value
 
     def _eval_import(self, f: _FileIndex, imp: ImportFact) -> Value:
         if imp.name is None:
@@ -356,7 +375,11 @@ class Resolver:
             if before and len(before) < len(bindings):
                 bindings = [*bindings[len(before):], *before]
         key = (f.facts.path, scope, name)
-        if key in self._active or len(self._active) > MAX_DEPTH * 4:
+        if key in self._active:
+            # the name is used in its own binding (Go ``cart *cart.Cart``, C# ``Engine Engine {
+            # get; }``, Python ``x = x`` in a class body): there it means what it means outside
+            return None
+        if len(self._active) > MAX_DEPTH * 4:
             return UNKNOWN
         self._active.add(key)
         try:
@@ -393,15 +416,22 @@ class Resolver:
             return value._replace(kind="sequence" if part == SEQUENCE_PART else "mapping", inferred=True)
         return UNKNOWN
 
+    def _instance_of(self, value: Value) -> Value:
+        """An instance of the type ``value`` names (a declared type): of a class, of an external
+        type (its members are external), or the container itself."""
+        if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
+            return Value("instance", value.path, value.slot, inferred=True)
+        if value.kind in ("sequence", "mapping") or (value.kind == "extern" and value.name not in _NOT_A_TYPE):
+            return value
+        return UNKNOWN
+
     def _call_result(self, value: Value) -> Value:
-        if value.kind in ("sequence", "mapping"):
-            return value  # a container type, declared: already what its values are
         if value.kind == "values":  # ``mapping.values()``
             return value._replace(kind="sequence")
         if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
             return Value("instance", value.path, value.slot, inferred=True)
         if value.kind == "def" and self._def(value).returns is not None:
-            # what the function returns: its declared type, or the callee all its returns call
+            # what the function returns: its declared type, or a call of what all its returns call
             key = ("returns", value.path, value.slot)
             f = self._file(value.path)
             if key in self._active or f is None:
@@ -411,9 +441,7 @@ class Resolver:
                 returns = self._def(value).returns
                 assert returns is not None
                 result = self.eval_chain(f, value.slot, returns)
-                if result.kind == "def":
-                    return self._call_result(result)._replace(inferred=True)
-                return UNKNOWN
+                return result._replace(inferred=True) if result.kind != "unknown" else result
             finally:
                 self._active.discard(key)
         if value.kind == "extern" and value.name in _BUILTIN_TYPES:
@@ -489,6 +517,7 @@ class Resolver:
         defs = f.facts.defs
         s = scope
         first = True
+        inherited: Value | None = None
         while True:
             if s == MODULE_SCOPE or first or defs[s].kind not in (DefKind.CLASS, DefKind.EXTENSION):
                 found = self._lookup_scope(f, s, name, line if first else None)
@@ -502,7 +531,11 @@ class Resolver:
                 cls = self._enclosing_type(f, s)
                 if cls is not None:
                     member = self.class_member(cls.path, cls.slot, name, instance=True)
-                    if member.kind not in ("unknown", "unresolved"):
+                    if member.kind == "extern":
+                        # maybe inherited from an external base, maybe not a member at all (an
+                        # imported class): the file's own names are looked up first
+                        inherited = inherited or member
+                    elif member.kind not in ("unknown", "unresolved"):
                         return member
             first = False
             s = d.parent
@@ -512,12 +545,25 @@ class Resolver:
                 found = self._package_member(f, package, name, skip=f.facts.path)
                 if found is not None:
                     return found
+        external: Value | None = None
         for wildcard in f.wildcards if _star_exports(spec, name) else ():
-            value = self.member(self._import_module(f, wildcard.module), name)
+            module = self._import_module(f, wildcard.module)
+            if module.kind == "extern":
+                # an external module may hold any name: asked only when nothing else has it
+                external = external or module
+                continue
+            value = self.member(module, name)
             if value.kind not in ("unknown", "unresolved"):
                 return value
         if name in spec.builtins:
             return Value("extern", name=f"builtins.{name}" if spec.name == "python" else name)
+        if inherited is not None:
+            return inherited
+        root = self.modules[spec.name].qualified_root(name, self._probe)
+        if root is not None:  # a qualified name spelled out (``com.acme.Engine``)
+            return self._module_value(root)
+        if external is not None:
+            return self.member(external, name)
         return UNKNOWN
 
     # -- members -------------------------------------------------------------------------
@@ -567,7 +613,7 @@ class Resolver:
         f = self._file(path)
         if f is None:
             return []
-        name = f.facts.defs[index].name
+        name, qualname = f.facts.defs[index].name, f.facts.defs[index].qualname
         modules = self.modules[f.spec.name]
         package = modules.package_of(path)
         places = [path, *(self._package_files(f, package) if package is not None else ()),
@@ -581,6 +627,10 @@ class Resolver:
                 owner = self._owner_type(g, i)
                 if owner is not None and (owner.path, owner.slot) == key:
                     out.append((p, i))
+            # the other parts of a partial class (C#): classes of the same qualified name in
+            # the package (in Java, Kotlin or Go two classes of one name there do not compile)
+            if f.spec.package_scope and p != path and modules.package_of(p) == package:
+                out += [(p, i) for i in g.classes.get(qualname, ())]
         self._extensions[key] = out
         return out
 
@@ -592,7 +642,7 @@ class Resolver:
             if g is None:
                 continue
             d = g.facts.defs[i]
-            if d.kind == DefKind.EXTENSION:
+            if d.kind in (DefKind.EXTENSION, DefKind.CLASS):
                 found = self._lookup_scope(g, i, name)
                 if found is not None and found.kind != "unknown":
                     return found
@@ -708,6 +758,8 @@ class Resolver:
                     return UNKNOWN
                 if part == CALL_PART:
                     value = self._call_result(value)
+                elif part == TYPE_PART:
+                    value = self._instance_of(value)
                 elif part in _CONTAINERS:
                     value = self._container(value, part)
                 else:
@@ -817,6 +869,13 @@ class Resolver:
             if imp.name == "default" and f.spec.module_system == "ecmascript":
                 written = imp.module
             module = self._import_module(f, imp.module)
+            if module.kind == "def":  # a class the import names (``import static a.b.Util.max``)
+                value = self.member(module, imp.name) if imp.name and imp.name != "*" else module
+                found = target_of(value, written, allow_symbol=False) if value.kind == "def" else None
+                if found is not None and found[0] != path:
+                    _add(edges, Edge(EdgeKind.IMPORTS, path, found[0], imp.line, found[1],
+                                     imp.alias or imp.name or imp.module))
+                continue
             if module.kind == "module":
                 if module.slot == 0 and module.path != path:
                     _add(edges, Edge(EdgeKind.IMPORTS, path, module.path, imp.line, Resolution.EXACT, imp.module))

@@ -91,3 +91,51 @@ def test_a_mixed_repository_is_one_graph_and_tools_filter_by_language(tmp_path: 
             tools.find_symbol("start_engine", language="cobol")
     finally:
         workspace.close()
+
+
+def _most_called_file(folder: Path) -> str:
+    """The file of ``folder``'s project that other files call into most."""
+    from collections import Counter
+
+    from bench.resolution import project_files, resolve_files
+
+    _, edges = resolve_files(project_files(folder))
+    calls = Counter(e.target.split("::")[0] for e in edges
+                    if e.kind.value == "CALLS" and e.resolution is not None
+                    and e.resolution.value in ("exact", "inferred")
+                    and e.target.split("::")[0] != e.source.split("::")[0])
+    return calls.most_common(1)[0][0]
+
+
+def test_every_language_stays_equal_to_a_fresh_index_when_files_come_and_go(tmp_path: Path, index_dump) -> None:
+    """All the annotated projects as one repository: deleting the file most called into,
+    bringing it back, and adding a copy beside it (a new member of its package or directory)
+    each leave the incremental index equal to a fresh one."""
+    import shutil
+
+    from test_incremental import assert_same_graph
+
+    root = tmp_path / "poly"
+    hubs: list[Path] = []
+    for language in PROJECTS:
+        shutil.copytree(FIXTURES / language, root / language)
+        hubs.append(root / language / _most_called_file(FIXTURES / language))
+    saved = {hub: hub.read_bytes() for hub in hubs}
+    first, _ = index_dump(root, tmp_path / "db")
+    assert first.mode == "full"
+
+    def step(what: str) -> None:
+        report, incremental = index_dump(root, tmp_path / "db")
+        assert report.mode == "incremental", what
+        _, fresh = index_dump(root, tmp_path / f"fresh-{what}")
+        assert_same_graph(incremental, fresh, what)
+
+    for hub in hubs:
+        hub.unlink()
+    step("deleted")
+    for hub, data in saved.items():
+        hub.write_bytes(data)
+    step("restored")
+    for hub, data in saved.items():
+        hub.with_name("Copy" + hub.name).write_bytes(data)
+    step("copied")

@@ -34,9 +34,10 @@ class LanguageSpec:
     """``python`` or ``ecmascript``: how import specifiers map to files (indexer.modules)."""
     identifier_types: frozenset[str]
     member_types: Mapping[str, tuple[str, str]]
-    """Member-access node type → (object field, member field)."""
+    """Member-access node type → (object field, member field); ``""`` for a grammar without
+    fields there: the first named child is the object, the last the member."""
     call_types: Mapping[str, str]
-    """Call node type → field holding the callee."""
+    """Call node type → field holding the callee; ``""``: its first named child."""
     call_member_types: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Node types that call a member with no callee node of their own (Java's
     ``method_invocation``) → (object field, member name field); captured as ``@call`` itself."""
@@ -59,6 +60,9 @@ class LanguageSpec:
     package_scope: bool = False
     """The module-level names of the other files of a file's package (``ModuleSystem.package_of``)
     are visible in it without an import (Java, Kotlin, C#, Go)."""
+    transparent_types: Mapping[str, str] = field(default_factory=dict)
+    """Expressions whose value is their operand's, for chains: node type → the operand's field
+    (``""``: the first named child): Rust ``e?``, ``&e``, ``(e)``, Kotlin ``e!!``."""
     generic_types: frozenset[str] = frozenset({"generic_type"})
     """Node types of a generic type (``list[Repo]``, ``List<Repo>``): the base, then its arguments."""
     sequence_types: frozenset[str] = frozenset()
