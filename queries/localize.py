@@ -309,23 +309,14 @@ def _rank_array(ranks: Mapping[int, int] | None, n: int) -> np.ndarray:
 
 
 FILE_CANDIDATES = 100
-INSIDE_FILES = 5
-"""Every definition of this many best files is a candidate (the second stage ranks inside
-them), not only those the signals ranked: a method the issue describes without its words."""
-INSIDE_LIMIT = 600
-"""At most this many such definitions (the first by position when the files are huge)."""
 
 
 def _candidates(ctx: RetrievalContext, cues: Cues, signals: Signals, is_function: np.ndarray, is_file: np.ndarray,
                 count: int) -> Ranking:
-    """The ``count`` best definitions by the hand-set fusion, every definition of its
-    INSIDE_FILES best files, and the files they are in (with the FILE_CANDIDATES best files by
-    it), with their features."""
-    ranked, _ = _ranks(np.where(is_function, signals.unit_score, 0.0), count)
+    """The ``count`` best definitions by the hand-set fusion and the files they are in (with the
+    FILE_CANDIDATES best files by it), with their features."""
+    units, _ = _ranks(np.where(is_function, signals.unit_score, 0.0), count)
     best_files, _ = _ranks(np.where(is_file, signals.file_score, 0.0), FILE_CANDIDATES)
-    inside = np.flatnonzero(is_function & np.isin(ctx.meta.file_of, best_files[:INSIDE_FILES]))
-    inside = inside[~np.isin(inside, ranked)][:INSIDE_LIMIT]
-    units = np.concatenate([ranked, inside]).astype(np.int64)
     files = np.unique(np.concatenate([ctx.meta.file_of[units], best_files])).astype(np.int64)
     features = unit_features(ctx, cues, signals, units)
     return Ranking(units, features, files, file_features(ctx, cues, signals, files, units, features))
