@@ -12,7 +12,8 @@ Capture names the query may use (all optional; unknown names are ignored):
     a decorator applied to a definition.
 ``@import.module`` with optional ``@import.name``, ``@import.alias``, ``@import.wildcard``
     an import; ``@import.module`` alone imports a whole module. A pattern with
-    ``(#set! import.name "default")`` imports that name when no node spells it.
+    ``(#set! import.name "default")`` imports that name when no node spells it; with
+    ``(#set! import.join "::")`` several ``@import.module`` nodes are the module's parts, joined.
 ``@call``
     the callee expression of a call.
 ``@reference``
@@ -433,8 +434,12 @@ class Extractor:
                 module = caps["import.module"][0]
                 member = caps.get("import.name")
                 alias = caps.get("import.alias")
+                # a module spelled by several nodes (Rust's nested ``use a::{b::{C}}``) is
+                # joined with the pattern's ``import.join``
+                joiner = self.compiled.settings[pattern].get("import.join")
                 fact = ImportFact(
-                    MODULE_SCOPE, module.start_point[0] + 1, _text(module),
+                    MODULE_SCOPE, module.start_point[0] + 1,
+                    joiner.join(_text(m) for m in caps["import.module"]) if joiner else _text(module),
                     "*" if "import.wildcard" in caps else (
                         _text(member[0]) if member else self.compiled.settings[pattern].get("import.name")),
                     _text(alias[0]) if alias else None)

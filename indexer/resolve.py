@@ -519,7 +519,8 @@ class Resolver:
         first = True
         inherited: Value | None = None
         while True:
-            if s == MODULE_SCOPE or first or defs[s].kind not in (DefKind.CLASS, DefKind.EXTENSION):
+            if s == MODULE_SCOPE or first or defs[s].kind not in (DefKind.CLASS, DefKind.EXTENSION) or (
+                    spec.class_scopes_visible and defs[s].kind == DefKind.CLASS):
                 found = self._lookup_scope(f, s, name, line if first else None)
                 if found is not None:
                     return found

@@ -72,6 +72,10 @@ class LanguageSpec:
     """Generic bases whose last argument is the type of their values (``.values()``)."""
     optional_types: frozenset[str] = frozenset()
     """Generic bases that stand for their argument (``Optional[Repo]`` is a ``Repo`` or None)."""
+    class_scopes_visible: bool = False
+    """The code nested in a class-like definition sees its names bare (Rust's inline ``mod x {
+    }``, whose functions call each other); not Python's classes, whose bodies nested functions
+    do not see, nor impls (``@definition.extension``)."""
     members_in_scope: bool = False
     """Inside a class's methods, its members and inherited members are visible by their bare
     names (Java, C++, C#, Kotlin; not Python, JavaScript, Go)."""
