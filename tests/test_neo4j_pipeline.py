@@ -104,3 +104,19 @@ def test_cli_on_neo4j_and_moving_a_graph_from_laptop_to_server(neo4j_env: dict[s
     neo4j_rows = json.loads(runner.invoke(main, [*read, "--backend", "neo4j", "--repo-id", "moved"]).output)["rows"]
     assert kuzu_rows == neo4j_rows and kuzu_rows
     shutil.rmtree(tmp_path / "pyrepo" / ".repolens")
+
+
+def test_every_language_on_neo4j_equals_the_embedded_graph(bolt_server: BoltTarget, tmp_path: Path) -> None:
+    """The annotated projects of every language, as one repository, stored in Neo4j and in the
+    embedded store: the same graph."""
+    from bench.resolution import FIXTURES
+
+    repo = tmp_path / "poly"
+    for project in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        shutil.copytree(project, repo / project.name)
+    config = config_for(bolt_server, "pipeline-languages")
+    index_repository(repo, IndexOptions(db_dir=tmp_path / "state", store=config))
+    index_repository(repo, IndexOptions(db_dir=tmp_path / "kuzu"))
+    embedded = kuzu_dump(tmp_path / "kuzu")
+    assert "lang=go" in embedded and "lang=rust" in embedded and "CALLS" in embedded
+    assert neo4j_dump(config, tmp_path) == embedded
