@@ -362,12 +362,16 @@ class Resolver:
         return UNKNOWN
 
     # -- scopes --------------------------------------------------------------------------
-    def _lookup_scope(self, f: _FileIndex, scope: int, name: str, line: int | None = None) -> Value | None:
+    def _lookup_scope(self, f: _FileIndex, scope: int, name: str, line: int | None = None,
+                      call: bool = False) -> Value | None:
         """What ``name`` is bound to in ``scope``: None when the scope does not bind it. With
         ``line`` (a use in this very scope, which runs top to bottom), the bindings before that
         line come first, latest first; otherwise (a use from an inner scope or another file,
         which runs after the scope is complete) the latest binding comes first."""
         bindings = f.names.get(scope, {}).get(name)
+        if bindings and call and f.spec.methods_apart:
+            # a call names a method, never a variable, field or parameter of that name
+            bindings = [b for b in bindings if not isinstance(b, (BindFact, ParamFact))]
         if not bindings:
             return None
         if line is not None and len(bindings) > 1:
@@ -501,7 +505,8 @@ class Resolver:
             return value._replace(inferred=False)
         return None
 
-    def resolve_name(self, f: _FileIndex, scope: int, name: str, line: int | None = None) -> Value:
+    def resolve_name(self, f: _FileIndex, scope: int, name: str, line: int | None = None,
+                     call: bool = False) -> Value:
         """What ``name`` means when used in ``scope`` (at ``line``, when known)."""
         spec = f.spec
         if name.startswith("<"):  # a literal: an instance of a builtin type (``"<str>"``)
@@ -521,7 +526,7 @@ class Resolver:
         while True:
             if s == MODULE_SCOPE or first or defs[s].kind not in (DefKind.CLASS, DefKind.EXTENSION) or (
                     spec.class_scopes_visible and defs[s].kind == DefKind.CLASS):
-                found = self._lookup_scope(f, s, name, line if first else None)
+                found = self._lookup_scope(f, s, name, line if first else None, call)
                 if found is not None:
                     return found
             if s == MODULE_SCOPE:
@@ -531,7 +536,7 @@ class Resolver:
                 # inside a class or a method, its class's members (and its bases') need no ``this.``
                 cls = self._enclosing_type(f, s)
                 if cls is not None:
-                    member = self.class_member(cls.path, cls.slot, name, instance=True)
+                    member = self.class_member(cls.path, cls.slot, name, instance=True, call=call)
                     if member.kind == "extern":
                         # maybe inherited from an external base, maybe not a member at all (an
                         # imported class): the file's own names are looked up first
@@ -684,19 +689,20 @@ class Resolver:
                     names.append(value.name)
         return names
 
-    def class_member(self, path: str, index: int, name: str, instance: bool, skip_first: bool = False) -> Value:
+    def class_member(self, path: str, index: int, name: str, instance: bool, skip_first: bool = False,
+                     call: bool = False) -> Value:
         classes = self.mro(path, index)
         for p, i in classes[1:] if skip_first else classes:
             f = self._file(p)
             if f is None:
                 continue
-            found = self._lookup_scope(f, i, name)
+            found = self._lookup_scope(f, i, name, call=call)
             if found is not None and found.kind != "unknown":
                 return found
             outside = self._outside_member(p, i, name)
             if outside is not None:
                 return outside
-            if instance:
+            if instance and not (call and f.spec.methods_apart):
                 attrs = f.self_attrs.get(i, {}).get(name)
                 key = ("attr", p, i, name)
                 if attrs and key not in self._active:
@@ -729,7 +735,7 @@ class Resolver:
                     return value._replace(inferred=True)
         return UNKNOWN
 
-    def member(self, value: Value, name: str) -> Value:
+    def member(self, value: Value, name: str, call: bool = False) -> Value:
         kind = value.kind
         if kind == "mapping" and name == "values":
             return value._replace(kind="values")
@@ -739,22 +745,23 @@ class Resolver:
             return Value("extern", name=f"{value.name}.{name}")
         if kind == "def":
             if self._def(value).kind == DefKind.CLASS:
-                return _inherit(self.class_member(value.path, value.slot, name, instance=False), value)
+                return _inherit(self.class_member(value.path, value.slot, name, instance=False, call=call), value)
             return UNKNOWN
         if kind == "instance":
-            return _inherit(self.class_member(value.path, value.slot, name, instance=True), value)
+            return _inherit(self.class_member(value.path, value.slot, name, instance=True, call=call), value)
         if kind == "super":
-            return self.class_member(value.path, value.slot, name, instance=True, skip_first=True)
+            return self.class_member(value.path, value.slot, name, instance=True, skip_first=True, call=call)
         return UNKNOWN
 
-    def eval_chain(self, f: _FileIndex, scope: int, chain: Chain, line: int | None = None) -> Value:
+    def eval_chain(self, f: _FileIndex, scope: int, chain: Chain, line: int | None = None,
+                   call: bool = False) -> Value:
         """The value of ``chain`` used in ``scope`` at ``line`` (None: after the scope ran)."""
         if chain[0] == "?" or self._depth > MAX_DEPTH:
             return UNKNOWN
         self._depth += 1
         try:
-            value = self.resolve_name(f, scope, chain[0], line)
-            for part in chain[1:]:
+            value = self.resolve_name(f, scope, chain[0], line, call and len(chain) == 1)
+            for i, part in enumerate(chain[1:], 2):
                 if value.kind in ("unknown", "unresolved"):
                     return UNKNOWN
                 if part == CALL_PART:
@@ -764,7 +771,7 @@ class Resolver:
                 elif part in _CONTAINERS:
                     value = self._container(value, part)
                 else:
-                    value = self.member(value, part)
+                    value = self.member(value, part, call and i == len(chain))
             return value
         finally:
             self._depth -= 1
@@ -830,7 +837,7 @@ class Resolver:
 
         for use in facts.uses:
             written = chain_text(use.chain)
-            value = self.eval_chain(f, use.scope, use.chain, use.line)
+            value = self.eval_chain(f, use.scope, use.chain, use.line, use.kind == UseKind.CALL)
             source = source_of(use.scope)
             if use.kind == UseKind.CALL:
                 if value.kind == "instance":

@@ -44,7 +44,7 @@ def test_types_methods_and_their_signatures() -> None:
     assert defs["Cart.Add"].kind == "method" and defs["Cart.Add"].owner == ("Cart",)
     assert defs["Cart.Add"].signature == "func (c *Cart) Add(item Item)"
     assert defs["Cart.Len"].signature == "func (c Cart) Len() int"  # a value receiver
-    assert defs["New"].kind == "function" and defs["New"].returns == ("Cart",)
+    assert defs["New"].kind == "function" and defs["New"].returns == ("Cart", ":")
     # the type's methods in another file of the package are its methods too
     assert _defs(_facts("cart/total.go"))["Cart.Total"].owner == ("Cart",)
 
@@ -64,7 +64,7 @@ def test_interfaces_declare_methods_and_embed_interfaces() -> None:
     defs = _defs(_facts("shapes/shape.go"))
     assert defs["Shape"].signature == "type Shape interface"
     assert defs["Shape"].bases == (("Namer",),)
-    assert defs["Shape.Area"].declaration and defs["Shape.Area"].returns == ("float64",)
+    assert defs["Shape.Area"].declaration and defs["Shape.Area"].returns == ("float64", ":")
     assert not defs["Show"].declaration
 
 
@@ -74,7 +74,7 @@ def test_struct_embedding_is_a_base_and_fields_are_typed() -> None:
     assert order.bases == (("Base",),)
     scope = facts.defs.index(order)
     fields = {b.target: b.value for b in facts.binds if b.scope == scope}
-    assert fields[("cart",)] == ("cart", "Cart") and fields[("status",)] == ("Status",)
+    assert fields[("cart",)] == ("cart", "Cart", ":") and fields[("status",)] == ("Status", ":")
 
 
 def test_grouped_declarations_aliases_and_generics() -> None:
@@ -103,7 +103,7 @@ func Pair() (*Stack[int], error) { return nil, nil }
     assert defs["Handler"].kind == "class"
     assert defs["Basket"].bases == (("Basket",), ("cart", "Cart"))  # its members are the cart's
     assert defs["Stack.Push"].owner == ("Stack",)
-    assert defs["Pair"].returns == ("Stack",)  # the first of several results
+    assert defs["Pair"].returns == ("Stack", ":")  # the first of several results
 
 
 def test_imports_aliases_dot_and_blank() -> None:

@@ -79,6 +79,9 @@ class LanguageSpec:
     members_in_scope: bool = False
     """Inside a class's methods, its members and inherited members are visible by their bare
     names (Java, C++, C#, Kotlin; not Python, JavaScript, Go)."""
+    methods_apart: bool = False
+    """Methods and variables have separate names (Java): a call never means a local, a field or
+    a parameter of that name (``reader("{}")`` beside ``JsonReader reader = ...``)."""
     type_self_names: frozenset[str] = frozenset()
     """Names that mean the enclosing type itself, not an instance (Rust and PHP ``Self``/``self``/``static``)."""
 
