@@ -16,6 +16,9 @@ Capture names the query may use (all optional; unknown names are ignored):
     ``(#set! import.join "::")`` several ``@import.module`` nodes are the module's parts, joined.
 ``@call``
     the callee expression of a call.
+``@call.bare``
+    a bare name that calls a method unless a local variable or parameter of that name is bound
+    in its scope (Ruby's ``subtotal``, which is ``self.subtotal()`` unless ``subtotal = ...``).
 ``@reference``
     a name or member access used as a value (not called).
 ``@bind.target`` with optional ``@bind.value``; ``@bind.global``
@@ -37,8 +40,10 @@ For languages beyond Python and JavaScript:
 ``@return.value``
     an expression a function returns: when every return of a function without a declared
     type calls one callee (``return Engine(...)``), that is what its calls return.
-``@bind.type`` with ``@bind.target``
+``@bind.type`` with ``@bind.target``, or with ``@bind.field``
     the declared type of a bound name (a typed local, a field, a property): an instance of it.
+    ``@bind.field`` is a field a constructor's parameter declares (PHP ``__construct(private
+    Mailer $mailer)``, TypeScript ``constructor(private repo: Repo)``): a name of the class.
 ``@bind.iter`` with ``@bind.target``
     a loop variable and what it iterates: an item of it (of a ``list[Repo]``: a ``Repo``).
 ``@package``
@@ -262,6 +267,8 @@ class Extractor:
                 continue
             if kind in spec.identifier_types or kind in spec.self_names or kind in spec.super_names:
                 parts.append(_text(current))
+                if kind in spec.self_attribute_types and spec.self_names:
+                    parts.append(min(spec.self_names))  # Ruby ``@cart`` is ``self.@cart``
             elif kind in spec.call_types:
                 callee = _child(current, spec.call_types[kind], last=False)
                 name = _text(callee) if callee is not None else ""
@@ -350,7 +357,7 @@ class Extractor:
             return (self.chain(callee) if callee is not None else None), True
         if node.type in spec.call_member_types:
             return self.chain(node), True
-        if node.type in spec.identifier_types or node.type in spec.member_types:
+        if node.type in spec.identifier_types or node.type in spec.member_types or node.type in spec.self_names:
             return self.chain(node), False
         if node.type in spec.literal_types:
             return (self._literal_head(node),), False
@@ -387,6 +394,8 @@ class Extractor:
         def_names: set[int] = set()
         returns: list[Node] = []
         typed: list[tuple[Node, Node]] = []
+        fields: list[tuple[Node, Node]] = []
+        bare: list[Node] = []
         iterated: list[tuple[Node, Node]] = []
 
         found, dropped = self.compiled.matches(root, limits.max_depth, limits.match_limit)
@@ -446,8 +455,12 @@ class Extractor:
                 imports.append((module.start_byte, fact))
             elif "call" in caps:
                 uses.append((caps["call"][0], UseKind.CALL.value))
+            elif "call.bare" in caps:
+                bare.append(caps["call.bare"][0])
             elif "reference" in caps:
                 uses.append((caps["reference"][0], UseKind.REFERENCE.value))
+            elif "bind.field" in caps and "bind.type" in caps:
+                fields.append((caps["bind.field"][0], caps["bind.type"][0]))
             elif "bind.target" in caps and "bind.type" in caps:
                 typed.append((caps["bind.target"][0], caps["bind.type"][0]))
             elif "bind.target" in caps and "bind.iter" in caps:
@@ -478,8 +491,13 @@ class Extractor:
         ]
         # a definition binds its own name (``const f = () => ...``): no second, value-less binding
         binds = [b for b in binds if b[0].start_byte not in def_names]
+        if bare:  # a bare name is a call unless a local variable or parameter has that name
+            local = {(scope_of(n.start_byte), _text(n))
+                     for n in [*(b[0] for b in binds), *(p[0] for p in params), *shadow_params]}
+            uses += [(n, UseKind.CALL.value) for n in bare if (scope_of(n.start_byte), _text(n)) not in local]
         self._uses(facts, uses, defs, scope_of, self._rebinds(binds, scope_of))
         self._binds(facts, binds, globals_, shadow_params, scope_of)
+        self._fields(facts, fields, scope_of)
         self._typed_binds(facts, typed, iterated, scope_of)
         self._params(facts, params, scope_of)
         return facts
@@ -560,21 +578,23 @@ class Extractor:
 
     def _inferred_returns(self, facts: FileFacts, returns: list[Node], scope_of) -> None:
         """A function without a declared return type whose every return calls one callee
-        returns what that callee returns (``return Engine(...)``)."""
+        returns what that callee returns (``return Engine(...)``); one whose every return is
+        ``self`` returns the instance (a fluent method)."""
         callees: dict[int, set[Chain] | None] = {}
         for node in returns:
             scope = scope_of(node.start_byte)
             if scope < 0 or facts.defs[scope].returns is not None:
                 continue
             chain, called = self._value(node)
+            itself = chain is not None and len(chain) == 1 and chain[0] in self.spec.self_names
             seen = callees.setdefault(scope, set())
-            if not called or chain is None or "?" in chain or seen is None:
+            if not (called or itself) or chain is None or "?" in chain or seen is None:
                 callees[scope] = None
             else:
-                seen.add(chain)
+                seen.add((*chain, CALL_PART) if called else chain)
         for scope, chains in callees.items():
             if chains is not None and len(chains) == 1:
-                facts.defs[scope] = facts.defs[scope]._replace(returns=(*next(iter(chains)), CALL_PART))
+                facts.defs[scope] = facts.defs[scope]._replace(returns=next(iter(chains)))
 
     def _rebinds(self, binds: list[tuple[Node, Node | None, str | None]],
                  scope_of) -> dict[tuple[int, str], list[int]]:
@@ -646,6 +666,17 @@ class Extractor:
             item = (*value, *((CALL_PART,) if called else ()), ITEM_PART) if value and "?" not in value else None
             facts.binds.append(BindFact(scope_of(target.start_byte), target.start_point[0] + 1, chain, item))
         facts.binds.sort(key=lambda b: b.line)
+
+    def _fields(self, facts: FileFacts, fields: list[tuple[Node, Node]], scope_of) -> None:
+        """Fields a constructor's parameters declare (PHP ``private Mailer $mailer``): typed names
+        of the class the constructor is in (``_typed_binds`` sorts them in)."""
+        for target, type_node in fields:
+            scope = scope_of(target.start_byte)
+            owner = facts.defs[scope].parent if scope >= 0 else MODULE_SCOPE
+            value = self.type_chain(type_node)
+            if owner < 0 or facts.defs[owner].kind != DefKind.CLASS or value is None:
+                continue
+            facts.binds.append(BindFact(owner, target.start_point[0] + 1, (_text(target),), (*value, TYPE_PART)))
 
     def _params(self, facts: FileFacts, params: list[tuple[Node, Node | None]], scope_of) -> None:
         counters: dict[int, int] = {}

@@ -349,7 +349,10 @@ class Resolver:
                         continue
                     self._active.add(key)
                     try:
-                        value = self.member(self._import_module(f, wildcard.module), name)
+                        imported = self._import_module(f, wildcard.module)
+                        # an external module may hold any name: only where nothing else has it
+                        # (resolve_name), never for the names of a file that imports it
+                        value = self.member(imported, name) if imported.kind != "extern" else UNKNOWN
                     finally:
                         self._active.discard(key)
                     if value.kind not in ("unknown", "unresolved"):
@@ -556,7 +559,7 @@ class Resolver:
             module = self._import_module(f, wildcard.module)
             if module.kind == "extern":
                 # an external module may hold any name: asked only when nothing else has it
-                external = external or module
+                external = external or (module if spec.external_wildcards else None)
                 continue
             value = self.member(module, name)
             if value.kind not in ("unknown", "unresolved"):
@@ -594,15 +597,24 @@ class Resolver:
 
     def _bases(self, path: str, index: int) -> list[Value]:
         """The bases of a class as values: those it lists, then those its extensions add
-        (``impl Display for Engine``)."""
+        (``impl Display for Engine``). None while they are being evaluated: a base named inside
+        the class (Ruby's ``include Helpers``) is looked up among the class's members, which
+        must not evaluate the bases again (exponential in the nesting of such classes)."""
+        key = ("bases", path, index)
+        if key in self._active:
+            return []
+        self._active.add(key)
         out: list[Value] = []
-        for p, i in [(path, index), *self._extensions_of(path, index)]:
-            g = self._file(p)
-            if g is None:
-                continue
-            d = g.facts.defs[i]
-            if p != path or i == index or d.kind == DefKind.EXTENSION:
-                out += [self.eval_chain(g, d.parent, base, d.start_line) for base in d.bases]
+        try:
+            for p, i in [(path, index), *self._extensions_of(path, index)]:
+                g = self._file(p)
+                if g is None:
+                    continue
+                d = g.facts.defs[i]
+                if p != path or i == index or d.kind == DefKind.EXTENSION:
+                    out += [self.eval_chain(g, d.parent, base, d.start_line) for base in d.bases]
+        finally:
+            self._active.discard(key)
         return out
 
     def _extensions_of(self, path: str, index: int) -> list[tuple[str, int]]:
@@ -764,6 +776,9 @@ class Resolver:
             for i, part in enumerate(chain[1:], 2):
                 if value.kind in ("unknown", "unresolved"):
                     return UNKNOWN
+                if (f.spec.implicit_calls and part != CALL_PART and value.kind == "def"
+                        and self._def(value).kind in (DefKind.FUNCTION, DefKind.METHOD)):
+                    value = self._call_result(value)  # Ruby ``invoice.render``: ``invoice().render``
                 if part == CALL_PART:
                     value = self._call_result(value)
                 elif part == TYPE_PART:

@@ -84,6 +84,17 @@ class LanguageSpec:
     a parameter of that name (``reader("{}")`` beside ``JsonReader reader = ...``)."""
     type_self_names: frozenset[str] = frozenset()
     """Names that mean the enclosing type itself, not an instance (Rust and PHP ``Self``/``self``/``static``)."""
+    self_attribute_types: frozenset[str] = frozenset()
+    """Node types naming an attribute of the instance by themselves (Ruby's ``@cart``): read as
+    the chain ``(self, "@cart")``, so ``@cart = Cart.new`` in ``initialize`` types ``@cart.total``
+    in every other method of the class."""
+    implicit_calls: bool = False
+    """A function named without parentheses is called (Ruby ``invoice.render`` calls ``invoice``
+    first): a member of a function is a member of what it returns."""
+    external_wildcards: bool = True
+    """A wildcard import of a module outside the repository may name what nothing else names (Java
+    ``import org.junit.*``). False where such an import is a file whose names are unknown (Ruby
+    ``require 'json'`` defines ``JSON``, not every name a file does not find)."""
 
     @property
     def query_paths(self) -> tuple[Path, ...]:
