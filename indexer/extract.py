@@ -434,7 +434,10 @@ class Extractor:
                 returns.append(caps["return.value"][0])
             elif "doc" in caps:
                 owner = caps["doc.owner"][0]
-                docs[(owner.start_byte, owner.end_byte)] = caps["doc"][0]
+                # a run of line comments (``(comment)+ @doc``): the first with content (C#'s
+                # ``/// <summary>`` line has none once its markup goes)
+                docs[(owner.start_byte, owner.end_byte)] = next(
+                    (n for n in caps["doc"] if _first_doc_line(n)), caps["doc"][0])
             elif "decorator.name" in caps:
                 target = caps["decorator.target"][0]
                 decorators.setdefault((target.start_byte, target.end_byte), []).append(

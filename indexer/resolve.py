@@ -240,6 +240,12 @@ class Resolver:
         self._active: set[tuple[object, ...]] = set()
         self._depth = 0
         self._extensions: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self._package_names: dict[tuple[int, str], dict[str, list[str]]] = {}
+        """(module system, package) → module-level name → the package's files that bind it, in
+        the package's order: a lookup in a package of hundreds of files reads only those."""
+        self._bases_of: dict[tuple[str, int], tuple[list[Value], frozenset[str]]] = {}
+        self._bases_cut = 0
+        """How often an evaluation of bases met itself (its answer then is not memoised)."""
 
     # -- facts ---------------------------------------------------------------------------
     def _file(self, path: str) -> _FileIndex | None:
@@ -259,6 +265,22 @@ class Resolver:
         self._index.pop(path, None)
         self._mro.clear()
         self._extensions.clear()
+        self._package_names.clear()
+        self._bases_of.clear()
+
+    def _binding_files(self, system: object, package: str, files: tuple[str, ...], name: str) -> list[str]:
+        """The files of ``package`` (``files``, in order) that bind ``name`` at module level; all
+        of them are recorded as looked at, as a scan of the package would."""
+        self._touched.update(files)
+        key = (id(system), package)
+        index = self._package_names.get(key)
+        if index is None:
+            index = self._package_names[key] = {}
+            for path in files:
+                other = self._file(path)
+                for bound in (other.names.get(MODULE_SCOPE, {}) if other is not None else ()):
+                    index.setdefault(bound, []).append(path)
+        return index.get(name, [])
 
     def _probe(self, path: str) -> None:
         self._touched.add(path)
@@ -274,7 +296,8 @@ class Resolver:
         return self.modules[f.spec.name].package_files(package, self._probe)
 
     def _package_member(self, f: _FileIndex, package: str, name: str, skip: str = "") -> Value | None:
-        for path in self._package_files(f, package):
+        files = self._package_files(f, package)
+        for path in self._binding_files(self.modules[f.spec.name], package, files, name):
             other = self._file(path) if path != skip else None
             if other is not None:
                 found = self._lookup_scope(other, MODULE_SCOPE, name)
@@ -332,7 +355,8 @@ class Resolver:
         if module.slot in (1, 2):
             for system in self._systems.values():
                 self._touched.add(PACKAGE_PROBE + module.path)
-                for path in system.package_files(module.path, self._probe):
+                files = system.package_files(module.path, self._probe)
+                for path in self._binding_files(system, module.path, files, name):
                     other = self._file(path)
                     found = self._lookup_scope(other, MODULE_SCOPE, name) if other is not None else None
                     if found is not None and found.kind != "unknown":
@@ -597,11 +621,31 @@ class Resolver:
 
     def _bases(self, path: str, index: int) -> list[Value]:
         """The bases of a class as values: those it lists, then those its extensions add
-        (``impl Display for Engine``). None while they are being evaluated: a base named inside
+        (``impl Display for Engine``). Memoised, the files looked at replayed: every member
+        lookup that misses asks for the external bases of the whole hierarchy. An answer cut
+        short by re-entry (below) is not kept."""
+        cached = self._bases_of.get((path, index))
+        if cached is not None:
+            self._touched.update(cached[1])
+            return cached[0]
+        cuts = self._bases_cut
+        outer, self._touched = self._touched, set()
+        try:
+            out = self._eval_bases(path, index)
+        finally:
+            seen, self._touched = self._touched, outer
+            outer.update(seen)
+        if self._bases_cut == cuts:
+            self._bases_of[(path, index)] = (out, frozenset(seen))
+        return out
+
+    def _eval_bases(self, path: str, index: int) -> list[Value]:
+        """The bases, evaluated. None while they are being evaluated: a base named inside
         the class (Ruby's ``include Helpers``) is looked up among the class's members, which
         must not evaluate the bases again (exponential in the nesting of such classes)."""
         key = ("bases", path, index)
         if key in self._active:
+            self._bases_cut += 1
             return []
         self._active.add(key)
         out: list[Value] = []
