@@ -167,6 +167,15 @@ def _child(node: Node, field: str, last: bool) -> Node | None:
 
 def _first_doc_line(node: Node) -> str | None:
     raw = _text(node).strip()
+    if raw.startswith(("///", "//!")):
+        # a query may capture the nearest line of a run of doc lines (C++, where a run cannot be
+        # told from the comments before it): the run starts higher
+        lines, first, prev = [raw], node, node.prev_sibling
+        while (prev is not None and prev.type == node.type and prev.end_point[0] == first.start_point[0] - 1
+               and _text(prev).startswith(raw[:3])):
+            lines.append(_text(prev).strip())
+            first, prev = prev, prev.prev_sibling
+        raw = "\n".join(reversed(lines))
     if raw.startswith("/*"):  # a block comment (JSDoc): drop the delimiters and the "*" margin
         raw = "\n".join(line.strip().lstrip("*") for line in raw[2:].removesuffix("*/").splitlines())
     elif raw.startswith(("//", "#")):  # line comments (Go, Rust ``///``, C# XML doc, Ruby): no markers
@@ -262,7 +271,11 @@ class Extractor:
                     member = current.named_children[-1].child_by_field_name(member_field)
                 if member is not None and member.type in spec.generic_types and member.named_children:
                     member = member.named_children[0]  # ``box.Get<Engine>``: ``Get``
-                parts.append(_text(member) if member is not None else "?")
+                if member is not None and member.type in spec.member_types:
+                    # nested to the right (C++ ``a::b::f`` is ``a::(b::f)``): the member's parts
+                    parts.extend(reversed(self.chain(member)))
+                else:
+                    parts.append(_text(member) if member is not None else "?")
                 current = _child(current, obj_field, last=False)
                 continue
             if kind in spec.identifier_types or kind in spec.self_names or kind in spec.super_names:
@@ -307,8 +320,17 @@ class Extractor:
         while current.type not in spec.generic_types and current.named_child_count == 1 and not (
                 current.type in spec.identifier_types or current.type in spec.member_types):
             current = current.named_children[0]  # a wrapper: Python's ``type`` node
+        generic, base = current, None
+        while generic.type in spec.member_types:  # C++ ``std::vector<Item>`` is ``std::(vector<Item>)``
+            member = _child(generic, spec.member_types[generic.type][1], last=True)
+            if member is None:
+                break
+            generic = member
+        if generic is not current and generic.type in spec.generic_types:
+            base = self.chain(current)
+            current = generic
         if current.type in spec.generic_types and current.named_child_count >= 2 and depth < 4:
-            base = self.chain(current.named_children[0])
+            base = base or self.chain(current.named_children[0])
             arguments = current.named_children[1].named_children or current.named_children[1:]
             if base and base[-1] in spec.optional_types and arguments:
                 return self.type_chain(arguments[0], depth + 1)

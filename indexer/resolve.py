@@ -94,6 +94,8 @@ class _FileIndex:
     in this file (by the last part of the type as written)."""
     classes: dict[str, list[int]] = field(default_factory=dict)
     """Qualified name → the classes of that name in this file (parts of a C# partial class)."""
+    qualnames: dict[str, list[int]] = field(default_factory=dict)
+    """Qualified name → its definitions in this file (a declaration and its definition, overloads)."""
 
     @classmethod
     def build(cls, facts: FileFacts) -> _FileIndex:
@@ -107,6 +109,7 @@ class _FileIndex:
                 index.outside.setdefault(d.owner[-1], []).append(i)
             if d.kind == DefKind.CLASS:
                 index.classes.setdefault(d.qualname, []).append(i)
+            index.qualnames.setdefault(d.qualname, []).append(i)
             if d.kind == DefKind.EXTENSION:
                 index.ids.append("")  # no node: its members are the type's
                 continue
@@ -243,9 +246,9 @@ class Resolver:
         self._package_names: dict[tuple[int, str], dict[str, list[str]]] = {}
         """(module system, package) → module-level name → the package's files that bind it, in
         the package's order: a lookup in a package of hundreds of files reads only those."""
-        self._bases_of: dict[tuple[str, int], tuple[list[Value], frozenset[str]]] = {}
-        self._bases_cut = 0
-        """How often an evaluation of bases met itself (its answer then is not memoised)."""
+        self._closures: dict[str, tuple[tuple[str, ...], tuple[Value, ...], frozenset[str]]] = {}
+        self._memo: dict[tuple[object, ...], tuple[list[Value], frozenset[str]]] = {}
+        """Bases and reopened classes of a class, with the paths read to find them."""
 
     # -- facts ---------------------------------------------------------------------------
     def _file(self, path: str) -> _FileIndex | None:
@@ -263,10 +266,11 @@ class Resolver:
 
     def forget(self, path: str) -> None:
         self._index.pop(path, None)
+        self._closures.clear()
+        self._memo.clear()
         self._mro.clear()
         self._extensions.clear()
         self._package_names.clear()
-        self._bases_of.clear()
 
     def _binding_files(self, system: object, package: str, files: tuple[str, ...], name: str) -> list[str]:
         """The files of ``package`` (``files``, in order) that bind ``name`` at module level; all
@@ -579,15 +583,20 @@ class Resolver:
                 if found is not None:
                     return found
         external: Value | None = None
-        for wildcard in f.wildcards if _star_exports(spec, name) else ():
-            module = self._import_module(f, wildcard.module)
-            if module.kind == "extern":
-                # an external module may hold any name: asked only when nothing else has it
-                external = external or (module if spec.external_wildcards else None)
-                continue
-            value = self.member(module, name)
-            if value.kind not in ("unknown", "unresolved"):
-                return value
+        if f.wildcards and _star_exports(spec, name):
+            # the repository's files first, then what they import so in turn (a C file's headers
+            # and theirs), then directories and packages, and external modules only as a last resort
+            found = self._wildcard_value(f, name)
+            if found is not None:
+                return found
+            for module in self._wildcard_closure(f)[1]:
+                if module.kind == "extern":
+                    # an external module may hold any name: asked only when nothing else has it
+                    external = external or (module if spec.external_wildcards else None)
+                    continue
+                value = self.member(module, name)
+                if value.kind not in ("unknown", "unresolved"):
+                    return value
         if name in spec.builtins:
             return Value("extern", name=f"builtins.{name}" if spec.name == "python" else name)
         if inherited is not None:
@@ -598,6 +607,94 @@ class Resolver:
         if external is not None:
             return self.member(external, name)
         return UNKNOWN
+
+    def _wildcard_value(self, f: _FileIndex, name: str) -> Value | None:
+        """``name`` in the repository files ``f`` imports with wildcards, and those they import
+        so in turn (``_wildcard_closure``), or None."""
+        for path in self._wildcard_closure(f)[0]:
+            g = self._file(path)
+            found = self._lookup_scope(g, MODULE_SCOPE, name) if g is not None else None
+            if found is not None and found.kind not in ("unknown", "unresolved"):
+                return found
+        return None
+
+    def _wildcard_closure(self, f: _FileIndex) -> tuple[tuple[str, ...], tuple[Value, ...]]:
+        """The repository files ``f`` imports with wildcards (``from m import *``,
+        ``#include``) and those they import so in turn, depth first, each once (a C file's
+        headers in the order the compiler reads them); then the other modules imported so
+        (directories, packages, classes, external modules), in that order. Memoised with the paths it
+        looked at, which every file using it records: a header included on many paths (a
+        diamond) is read once, not once per path."""
+        path = f.facts.path
+        cached = self._closures.get(path)
+        if cached is None:
+            outer, self._touched = self._touched, set()
+            try:
+                files: list[str] = []
+                others: list[Value] = []
+                seen = {path}
+                stack = [iter([(f, w) for w in f.wildcards])]
+                while stack:
+                    item = next(stack[-1], None)
+                    if item is None:
+                        stack.pop()
+                        continue
+                    g, wildcard = item
+                    module = self._import_module(g, wildcard.module)
+                    if module.kind == "module" and module.slot == 0:
+                        if module.path not in seen:
+                            seen.add(module.path)
+                            files.append(module.path)
+                            h = self._file(module.path)
+                            if h is not None and h.wildcards:
+                                stack.append(iter([(h, w) for w in h.wildcards]))
+                    elif module.kind not in ("unknown", "unresolved") and module not in others:
+                        others.append(module)  # a directory, a package, a class (Java ``import static``)
+                others.sort(key=lambda m: m.kind == "extern")
+                cached = self._closures[path] = (tuple(files), tuple(others), frozenset(self._touched))
+            finally:
+                outer |= self._touched
+                self._touched = outer
+        self._touched.update(cached[2])
+        return cached[0], cached[1]
+
+    def _memoised(self, key: tuple[object, ...], compute: Callable[[], list[Value]]) -> list[Value]:
+        """``compute()``, once per key, with the paths it read replayed for every later caller;
+        kept only when no cycle cut it short (nothing was being evaluated when it started)."""
+        cached = self._memo.get(key)
+        if cached is not None:
+            self._touched.update(cached[1])
+            return cached[0]
+        clean = not self._active
+        outer, self._touched = self._touched, set()
+        try:
+            out = compute()
+            if clean:
+                self._memo[key] = (out, frozenset(self._touched))
+        finally:
+            outer |= self._touched
+            self._touched = outer
+        return out
+
+    def _reopened(self, f: _FileIndex, index: int) -> list[Value]:
+        """The classes a class defined again under its qualified name continues (a C++
+        namespace reopened in a source file continues its header's): those of that name earlier
+        in its file, and the one its file's wildcard imports (``#include``) give that name."""
+        def compute() -> list[Value]:
+            d = f.facts.defs[index]
+            out = [Value("def", f.facts.path, i) for i in f.classes.get(d.qualname, ()) if i < index]
+            parts = d.qualname.split(".")
+            value = self._wildcard_value(f, parts[0])
+            for part in parts[1:]:
+                if value is None or value.kind != "def":
+                    return out
+                value = self.member(value, part)
+            if (value is not None and value.kind == "def" and (value.path, value.slot) != (f.facts.path, index)
+                    and self._def(value).kind == DefKind.CLASS and self._def(value).qualname == d.qualname):
+                out.append(value._replace(inferred=False))
+            return out
+
+        return self._memoised(("reopened", f.facts.path, index), compute)
 
     # -- members -------------------------------------------------------------------------
     def mro(self, path: str, index: int) -> list[tuple[str, int]]:
@@ -621,45 +718,34 @@ class Resolver:
 
     def _bases(self, path: str, index: int) -> list[Value]:
         """The bases of a class as values: those it lists, then those its extensions add
-        (``impl Display for Engine``). Memoised, the files looked at replayed: every member
-        lookup that misses asks for the external bases of the whole hierarchy. An answer cut
-        short by re-entry (below) is not kept."""
-        cached = self._bases_of.get((path, index))
-        if cached is not None:
-            self._touched.update(cached[1])
-            return cached[0]
-        cuts = self._bases_cut
-        outer, self._touched = self._touched, set()
-        try:
-            out = self._eval_bases(path, index)
-        finally:
-            seen, self._touched = self._touched, outer
-            outer.update(seen)
-        if self._bases_cut == cuts:
-            self._bases_of[(path, index)] = (out, frozenset(seen))
-        return out
-
-    def _eval_bases(self, path: str, index: int) -> list[Value]:
-        """The bases, evaluated. None while they are being evaluated: a base named inside
-        the class (Ruby's ``include Helpers``) is looked up among the class's members, which
-        must not evaluate the bases again (exponential in the nesting of such classes)."""
+        (``impl Display for Engine``) and, where classes are reopened, the classes it continues.
+        None while they are being evaluated: a base named inside the class (Ruby's ``include
+        Helpers``) is looked up among the class's members, which must not evaluate the bases
+        again (exponential in the nesting of such classes)."""
         key = ("bases", path, index)
         if key in self._active:
-            self._bases_cut += 1
             return []
-        self._active.add(key)
-        out: list[Value] = []
-        try:
-            for p, i in [(path, index), *self._extensions_of(path, index)]:
-                g = self._file(p)
-                if g is None:
-                    continue
-                d = g.facts.defs[i]
-                if p != path or i == index or d.kind == DefKind.EXTENSION:
-                    out += [self.eval_chain(g, d.parent, base, d.start_line) for base in d.bases]
-        finally:
-            self._active.discard(key)
-        return out
+
+        def compute() -> list[Value]:
+            self._active.add(key)
+            out: list[Value] = []
+            try:
+                for p, i in [(path, index), *self._extensions_of(path, index)]:
+                    g = self._file(p)
+                    if g is None:
+                        continue
+                    d = g.facts.defs[i]
+                    if p != path or i == index or d.kind == DefKind.EXTENSION:
+                        out += [self.eval_chain(g, d.parent, base, d.start_line) for base in d.bases]
+                    if p == path and i == index and g.spec.reopened_classes and d.kind == DefKind.CLASS:
+                        out += self._reopened(g, i)
+            finally:
+                self._active.discard(key)
+            return out
+
+        # memoised: every member not found looks through the bases of the whole mro
+        # (``_external_bases``), and a reopened namespace's bases are looked for in its includes
+        return self._memoised(key, compute)
 
     def _extensions_of(self, path: str, index: int) -> list[tuple[str, int]]:
         """Extensions of the class (``impl Engine``) and methods defined outside it (``func (e
@@ -699,6 +785,9 @@ class Resolver:
     def _outside_member(self, path: str, index: int, name: str) -> Value | None:
         """Member ``name`` of the class defined outside it: in an extension, or as a method
         with an owner."""
+        f = self._file(path)
+        if f is not None and f.spec.members_in_scope and f.facts.defs[index].name == name:
+            return None  # ``Engine::Engine() {}`` is a constructor: ``Engine`` is still the class
         for p, i in self._extensions_of(path, index):
             g = self._file(p)
             if g is None:
@@ -727,14 +816,15 @@ class Resolver:
                 g = self._file(p)
                 if g is not None and g.facts.defs[i].name == d.name and not g.facts.defs[i].declaration:
                     return Value("def", p, i, inferred=value.inferred)
+        elif d.parent != MODULE_SCOPE:
             return value
-        if d.parent != MODULE_SCOPE:
-            return value
+        # the definition of that qualified name in a companion: a C function defined further down
+        # its file, ``app.make_engine`` of the header in ``namespace app { Engine make_engine() {} }``
         for p in self.modules[f.spec.name].companions(value.path, self._probe):
             g = self._file(p)
-            for binding in (g.names.get(MODULE_SCOPE, {}).get(d.name, ()) if g is not None else ()):
-                if isinstance(binding, int) and g is not None and not g.facts.defs[binding].declaration:
-                    return Value("def", p, binding, inferred=value.inferred)
+            for i in (g.qualnames.get(d.qualname, ()) if g is not None else ()):
+                if g is not None and not g.facts.defs[i].declaration:
+                    return Value("def", p, i, inferred=value.inferred)
         return value
 
     def _external_bases(self, path: str, index: int) -> list[str]:

@@ -82,6 +82,11 @@ class LanguageSpec:
     methods_apart: bool = False
     """Methods and variables have separate names (Java): a call never means a local, a field or
     a parameter of that name (``reader("{}")`` beside ``JsonReader reader = ...``)."""
+    reopened_classes: bool = False
+    """A class defined again under its qualified name continues the one of that name earlier in
+    its file or in the files it imports with wildcards (C++ ``namespace app {}`` in
+    ``engine.cpp`` continues the one ``#include "engine.hpp"`` declares): the members of both
+    are visible in it."""
     type_self_names: frozenset[str] = frozenset()
     """Names that mean the enclosing type itself, not an instance (Rust and PHP ``Self``/``self``/``static``)."""
     self_attribute_types: frozenset[str] = frozenset()
