@@ -87,7 +87,7 @@ def test_a_mixed_repository_is_one_graph_and_tools_filter_by_language(tmp_path: 
         assert [s.path for s in only_ts.symbols] == ["web/engine.ts"]
         found = tools.search_code("start engine", language="python")
         assert found.results and {h.path for h in found.results} == {"engine.py"}
-        with pytest.raises(ValueError, match="unknown language 'cobol'; the indexed languages are .*java"):
+        with pytest.raises(ValueError, match=r"unknown language 'cobol'; the indexed languages are .*java"):
             tools.find_symbol("start_engine", language="cobol")
     finally:
         workspace.close()
