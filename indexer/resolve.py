@@ -437,7 +437,8 @@ class Resolver:
             return self._eval_param(f, b)
         if isinstance(b, BindFact) and b.value is not None:
             value = self.eval_chain(f, scope, b.value, b.line)
-            if b.called:
+            if b.called or (f.spec.implicit_calls and value.kind == "def" and b.value[-1][:1].islower()):
+                # Ruby ``cart = new``: a lower-case name no local binds is a method call
                 return self._call_result(value)
             return value
         return UNKNOWN

@@ -22,7 +22,7 @@ from multiprocessing.connection import wait
 
 from indexer import childproc
 from indexer.extract import Extractor
-from indexer.languages import LANGUAGES, get_language
+from indexer.languages import get_language
 from indexer.tsshim import ParseBudgetExceeded
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,8 @@ def worker_main() -> None:
     space, then extract files until told to stop."""
     requests, answers = childproc.pipes()
     memory_bytes = requests.recv()
-    for spec in LANGUAGES.values():  # loaded before the cap, which is for the files' own cost
-        _extractor(spec.name)
+    # a language's grammar and query are loaded when its first file comes (compiling every
+    # language's query would cost a new worker more than a second); the cap leaves room for them
     _limit_address_space(memory_bytes)
     for task in childproc.requests_until_stop(requests):
         answers.send(extract_one(*task))

@@ -185,7 +185,7 @@ def test_arrays_sent_as_json_text_are_still_read(hostile: Hostile) -> None:
 def test_an_unknown_argument_is_refused_naming_the_valid_ones(hostile: Hostile) -> None:
     assert error(hostile.server, "find_symbol", {"name": "join", "nmae": "join"}) == (
         "Error executing tool find_symbol: unknown argument 'nmae' (did you mean 'name'?): find_symbol takes "
-        "name, mode, kind, limit, offset, repo")
+        "name, mode, kind, language, limit, offset, repo")
     assert error(hostile.server, "index_status", {"verbose": True, "colour": "red"}) == (
         "Error executing tool index_status: unknown arguments 'verbose', 'colour': index_status takes repo")
 
@@ -199,7 +199,7 @@ def test_validation_errors_are_one_sentence_per_argument(hostile: Hostile) -> No
     message = error(hostile.server, "find_symbol", {"name": "", "mode": "fuzzy", "limit": 900, "lmit": 3})
     assert message == (
         "Error executing tool find_symbol: unknown argument 'lmit' (did you mean 'limit'?): find_symbol takes "
-        "name, mode, kind, limit, offset, repo; name: must not be empty; "
+        "name, mode, kind, language, limit, offset, repo; name: must not be empty; "
         "mode: must be one of 'exact', 'prefix' or 'contains' (got \"fuzzy\"); limit: must be at most 500 (got 900)")
     long = error(hostile.server, "localize", {"text": "x" * 100_001})
     assert long == "Error executing tool localize: text: must be at most 100000 characters long (got 100001)"
