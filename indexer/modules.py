@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 Probe = Callable[[str], None]
+PACKAGE_PROBE = "package:"
+"""Prefix of a package's key among the paths a file's resolution looked at (``probe``): a file
+coming to or leaving that package re-resolves it (``indexer.pipeline``)."""
 
 
 def _dirname(path: str) -> str:

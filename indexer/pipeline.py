@@ -34,7 +34,8 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.resolve import PACKAGE_PROBE, FileGraph, FileIndexCache, Resolver
+from indexer.modules import PACKAGE_PROBE
+from indexer.resolve import FileGraph, FileIndexCache, Resolver
 from indexer.state import RACY_NS, FileRecord, IndexState, decode_graph, encode_graph, problem_lists
 from indexer.store.base import GraphChange, GraphStore, StoreError
 from indexer.store.config import GRAPH_FILE, StoreConfig, load_config, open_graph_store

@@ -51,14 +51,11 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.modules import MODULE_SYSTEMS, ModuleRef
+from indexer.modules import MODULE_SYSTEMS, PACKAGE_PROBE, ModuleRef
 
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 12
-PACKAGE_PROBE = "package:"
-"""Prefix of a package's key among the paths a file's resolution looked at: a file coming to
-or leaving that package re-resolves it (``indexer.pipeline``)."""
 
 
 class Value(NamedTuple):

@@ -14,7 +14,7 @@ from indexer.extract import Extractor
 from indexer.facts import TYPE_PART, DefFact, FileFacts
 from indexer.languages import get_language
 from indexer.languages.java import JvmModules
-from indexer.resolve import PACKAGE_PROBE
+from indexer.modules import PACKAGE_PROBE
 
 PROJECT = FIXTURES / "java"
 CORE = "core/src/main/java/com/acme/core"

@@ -22,7 +22,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe
+from indexer.modules import PACKAGE_PROBE, BaseModules, ModuleRef, Probe
 
 BUILTINS = frozenset({
     # functions
@@ -47,10 +47,6 @@ STANDARD_ROOTS = frozenset({
 """First segments of standard library import paths (Go 1.24); a path starting with one of them
 and no dot in it is never a module of the repository."""
 
-_PACKAGE_KEY = "package:"
-"""``indexer.resolve.PACKAGE_PROBE``: probing ``package:<dir>`` makes a file re-resolve when a
-``.go`` file comes to or leaves ``<dir>`` (which can change what an import path names). Spelled
-here because the module systems sit below the resolver."""
 
 
 def is_standard(specifier: str) -> bool:
@@ -94,18 +90,18 @@ class GoModules(BaseModules):
         if is_standard(specifier):
             return None
         own = posixpath.dirname(importer)
-        probe(_PACKAGE_KEY + own)
+        probe(PACKAGE_PROBE + own)
         segments = [s for s in specifier.split("/") if s]
         for k in range(len(segments), 0, -1):
             tail = "/".join(segments[-k:])
             for candidate in (tail, self.under_root.get(tail)):
                 if candidate is None:
                     continue
-                probe(_PACKAGE_KEY + candidate)
+                probe(PACKAGE_PROBE + candidate)
                 if candidate in self.by_dir:
                     return ModuleRef(candidate, package=True) if self._importable(candidate, own) else None
         root = self.roots[0]
-        probe(_PACKAGE_KEY + root)
+        probe(PACKAGE_PROBE + root)
         if segments and segments[-1] in self.root_names and self._importable(root, own):
             return ModuleRef(root, package=True)
         return None

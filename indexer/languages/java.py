@@ -21,12 +21,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe
-
-_PACKAGE_KEY = "package:"
-"""``indexer.resolve.PACKAGE_PROBE``: probing ``package:<name>`` makes a file re-resolve when a
-file comes to or leaves the package ``<name>`` (which changes what an import of it finds).
-Spelled here because the module systems sit below the resolver."""
+from indexer.modules import PACKAGE_PROBE, BaseModules, ModuleRef, Probe
 
 JAVA_LANG = frozenset({
     # java.lang: classes, interfaces, exceptions and errors every Java file sees unimported
@@ -96,7 +91,7 @@ class JvmModules(BaseModules):
         return self.by_package.get(package, ())
 
     def _is_package(self, name: str, probe: Probe) -> bool:
-        probe(_PACKAGE_KEY + name)
+        probe(PACKAGE_PROBE + name)
         return name in self.declared
 
     def resolve(self, importer: str, specifier: str, probe: Probe) -> ModuleRef | None:
@@ -128,7 +123,7 @@ class JvmModules(BaseModules):
         return self._namespace(name, probe)
 
     def _namespace(self, name: str, probe: Probe) -> ModuleRef | None:
-        probe(_PACKAGE_KEY + name)
+        probe(PACKAGE_PROBE + name)
         return ModuleRef(name, package=True) if name in self.namespaces else None
 
     def is_internal(self, specifier: str, probe: Probe) -> bool:
