@@ -30,7 +30,9 @@ def _dirname(path: str) -> str:
     return posixpath.dirname(path)
 
 
-def _join(base: str, *parts: str) -> str:
+def join_path(base: str, *parts: str) -> str:
+    """``base`` and ``parts`` joined and normalised, ``""`` for the repository root (module
+    systems work with paths relative to it)."""
     joined = posixpath.normpath(posixpath.join(base, *parts)) if base else posixpath.normpath(
         posixpath.join(*parts))
     return "" if joined == "." else joined
@@ -104,19 +106,19 @@ class BaseModules:
 class PythonModules(BaseModules):
     def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
         super().__init__(paths, packages)
-        self.dirs = frozenset(d for p in self.files for d in _ancestors(p))
+        self.dirs = frozenset(d for p in self.files for d in ancestors(p))
         roots = {""}
         for p in self.files:
             if posixpath.basename(p) == "__init__.py":
                 package = _dirname(p)
                 parent = _dirname(package)
-                if _join(parent, "__init__.py") not in self.files:
+                if join_path(parent, "__init__.py") not in self.files:
                     roots.add(parent)
         self.roots: tuple[str, ...] = tuple(sorted(roots, key=lambda r: (r.count("/"), r)))
 
     def _lookup(self, base: str, parts: Iterable[str], probe: Probe) -> ModuleRef | None:
         rel = "/".join(parts)
-        stem = _join(base, rel) if rel else base
+        stem = join_path(base, rel) if rel else base
         for candidate in (f"{stem}.py", f"{stem}/__init__.py", f"{stem}.pyi", f"{stem}/__init__.pyi"):
             probe(candidate)
             if candidate in self.files:
@@ -150,7 +152,7 @@ class PythonModules(BaseModules):
 
     def _is_package(self, directory: str, probe: Probe) -> bool:
         for init in ("__init__.py", "__init__.pyi"):
-            candidate = _join(directory, init)
+            candidate = join_path(directory, init)
             probe(candidate)
             if candidate in self.files:
                 return True
@@ -179,7 +181,7 @@ class PythonModules(BaseModules):
             return False
         for root in self.roots:
             for init in ("__init__.py", "__init__.pyi"):
-                candidate = _join(root, head, init)
+                candidate = join_path(root, head, init)
                 probe(candidate)
                 if candidate in self.files:
                     return True
@@ -198,7 +200,7 @@ TS_SOURCES = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cj
 class EcmaModules(BaseModules):
     def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
         super().__init__(paths, packages)
-        self.dirs = frozenset(d for p in self.files for d in _ancestors(p))
+        self.dirs = frozenset(d for p in self.files for d in ancestors(p))
         self.roots: tuple[str, ...] = ("",)
 
     def _lookup(self, stem: str, probe: Probe) -> ModuleRef | None:
@@ -217,7 +219,7 @@ class EcmaModules(BaseModules):
         if not self.is_relative(specifier):
             return None
         base = "" if specifier.startswith("/") else _dirname(importer)
-        return self._lookup(_join(base, specifier.lstrip("/")), probe)
+        return self._lookup(join_path(base, specifier.lstrip("/")), probe)
 
     def submodule(self, module: ModuleRef, name: str, probe: Probe) -> ModuleRef | None:
         return None
@@ -234,7 +236,8 @@ class EcmaModules(BaseModules):
         return specifier
 
 
-def _ancestors(path: str) -> Iterable[str]:
+def ancestors(path: str) -> Iterable[str]:
+    """The directories above ``path``, innermost first (not the root ``""``)."""
     d = _dirname(path)
     while d:
         yield d

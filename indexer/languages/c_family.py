@@ -16,7 +16,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe
+from indexer.modules import BaseModules, ModuleRef, Probe, join_path
 
 HEADER_EXTENSIONS = (".h", ".hh", ".hpp", ".hxx", ".h++")
 SOURCE_EXTENSIONS = (".c", ".cc", ".cpp", ".cxx", ".c++")
@@ -25,9 +25,6 @@ INCLUDE_ROOTS = ("include", "src", "")
 these, every directory named ``include``): the ``-I`` flags most projects use."""
 
 
-def _join(*parts: str) -> str:
-    joined = posixpath.normpath(posixpath.join(*parts))
-    return "" if joined == "." else joined
 
 
 class CModules(BaseModules):
@@ -58,7 +55,7 @@ class CModules(BaseModules):
             return None
         bases = self.roots if angle else (posixpath.dirname(importer), *self.roots)
         for base in bases:
-            candidate = _join(base, name)
+            candidate = join_path(base, name)
             if candidate.startswith("../"):
                 continue
             probe(candidate)

@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe
+from indexer.modules import BaseModules, ModuleRef, Probe, join_path
 
 _SEP = "\\"
 _PSR4_BASES = ("src", "app", "lib", "")
@@ -207,7 +207,7 @@ class PhpModules(BaseModules):
             here = posixpath.dirname(importer)
             bases = (here,) if specifier.startswith("/") else (here, "")
             for base in bases:
-                candidate = _join(base, specifier.lstrip("/"))
+                candidate = join_path(base, specifier.lstrip("/"))
                 probe(candidate)
                 if candidate in self.files:
                     return ModuleRef(candidate)
@@ -253,9 +253,6 @@ class PhpModules(BaseModules):
         return self._by_namespace.get(package) or self._by_dir.get(package, ())
 
 
-def _join(base: str, rel: str) -> str:
-    joined = posixpath.normpath(posixpath.join(base, rel)) if base else posixpath.normpath(rel)
-    return "" if joined == "." else joined
 
 
 PHP = LanguageSpec(

@@ -15,10 +15,10 @@ the class, and ``x = Cart.new`` makes ``x`` an instance of it.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe
+from indexer.modules import BaseModules, ModuleRef, Probe, ancestors, join_path
 
 _QUOTES = "'\""
 
@@ -66,7 +66,7 @@ class RubyModules(BaseModules):
 
     def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
         super().__init__(paths, packages)
-        libs = {d for p in self.files for d in _ancestors(p) if posixpath.basename(d) == "lib"}
+        libs = {d for p in self.files for d in ancestors(p) if posixpath.basename(d) == "lib"}
         self.roots = (*sorted(libs, key=lambda r: (r.count("/"), r)), "")
         by_package: dict[str, list[str]] = {}
         for path, package in self.packages.items():
@@ -89,11 +89,11 @@ class RubyModules(BaseModules):
             target = specifier.strip(_QUOTES)
             if not target:
                 return None
-            return self._lookup(_join(posixpath.dirname(importer), target), probe)
+            return self._lookup(join_path(posixpath.dirname(importer), target), probe)
         if not specifier or specifier.startswith((".", "/")):
             return None
         for root in self.roots:
-            found = self._lookup(_join(root, specifier), probe)
+            found = self._lookup(join_path(root, specifier), probe)
             if found is not None:
                 return found
         return None
@@ -111,16 +111,8 @@ class RubyModules(BaseModules):
         return self._by_package.get(package, ())
 
 
-def _ancestors(path: str) -> Iterator[str]:
-    d = posixpath.dirname(path)
-    while d:
-        yield d
-        d = posixpath.dirname(d)
 
 
-def _join(base: str, rel: str) -> str:
-    joined = posixpath.normpath(posixpath.join(base, rel)) if base else posixpath.normpath(rel)
-    return "" if joined == "." else joined
 
 
 RUBY = LanguageSpec(
