@@ -270,9 +270,191 @@ export function Badge{i}({{ label }}) {{
 '''
 
 
+OTHER_ORDINARY = {
+    "java": """package app.m{i};
+
+import java.util.List;
+
+/** A widget. */
+public class Widget{i} {{
+    private int size;
+
+    public Widget{i}(int size) {{ this.size = size; }}
+
+    public int grow(List<Integer> by) {{ return helper(size + by.size()); }}
+
+    static int helper(int value) {{ return value * 2; }}
+}}
+""",
+    "kotlin": """package app.m{i}
+
+import kotlin.math.max
+
+/** A widget. */
+class Widget{i}(var size: Int) {{
+    fun grow(by: Int = 1): Int {{
+        size = max(size, by)
+        return helper{i}(size)
+    }}
+}}
+
+fun helper{i}(value: Int): Int = value * 2
+""",
+    "go": """package m{i}
+
+import "strings"
+
+// Widget{i} is a widget.
+type Widget{i} struct {{
+\tsize int
+}}
+
+// Grow makes it bigger.
+func (w *Widget{i}) Grow(by int) int {{
+\tw.size += by
+\treturn helper(w.size) + len(strings.TrimSpace(" "))
+}}
+
+func helper(value int) int {{ return value * 2 }}
+""",
+    "rust": """use std::fmt;
+
+/// A widget.
+pub struct Widget{i} {{
+    size: u32,
+}}
+
+impl Widget{i} {{
+    pub fn grow(&mut self, by: u32) -> u32 {{
+        self.size += by;
+        helper(self.size)
+    }}
+}}
+
+impl fmt::Display for Widget{i} {{
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {{
+        write!(f, "{{}}", self.size)
+    }}
+}}
+
+fn helper(value: u32) -> u32 {{
+    value * 2
+}}
+""",
+    "c": """#include <string.h>
+
+/* A widget. */
+struct widget{i} {{
+    int size;
+}};
+
+static int helper(int value) {{ return value * 2; }}
+
+int widget{i}_grow(struct widget{i} *w, int by) {{
+    w->size += by;
+    return helper(w->size) + (int)strlen("");
+}}
+""",
+    "cpp": """#include <string>
+
+namespace app {{
+
+/// A widget.
+class Widget{i} {{
+public:
+    explicit Widget{i}(int size) : size_(size) {{}}
+    int grow(int by);
+
+private:
+    int size_;
+}};
+
+int Widget{i}::grow(int by) {{
+    size_ += by;
+    return size_ * 2 + static_cast<int>(std::string().size());
+}}
+
+}}  // namespace app
+""",
+    "csharp": """using System.Collections.Generic;
+
+namespace App.M{i}
+{{
+    /// <summary>A widget.</summary>
+    public class Widget{i}
+    {{
+        private int size;
+
+        public Widget{i}(int size) {{ this.size = size; }}
+
+        public int Grow(List<int> by) {{ return Helper(size + by.Count); }}
+
+        private static int Helper(int value) {{ return value * 2; }}
+    }}
+}}
+""",
+    "ruby": """require "json"
+
+module App
+  # A widget.
+  class Widget{i}
+    def initialize(size)
+      @size = size
+    end
+
+    def grow(by = 1)
+      @size += by
+      helper(@size)
+    end
+
+    private
+
+    def helper(value)
+      value * 2
+    end
+  end
+end
+""",
+    "php": """<?php
+
+namespace App\\M{i};
+
+use InvalidArgumentException;
+
+/** A widget. */
+class Widget{i}
+{{
+    private int $size;
+
+    public function __construct(int $size)
+    {{
+        $this->size = $size;
+    }}
+
+    public function grow(int $by = 1): int
+    {{
+        if ($by < 0) {{
+            throw new InvalidArgumentException("negative");
+        }}
+        $this->size += $by;
+        return $this->helper($this->size);
+    }}
+
+    private function helper(int $value): int
+    {{
+        return $value * 2;
+    }}
+}}
+""",
+}
+"""A small, valid file of each language beyond Python and the ECMAScript family."""
+
+
 def ordinary_source(language: str, ext: str, i: int) -> bytes:
     if language == "python":
         text = PY_ORDINARY.format(i=i)
+    elif language in OTHER_ORDINARY:
+        text = OTHER_ORDINARY[language].format(i=i)
     else:
         text = (TS_ORDINARY if language in ("typescript", "tsx") else JS_ORDINARY).format(i=i)
         if ext in (".jsx", ".tsx"):
