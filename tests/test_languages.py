@@ -139,3 +139,32 @@ def test_every_language_stays_equal_to_a_fresh_index_when_files_come_and_go(tmp_
     for hub, data in saved.items():
         hub.with_name("Copy" + hub.name).write_bytes(data)
     step("copied")
+
+
+def test_map_schematic_and_navigation_work_for_every_language(tmp_path: Path) -> None:
+    """The tools are language-agnostic: the repository map, a file's schematic, find_symbol and
+    callers answer for a Go, a Java and a C file as for Python."""
+    import shutil
+
+    from conftest import indexed_workspace
+
+    from server.tools import RepolensTools
+
+    root = tmp_path / "poly"
+    for language in ("go", "java", "c"):
+        shutil.copytree(FIXTURES / language, root / language)
+    workspace = indexed_workspace(root)
+    try:
+        tools = RepolensTools(workspace)
+        repo_map = tools.repo_map(budget_tokens=4000)
+        assert "go/cart/" in repo_map.text and "java/core/" in repo_map.text and ".c" in repo_map.text
+        schematic = tools.file_schematic("go/cart/total.go")
+        assert "Cart.Total" in {s.qualname for s in schematic.symbols}
+        total = next(s for s in schematic.symbols if s.qualname == "Cart.Total")
+        assert total.kind == "method" and total.signature.startswith("func (c *Cart) Total()")
+        found = tools.find_symbol("Total", language="go")
+        assert found.symbols and {s.path.split("/")[0] for s in found.symbols} == {"go"}
+        callers = tools.callers(total.id)
+        assert callers.items, "Cart.Total has annotated callers in the Go project"
+    finally:
+        workspace.close()
