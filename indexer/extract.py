@@ -9,7 +9,8 @@ Capture names the query may use (all optional; unknown names are ignored):
 ``@doc`` with ``@doc.owner``
     the docstring string node of a definition or of the module.
 ``@decorator.name`` with ``@decorator.target``
-    a decorator applied to a definition.
+    a decorator applied to a definition; ``@decorator.target`` with ``(#set! decorator "static")``
+    a keyword that qualifies it.
 ``@import.module`` with optional ``@import.name``, ``@import.alias``, ``@import.wildcard``
     an import; ``@import.module`` alone imports a whole module. A pattern with
     ``(#set! import.name "default")`` imports that name when no node spells it; with
@@ -464,6 +465,10 @@ class Extractor:
                 target = caps["decorator.target"][0]
                 decorators.setdefault((target.start_byte, target.end_byte), []).append(
                     ".".join(self.chain(caps["decorator.name"][0])))
+            elif "decorator.target" in caps and (keyword := self.compiled.settings[pattern].get("decorator")):
+                # a keyword that qualifies the definition (C ``static``), named by the pattern
+                target = caps["decorator.target"][0]
+                decorators.setdefault((target.start_byte, target.end_byte), []).append(keyword)
             elif "import.module" in caps:
                 module = caps["import.module"][0]
                 member = caps.get("import.name")

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 Probe = Callable[[str], None]
+LINKAGE_PROBE = "linkage:"
+"""Prefix of a function name among the paths a file's resolution looked at when it looked for
+that name's one definition across the repository (C linkage): a file that comes, goes or changes
+what it defines at module level re-resolves it."""
 PACKAGE_PROBE = "package:"
 """Prefix of a package's key among the paths a file's resolution looked at (``probe``): a file
 coming to or leaving that package re-resolves it (``indexer.pipeline``)."""

@@ -34,7 +34,7 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.modules import PACKAGE_PROBE
+from indexer.modules import LINKAGE_PROBE, PACKAGE_PROBE
 from indexer.resolve import FileGraph, FileIndexCache, Resolver
 from indexer.state import RACY_NS, FileRecord, IndexState, decode_graph, encode_graph, problem_lists
 from indexer.store.base import GraphChange, GraphStore, StoreError
@@ -153,6 +153,19 @@ def _extract_all(items: list[tuple[str, str, bytes]], workers: int, pool: Worker
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _module_names(facts: FileFacts | None) -> set[str]:
+    """The names of the functions ``facts`` defines at module level."""
+    return {d.name for d in facts.defs if d.parent < 0} if facts is not None else set()
+
+
+def _stored_facts(state: IndexState, path: str) -> FileFacts | None:
+    blob = state.facts(path)
+    try:
+        return FileFacts.from_wire(blob) if blob is not None else None
+    except ValueError:  # facts of another version: the index is rebuilt anyway
+        return None
+
+
 def _interface(facts: FileFacts | None) -> str | None:
     if facts is None:
         return None
@@ -342,6 +355,11 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
                                       old_packages.get(p) != packages.get(p)}
             moved |= {PACKAGE_PROBE + key for p in arrived
                       for key in (old_packages.get(p), packages.get(p), p.rpartition("/")[0]) if key is not None}
+            # and what it defines at module level changes which definition a name links to (C)
+            relinked = {p for p in moved if p in current or p in deleted}
+            moved |= {LINKAGE_PROBE + name for p in relinked for name in _module_names(new_facts.get(p))}
+            moved |= {LINKAGE_PROBE + name for p in relinked if p in old_hashes
+                      for name in _module_names(_stored_facts(state, p))}
             dependents = ({p for p, touched in state.touched() if p in current and moved.intersection(touched)}
                           if moved else set())
             to_resolve = sorted(set(changed) | dependents)

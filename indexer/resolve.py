@@ -51,7 +51,7 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.modules import MODULE_SYSTEMS, PACKAGE_PROBE, ModuleRef
+from indexer.modules import LINKAGE_PROBE, MODULE_SYSTEMS, PACKAGE_PROBE, ModuleRef
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +240,13 @@ class Resolver:
         self._active: set[tuple[object, ...]] = set()
         self._depth = 0
         self._extensions: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self._linkage: dict[str, dict[str, list[tuple[str, int]]]] = {}
+        """Module system → function name → its definitions in files with global linkage."""
+        self._linkage_paths: dict[str, list[str]] = {}
+        for lang, paths in paths_by_language.items():
+            spec = get_language(lang)
+            if spec.global_linkage is not None:
+                self._linkage_paths.setdefault(spec.module_system, []).extend(sorted(paths))
         self._package_names: dict[tuple[int, str], dict[str, list[str]]] = {}
         """(module system, package) → module-level name → the package's files that bind it, in
         the package's order: a lookup in a package of hundreds of files reads only those."""
@@ -264,6 +271,7 @@ class Resolver:
     def forget(self, path: str) -> None:
         self._index.pop(path, None)
         self._closures.clear()
+        self._linkage.clear()
         self._memo.clear()
         self._mro.clear()
         self._extensions.clear()
@@ -827,7 +835,39 @@ class Resolver:
             for i in (g.qualnames.get(d.qualname, ()) if g is not None else ()):
                 if g is not None and not g.facts.defs[i].declaration:
                     return Value("def", p, i, inferred=value.inferred)
+        if f.spec.global_linkage is not None and d.parent == MODULE_SCOPE:
+            linked = self._linked(f.spec.module_system, d.name)
+            if linked is not None:
+                return linked._replace(inferred=value.inferred)
         return value
+
+    def _linked(self, system: str, name: str) -> Value | None:
+        """The one non-local definition of the module-level function ``name`` among the files
+        of languages with global linkage in ``system`` (C's one namespace of functions), or None
+        when there is none or more than one."""
+        self._touched.add(LINKAGE_PROBE + name)
+        index = self._linkage.get(system)
+        if index is None:
+            index = self._linkage[system] = {}
+            outer, self._touched = self._touched, set()  # the index is not what any file looked at
+            try:
+                for path in self._linkage_paths.get(system, ()):
+                    g = self._file(path)
+                    if g is None:
+                        continue
+                    local = g.spec.global_linkage or frozenset()
+                    for i, d in enumerate(g.facts.defs):
+                        if (d.parent == MODULE_SCOPE and d.kind == DefKind.FUNCTION and not d.declaration
+                                and not local.intersection(d.decorators)):
+                            index.setdefault(d.name, []).append((path, i))
+            finally:
+                self._touched = outer
+        found = index.get(name, ())
+        if len(found) != 1:
+            return None
+        path, slot = found[0]
+        self._touched.add(path)
+        return Value("def", path, slot)
 
     def _external_bases(self, path: str, index: int) -> list[str]:
         names: list[str] = []

@@ -169,3 +169,60 @@ def test_static_functions_stay_in_their_file() -> None:
     calls = {(e.source, e.target) for e in edges if e.kind == EdgeKind.CALLS}
     assert ("a.c::a", "a.c::helper") in calls and ("a.c::a", "b.c::b") in calls
     assert ("b.c::b", "b.c::helper") in calls and ("a.c::a", "b.c::helper") not in calls
+
+
+def test_a_prototype_links_to_the_one_definition_of_its_name_anywhere() -> None:
+    """C linkage: ``server.h`` declares what ``networking.c`` defines (no companion pairs them);
+    a static function of the same name elsewhere is no candidate, two non-static definitions
+    leave the call on the declaration (which one links is the build's choice)."""
+    from bench.resolution import annotations, failures, resolve_files, split_case
+
+    files = split_case("""
+# --- path: src/server.h ---
+int add_reply(int c);
+int ambiguous(int c);
+# --- path: src/networking.c ---
+#include "server.h"
+int add_reply(int c) { return c + 1; }
+# --- path: src/other.c ---
+static int add_reply(int c) { return c; }
+int ambiguous(int c) { return c; }
+# --- path: src/more.c ---
+int ambiguous(int c) { return c + 2; }
+# --- path: src/main.c ---
+#include "server.h"
+int main(void) {
+    add_reply(1);
+    // ^ calls: src/networking.c::add_reply
+    // ^ no calls: src/other.c::add_reply
+    ambiguous(2);
+    // ^ calls: src/server.h::ambiguous
+    return 0;
+}
+""")
+    nodes, edges = resolve_files(files)
+    assert not failures(annotations(files), nodes, edges)
+
+
+def test_linkage_stays_equal_to_a_fresh_index_as_definitions_come_and_go(tmp_path, index_dump) -> None:
+    from test_incremental import assert_same_graph
+
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "server.h").write_text("int add_reply(int c);\n")
+    (root / "src" / "main.c").write_text('#include "server.h"\nint main(void) { return add_reply(1); }\n')
+    index_dump(root, tmp_path / "db")
+    steps = [
+        ("defined", lambda: (root / "src" / "networking.c").write_text("int add_reply(int c) { return c; }\n")),
+        ("defined twice", lambda: (root / "src" / "other.c").write_text("int add_reply(int c) { return 0; }\n")),
+        ("made static", lambda: (root / "src" / "other.c").write_text("static int add_reply(int c) { return 0; }\n")),
+        ("removed", lambda: (root / "src" / "networking.c").unlink()),
+    ]
+    for what, edit in steps:
+        edit()
+        report, incremental = index_dump(root, tmp_path / "db")
+        assert report.mode == "incremental", what
+        _, fresh = index_dump(root, tmp_path / f"fresh-{what.replace(' ', '-')}")
+        assert_same_graph(incremental, fresh, what)
+        if what in ("defined", "made static"):
+            assert "CALLS src/main.c::main -> src/networking.c::add_reply" in incremental, what

@@ -72,6 +72,10 @@ class LanguageSpec:
     """Generic bases whose last argument is the type of their values (``.values()``)."""
     optional_types: frozenset[str] = frozenset()
     """Generic bases that stand for their argument (``Optional[Repo]`` is a ``Repo`` or None)."""
+    global_linkage: frozenset[str] | None = None
+    """Module-level functions are one namespace across the language's files (C, C++), except
+    those with one of these decorators (``static``): a call that lands on a prototype whose
+    companion files do not define it goes to the one definition of that name anywhere."""
     class_scopes_visible: bool = False
     """The code nested in a class-like definition sees its names bare (Rust's inline ``mod x {
     }``, whose functions call each other); not Python's classes, whose bodies nested functions

@@ -14,6 +14,11 @@
   ]
   body: (_) @body) @definition.function
 
+; `static`: a function of its file only (not linked from other files)
+((function_definition (storage_class_specifier) @_storage) @decorator.target
+  (#set! decorator "static")
+  (#eq? @_storage "static"))
+
 ; prototypes at file level only (also inside `#if` blocks and `extern "C" {}`): in a function
 ; body a declarator with parameters is a local (C++ `Engine e(part);`, below)
 (translation_unit (declaration

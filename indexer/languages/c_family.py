@@ -121,6 +121,7 @@ C = LanguageSpec(
     member_types={"field_expression": ("argument", "field")},
     call_types={"call_expression": "function"},
     builtins=_C_STANDARD_LIBRARY,
+    global_linkage=frozenset({"static"}),
     queries=("c",),
 )
 
@@ -142,6 +143,7 @@ CPP = LanguageSpec(
     self_names=frozenset({"this"}),
     members_in_scope=True,
     reopened_classes=True,  # namespaces
+    global_linkage=frozenset({"static"}),
     # ``std::`` and the casts, which read as calls of templates
     builtins=_C_STANDARD_LIBRARY | {"std", "static_cast", "dynamic_cast", "const_cast", "reinterpret_cast",
                                     "decltype"},
