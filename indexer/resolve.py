@@ -150,6 +150,8 @@ def _module_local(spec: LanguageSpec, specifier: str) -> str:
     """The name a whole-module import without alias binds: Python's ``import os.path`` binds
     ``os`` (and ECMAScript's ``import "./side"`` none); elsewhere the last part names it (Go's
     ``import "example.com/app/util"``: ``util``)."""
+    if spec.import_local is not None:
+        return spec.import_local(specifier)
     if spec.module_system in ("python", "ecmascript"):
         return specifier.split(".")[0]
     return re.split(r"[/.:\\]+", specifier.rstrip("/"))[-1]

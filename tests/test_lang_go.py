@@ -177,3 +177,17 @@ def test_calls_in_a_nested_module_resolve() -> None:
     calls = {(e.source, e.target, e.resolution and e.resolution.value) for e in edges if e.kind.value == "CALLS"}
     assert ("services/api/main.go::main", "services/api/store/store.go::Open", "exact") in calls
     assert ("services/api/main.go::main", "services/api/store/store.go::Store.Get", "inferred") in calls
+
+
+def test_an_import_binds_its_package_name_not_its_last_path_segment() -> None:
+    """``gopkg.in/yaml.v3`` binds ``yaml``, ``github.com/x/y/v2`` binds ``y``,
+    ``github.com/mattn/go-sqlite3`` binds ``sqlite3``: their calls are external, not unresolved."""
+    from bench.resolution import resolve_files
+
+    source = ('package main\n\nimport (\n\t"gopkg.in/yaml.v3"\n\t"github.com/mattn/go-sqlite3"\n'
+              '\t"github.com/x/y/v2"\n)\n\nfunc main() {\n\tyaml.Marshal(1)\n\tsqlite3.Open()\n\ty.Run()\n}\n')
+    _, edges = resolve_files({"main.go": source})
+    calls = {e.target: e.resolution.value for e in edges if e.kind.value == "CALLS" and e.resolution is not None}
+    assert calls == {"extern::gopkg.in/yaml.v3.Marshal": "external",
+                     "extern::github.com/mattn/go-sqlite3.Open": "external",
+                     "extern::github.com/x/y/v2.Run": "external"}

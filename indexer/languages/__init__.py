@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -72,6 +72,9 @@ class LanguageSpec:
     """Generic bases whose last argument is the type of their values (``.values()``)."""
     optional_types: frozenset[str] = frozenset()
     """Generic bases that stand for their argument (``Optional[Repo]`` is a ``Repo`` or None)."""
+    import_local: Callable[[str], str] | None = None
+    """The name a whole-module import without an alias binds, when it is not the specifier's
+    last part (Go: ``gopkg.in/yaml.v3`` binds ``yaml``)."""
     global_linkage: frozenset[str] | None = None
     """Module-level functions are one namespace across the language's files (C, C++), except
     those with one of these decorators (``static``): a call that lands on a prototype whose

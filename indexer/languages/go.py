@@ -19,6 +19,7 @@ imports itself, so an import naming the importer's own directory is external too
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
@@ -138,10 +139,26 @@ def _common_directory(directories: Collection[str]) -> str:
     return "/".join(parts or ())
 
 
+_MAJOR_VERSION = re.compile(r"v\d+")
+
+
+def import_name(specifier: str) -> str:
+    """The package name an import path binds when the path does not spell it: the last
+    segment without a major version (``example.com/x/v2`` → ``x``, ``gopkg.in/yaml.v3`` →
+    ``yaml``) or a ``go-`` prefix (``github.com/mattn/go-sqlite3`` → ``sqlite3``)."""
+    segments = [s for s in specifier.split("/") if s]
+    if len(segments) > 1 and _MAJOR_VERSION.fullmatch(segments[-1]):
+        segments.pop()
+    last = segments[-1] if segments else specifier
+    last = re.sub(r"\.v\d+$", "", last)
+    return last.removeprefix("go-") or last
+
+
 GO = LanguageSpec(
     name="go",
     extensions=(".go",),
     grammar="tree_sitter_go:language",
+    import_local=import_name,
     module_system="go",
     identifier_types=frozenset({"identifier", "type_identifier", "field_identifier", "package_identifier"}),
     member_types={"selector_expression": ("operand", "field"), "qualified_type": ("package", "name")},
