@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.extract import Extractor  # noqa: E402
-from indexer.facts import FileFacts  # noqa: E402
+from indexer.facts import DefFact, FileFacts  # noqa: E402
 from indexer.languages import get_language, languages_by_extension  # noqa: E402
 from indexer.model import Edge, EdgeKind, Node, NodeKind, Resolution  # noqa: E402
 from indexer.resolve import Resolver  # noqa: E402
@@ -116,15 +116,30 @@ def _extractor(language: str) -> Extractor:
     return Extractor(get_language(language))
 
 
+def language_of(path: str) -> str:
+    """The indexed language of ``path`` by its extension (KeyError for none)."""
+    return languages_by_extension()["." + path.rsplit(".", 1)[-1]]
+
+
+def extract(path: str, source: str, language: str | None = None) -> FileFacts:
+    """The facts of one file, as the indexer extracts them (the language by the extension
+    unless given); one extractor per language and process."""
+    return _extractor(language or language_of(path)).extract(path, source.encode())
+
+
+def definitions(facts: FileFacts) -> dict[str, DefFact]:
+    """A file's definitions by qualified name (the last of a name defined twice)."""
+    return {d.qualname: d for d in facts.defs}
+
+
 def resolve_files(files: dict[str, str]) -> tuple[list[Node], list[Edge]]:
     """The nodes and edges of a repository made of ``files``, as the indexer resolves them
     (extract and resolve in memory, no store)."""
-    by_extension = languages_by_extension()
     facts: dict[str, FileFacts] = {}
     paths_by_language: dict[str, list[str]] = {}
     for path, source in sorted(files.items()):
-        language = by_extension["." + path.rsplit(".", 1)[-1]]
-        facts[path] = _extractor(language).extract(path, source.encode())
+        language = language_of(path)
+        facts[path] = extract(path, source, language)
         paths_by_language.setdefault(language, []).append(path)
     packages = {p: f.package for p, f in facts.items() if f.package}
     resolver = Resolver(paths_by_language, facts.get, packages=packages)
@@ -182,6 +197,17 @@ def failures(assertions: list[Assertion], nodes: list[Node], edges: list[Edge]) 
         if a.resolution and (edge.resolution is None or edge.resolution.value != a.resolution):
             out.append(f"{where}: resolution {edge.resolution}, expected {a.resolution}")
     return out
+
+
+def case_failures(text: str) -> list[str]:
+    """Resolve a case written in one text (``split_case``) and describe every annotation it
+    breaks; ValueError for a case without annotations (it would assert nothing)."""
+    files = split_case(text)
+    assertions = annotations(files)
+    if not assertions:
+        raise ValueError("a case without annotations asserts nothing")
+    nodes, edges = resolve_files(files)
+    return failures(assertions, nodes, edges)
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,13 @@ def bolt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltTarget
         yield server.target
     finally:
         server.stop()
+
+
+def check_case(text: str) -> None:
+    """Resolve an annotated case (``bench.resolution.split_case``) and fail listing every
+    annotation it breaks."""
+    from bench.resolution import case_failures
+
+    broken = case_failures(text)
+    if broken:
+        pytest.fail("\n".join(broken), pytrace=False)

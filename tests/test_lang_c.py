@@ -7,21 +7,18 @@ and how ``#include`` finds headers and headers find their sources.
 
 from __future__ import annotations
 
-from bench.resolution import FIXTURES, resolve_files
-from indexer.extract import Extractor
-from indexer.facts import TYPE_PART, DefFact, FileFacts
-from indexer.languages import get_language, languages_by_extension
+from conftest import check_case
+
+from bench.resolution import FIXTURES, definitions, extract, resolve_files
+from indexer.facts import TYPE_PART, FileFacts
+from indexer.languages import languages_by_extension
 from indexer.languages.c_family import CModules
 from indexer.model import EdgeKind
 
 
 def _facts(language: str, path: str, source: str | None = None) -> FileFacts:
-    text = source if source is not None else (FIXTURES / language / path).read_text("utf-8")
-    return Extractor(get_language(language)).extract(path, text.encode())
-
-
-def _defs(facts: FileFacts) -> dict[str, DefFact]:
-    return {d.qualname: d for d in facts.defs}
+    return extract(path, source if source is not None else (FIXTURES / language / path).read_text("utf-8"),
+                   language)
 
 
 def _no_probe(_: str) -> None:
@@ -35,11 +32,11 @@ def test_extensions_a_dot_h_header_is_c() -> None:
 
 
 def test_prototypes_are_declarations_and_definitions_have_bodies() -> None:
-    header = _defs(_facts("c", "include/calc/engine.h"))
+    header = definitions(_facts("c", "include/calc/engine.h"))
     assert header["engine_new"].declaration and header["engine_new"].signature == "engine_t *engine_new(void);"
     assert header["engine_new"].returns == ("engine_t", TYPE_PART)
     assert header["engine"].kind == "class" and header["engine"].signature == "struct engine"
-    source = _defs(_facts("c", "src/engine.c"))
+    source = definitions(_facts("c", "src/engine.c"))
     assert not source["engine_new"].declaration and source["engine_new"].signature == "engine_t *engine_new(void)"
 
 
@@ -47,8 +44,8 @@ def test_static_functions_forward_declarations_and_macros() -> None:
     lexer = _facts("c", "src/lexer/lexer.c")
     skip_space = [d for d in lexer.defs if d.name == "skip_space"]
     assert [d.declaration for d in skip_space] == [True, False]  # declared at the top, defined below
-    assert _defs(lexer)["helper"].signature == "static int helper(int c)"
-    log = _defs(_facts("c", "src/util/log.h"))
+    assert definitions(lexer)["helper"].signature == "static int helper(int c)"
+    log = definitions(_facts("c", "src/util/log.h"))
     macro = log["LOG_WARNING"]
     assert macro.kind == "function" and not macro.declaration and macro.signature == "#define LOG_WARNING(msg)"
     assert macro.doc == "A warning: a function-like macro is called like a function."
@@ -56,15 +53,15 @@ def test_static_functions_forward_declarations_and_macros() -> None:
 
 
 def test_doc_comments_before_declarations() -> None:
-    engine = _defs(_facts("c", "include/calc/engine.h"))
+    engine = definitions(_facts("c", "include/calc/engine.h"))
     assert engine["engine"].doc == "Evaluates tokens on a stack."
     assert engine["engine_new"].doc == "Creates an engine with an empty stack."
     assert engine["engine_feed"].doc == "Feeds one line of input to the engine."  # a `///` line
     assert engine["engine_free"].doc is None
-    shape = _defs(_facts("cpp", "include/geo/shape.hpp"))
+    shape = definitions(_facts("cpp", "include/geo/shape.hpp"))
     assert shape["geo.Shape"].doc == "A plane figure."
     assert shape["geo.total_area"].doc == "Sums the areas of the shapes."
-    part = _defs(_facts("cpp", "src/engine/part.hpp"))
+    part = definitions(_facts("cpp", "src/engine/part.hpp"))
     assert part["app.Part"].doc == "A wearing part of an engine."  # the first of two `///` lines
     assert part["app.Part.run"].doc == "Runs the part on its own: not Engine::run."  # in the class
 
@@ -72,13 +69,13 @@ def test_doc_comments_before_declarations() -> None:
 def test_typedef_names_a_struct() -> None:
     facts = _facts("c", "t.c", "typedef struct { int x; } point_t;\ntypedef struct node node_t;\n"
                                 "struct node { node_t *next; };\n")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert defs["point_t"].kind == "class" and defs["node"].kind == "class"
     assert ("node_t",) in [b.target for b in facts.binds if b.value == ("node",)]
 
 
 def test_cpp_namespaces_classes_and_members_defined_outside() -> None:
-    header = _defs(_facts("cpp", "src/engine/engine.hpp"))
+    header = definitions(_facts("cpp", "src/engine/engine.hpp"))
     assert header["app"].kind == "class" and header["app"].signature == "namespace app"
     engine = header["app.Engine"]
     assert engine.kind == "class" and engine.signature == "class Engine"
@@ -89,10 +86,10 @@ def test_cpp_namespaces_classes_and_members_defined_outside() -> None:
     source = _facts("cpp", "src/engine/engine.cpp")
     outside = [d for d in source.defs if d.qualname == "app.Engine.run"]
     assert [(d.kind, d.owner, d.declaration) for d in outside] == [("method", ("Engine",), False)] * 2
-    assert _defs(source)["app.Engine.create"].signature == "Engine Engine::create(int power)"
+    assert definitions(source)["app.Engine.create"].signature == "Engine Engine::create(int power)"
     # `void b::init()` outside its namespace is b's
-    assert _defs(_facts("cpp", "src/net/b.cpp"))["b.init"].owner == ("b",)
-    runner = _defs(_facts("cpp", "app/runner.hpp"))["app.Runner"]
+    assert definitions(_facts("cpp", "src/net/b.cpp"))["b.init"].owner == ("b",)
+    runner = definitions(_facts("cpp", "app/runner.hpp"))["app.Runner"]
     assert runner.bases == (("Engine",),)
 
 
@@ -108,7 +105,7 @@ void use(const app::Engine& e, std::vector<Part> parts) {
     for (auto& p : parts) p.spin();
 }
 """)
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert defs["a"].kind == defs["a.b"].kind == "class" and defs["a.b.f"].declaration
     assert defs["Box"].bases == (("Base",),)
     assert defs["Box.get"].owner == ("Box",) and not defs["Box.get"].declaration
@@ -175,9 +172,7 @@ def test_a_prototype_links_to_the_one_definition_of_its_name_anywhere() -> None:
     """C linkage: ``server.h`` declares what ``networking.c`` defines (no companion pairs them);
     a static function of the same name elsewhere is no candidate, two non-static definitions
     leave the call on the declaration (which one links is the build's choice)."""
-    from bench.resolution import annotations, failures, resolve_files, split_case
-
-    files = split_case("""
+    check_case("""
 # --- path: src/server.h ---
 int add_reply(int c);
 int ambiguous(int c);
@@ -200,8 +195,6 @@ int main(void) {
     return 0;
 }
 """)
-    nodes, edges = resolve_files(files)
-    assert not failures(annotations(files), nodes, edges)
 
 
 def test_linkage_stays_equal_to_a_fresh_index_as_definitions_come_and_go(tmp_path, index_dump) -> None:

@@ -7,26 +7,16 @@ style, see ``bench/resolution.py``). The whole annotated project is
 from __future__ import annotations
 
 import pytest
+from conftest import check_case
 
-from bench.resolution import annotations, failures, resolve_files, split_case
-from indexer.extract import Extractor
+from bench import resolution
+from bench.resolution import resolve_files, split_case
 from indexer.facts import FileFacts
-from indexer.languages import get_language
 from indexer.languages.csharp import CSharpModules
 
 
 def extract(source: str, path: str = "Engine.cs") -> FileFacts:
-    return Extractor(get_language("csharp")).extract(path, source.encode())
-
-
-def check_case(text: str) -> None:
-    files = split_case(text)
-    assertions = annotations(files)
-    assert assertions, "a case without annotations asserts nothing"
-    nodes, edges = resolve_files(files)
-    broken = failures(assertions, nodes, edges)
-    if broken:
-        pytest.fail("\n".join(broken), pytrace=False)
+    return resolution.extract(path, source)
 
 
 # -- facts -----------------------------------------------------------------------------------------

@@ -7,22 +7,15 @@ import paths map to directories.
 
 from __future__ import annotations
 
-from bench.resolution import FIXTURES, resolve_files
-from indexer.extract import Extractor
-from indexer.facts import DefFact, FileFacts
-from indexer.languages import get_language
+from bench.resolution import FIXTURES, definitions, extract, resolve_files
+from indexer.facts import FileFacts
 from indexer.languages.go import GoModules, is_standard
 
 PROJECT = FIXTURES / "go"
 
 
 def _facts(path: str, source: str | None = None) -> FileFacts:
-    text = source if source is not None else (PROJECT / path).read_text("utf-8")
-    return Extractor(get_language("go")).extract(path, text.encode())
-
-
-def _defs(facts: FileFacts) -> dict[str, DefFact]:
-    return {d.qualname: d for d in facts.defs}
+    return extract(path, source if source is not None else (PROJECT / path).read_text("utf-8"))
 
 
 def _no_probe(_: str) -> None:
@@ -38,7 +31,7 @@ def _package(modules: GoModules, importer: str, specifier: str) -> str | None:
 
 def test_types_methods_and_their_signatures() -> None:
     facts = _facts("cart/cart.go")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert facts.package == "cart"
     assert defs["Cart"].kind == "class" and defs["Cart"].signature == "type Cart struct"
     assert defs["Cart.Add"].kind == "method" and defs["Cart.Add"].owner == ("Cart",)
@@ -46,12 +39,12 @@ def test_types_methods_and_their_signatures() -> None:
     assert defs["Cart.Len"].signature == "func (c Cart) Len() int"  # a value receiver
     assert defs["New"].kind == "function" and defs["New"].returns == ("Cart", ":")
     # the type's methods in another file of the package are its methods too
-    assert _defs(_facts("cart/total.go"))["Cart.Total"].owner == ("Cart",)
+    assert definitions(_facts("cart/total.go"))["Cart.Total"].owner == ("Cart",)
 
 
 def test_doc_comments_and_the_package_doc() -> None:
     facts = _facts("cart/cart.go")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert facts.doc is not None
     assert facts.doc.endswith("Package cart holds a shopping cart and the store that prices it.")
     assert defs["Cart"].doc is not None and defs["Cart"].doc.endswith("Cart is a list of items priced by a store.")
@@ -61,7 +54,7 @@ def test_doc_comments_and_the_package_doc() -> None:
 
 
 def test_interfaces_declare_methods_and_embed_interfaces() -> None:
-    defs = _defs(_facts("shapes/shape.go"))
+    defs = definitions(_facts("shapes/shape.go"))
     assert defs["Shape"].signature == "type Shape interface"
     assert defs["Shape"].bases == (("Namer",),)
     assert defs["Shape.Area"].declaration and defs["Shape.Area"].returns == ("float64", ":")
@@ -70,7 +63,7 @@ def test_interfaces_declare_methods_and_embed_interfaces() -> None:
 
 def test_struct_embedding_is_a_base_and_fields_are_typed() -> None:
     facts = _facts("order/order.go")
-    order = _defs(facts)["Order"]
+    order = definitions(facts)["Order"]
     assert order.bases == (("Base",),)
     scope = facts.defs.index(order)
     fields = {b.target: b.value for b in facts.binds if b.scope == scope}
@@ -97,7 +90,7 @@ func (s *Stack[T]) Push(v T) { s.items = append(s.items, v) }
 
 func Pair() (*Stack[int], error) { return nil, nil }
 """
-    defs = _defs(_facts("p/p.go", source))
+    defs = definitions(_facts("p/p.go", source))
     assert defs["Celsius"].kind == "class" and defs["Celsius"].signature == "Celsius float64"
     assert defs["Celsius"].doc is not None and defs["Celsius"].doc.endswith("Celsius is a temperature.")
     assert defs["Handler"].kind == "class"

@@ -8,11 +8,10 @@ packages and imports map to files, and a few resolution rules on small cases.
 from __future__ import annotations
 
 import pytest
+from conftest import check_case
 
-from bench.resolution import FIXTURES, annotations, failures, resolve_files, split_case
-from indexer.extract import Extractor
-from indexer.facts import TYPE_PART, DefFact, FileFacts
-from indexer.languages import get_language
+from bench.resolution import FIXTURES, definitions, extract
+from indexer.facts import TYPE_PART, FileFacts
 from indexer.languages.java import JvmModules
 from indexer.modules import PACKAGE_PROBE
 
@@ -21,17 +20,12 @@ CORE = "core/src/main/java/com/acme/core"
 
 
 def _facts(path: str, source: str | None = None) -> FileFacts:
-    text = source if source is not None else (PROJECT / path).read_text("utf-8")
-    return Extractor(get_language("java")).extract(path, text.encode())
-
-
-def _defs(facts: FileFacts) -> dict[str, DefFact]:
-    return {d.qualname: d for d in facts.defs}
+    return extract(path, source if source is not None else (PROJECT / path).read_text("utf-8"))
 
 
 def test_classes_methods_constructors_and_their_signatures() -> None:
     facts = _facts(f"{CORE}/Engine.java")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert facts.package == "com.acme.core"
     assert defs["Engine"].kind == "class" and defs["Engine"].signature == "public class Engine"
     assert defs["Engine.Mode"].signature == "public enum Mode"  # nested: qualified by its class
@@ -47,7 +41,7 @@ def test_classes_methods_constructors_and_their_signatures() -> None:
 
 
 def test_interface_methods_are_declarations_and_javadoc_is_kept() -> None:
-    defs = _defs(_facts(f"{CORE}/Vehicle.java"))
+    defs = definitions(_facts(f"{CORE}/Vehicle.java"))
     assert defs["Vehicle"].signature == "public interface Vehicle"
     assert defs["Vehicle"].doc == "Something that can be driven."
     assert defs["Vehicle.run"].declaration and defs["Vehicle.run"].doc == "Drives it once."
@@ -66,7 +60,7 @@ enum E implements A<E> { X }
     facts = _facts("p/Z.java", source)
     classes = [d for d in facts.defs if d.kind == "class"]
     assert [d.qualname for d in classes] == ["Z", "I", "E"]  # one definition each
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert defs["Z"].bases[0] == ("Base",)  # the superclass first: super() calls it
     assert set(defs["Z"].bases) == {("Base",), ("A",), ("B",), ("C",), ("D",)}
     assert defs["I"].bases == (("A",), ("B",)) and defs["E"].bases == (("A",),)
@@ -294,9 +288,4 @@ class App {
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_java_resolution_rule(name: str) -> None:
-    files = split_case(RULES[name])
-    assertions = annotations(files)
-    nodes, edges = resolve_files(files)
-    broken = failures(assertions, nodes, edges)
-    if broken:
-        pytest.fail("\n".join(broken), pytrace=False)
+    check_case(RULES[name])

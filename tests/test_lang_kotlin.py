@@ -9,28 +9,22 @@ few resolution rules on small cases.
 from __future__ import annotations
 
 import pytest
+from conftest import check_case
 
-from bench.resolution import FIXTURES, annotations, failures, resolve_files, split_case
-from indexer.extract import Extractor
-from indexer.facts import CALL_PART, TYPE_PART, DefFact, FileFacts
-from indexer.languages import get_language
+from bench.resolution import FIXTURES, definitions, extract
+from indexer.facts import CALL_PART, TYPE_PART, FileFacts
 
 PROJECT = FIXTURES / "kotlin"
 CORE = "core/src/main/kotlin/com/acme/core"
 
 
 def _facts(path: str, source: str | None = None) -> FileFacts:
-    text = source if source is not None else (PROJECT / path).read_text("utf-8")
-    return Extractor(get_language("kotlin")).extract(path, text.encode())
-
-
-def _defs(facts: FileFacts) -> dict[str, DefFact]:
-    return {d.qualname: d for d in facts.defs}
+    return extract(path, source if source is not None else (PROJECT / path).read_text("utf-8"))
 
 
 def test_classes_companions_and_their_signatures() -> None:
     facts = _facts(f"{CORE}/Engine.kt")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert facts.package == "com.acme.core"
     assert defs["Engine"].kind == "class" and defs["Engine"].signature == "class Engine(private var rpm: Int = 800)"
     assert defs["Engine"].doc == "The engine of a car; com.acme.legacy has another class of the same name."
@@ -43,24 +37,24 @@ def test_classes_companions_and_their_signatures() -> None:
 
 
 def test_objects_interfaces_declarations_and_bases() -> None:
-    defs = _defs(_facts(f"{CORE}/Vehicle.kt"))
+    defs = definitions(_facts(f"{CORE}/Vehicle.kt"))
     assert defs["Vehicle"].signature == "interface Vehicle"
     assert defs["Vehicle.run"].declaration and defs["Vehicle.run"].doc == "Drives it once."
     assert not defs["Vehicle.label"].declaration  # a body: an expression
-    logger = _defs(_facts(f"{CORE}/Logger.kt"))
+    logger = definitions(_facts(f"{CORE}/Logger.kt"))
     assert logger["Logger"].signature == "object Logger" and logger["Logger.write"].kind == "method"
-    car = _defs(_facts(f"{CORE}/Car.kt"))["Car"]
+    car = definitions(_facts(f"{CORE}/Car.kt"))["Car"]
     assert car.bases == (("BaseVehicle",),)
     source = """package p
 class Z(x: I) : Base<Int>(), I by x, J<Z>, Call.Factory {
 }
 """
     # a qualified base (`Call.Factory`) is a flat list of names in this grammar: left out
-    assert _defs(_facts("p/Z.kt", source))["Z"].bases == (("Base",), ("I",), ("J",))
+    assert definitions(_facts("p/Z.kt", source))["Z"].bases == (("Base",), ("I",), ("J",))
 
 
 def test_extension_functions_belong_to_their_receiver_type() -> None:
-    defs = _defs(_facts(f"{CORE}/Tuning.kt"))
+    defs = definitions(_facts(f"{CORE}/Tuning.kt"))
     assert defs["Engine.tune"].kind == "method" and defs["Engine.tune"].owner == ("Engine",)
     assert defs["Engine.tune"].signature == "fun Engine.tune(level: Int)"
     assert defs["clamp"].kind == "function" and defs["clamp"].returns == ("Int", TYPE_PART)
@@ -102,7 +96,7 @@ class X(val engine: Engine, private val all: List<Engine>) {
     assert ("each", ("all", "[]"), False) in binds  # an item of the list
     params = {p.name: p.annotation for p in facts.params}
     assert params == {"e": ("Engine",), "qualified": None, "block": None}
-    assert _defs(facts)["X.f"].returns == ("make", CALL_PART)  # what its expression calls
+    assert definitions(facts)["X.f"].returns == ("make", CALL_PART)  # what its expression calls
     assert ("each", "run") in {u.chain for u in facts.uses}  # `!!` is no barrier
 
 
@@ -126,7 +120,7 @@ class Settings {
 """
     facts = _facts("p/Settings.kt", source)
     assert facts.error_count
-    settings = _defs(facts)["Settings"]
+    settings = definitions(facts)["Settings"]
     assert settings.kind == "class" and settings.signature == "class Settings"
     assert (settings.start_line, settings.end_line) == (2, 15)  # what was recovered inside is its
 
@@ -218,9 +212,4 @@ fun main() {
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_kotlin_resolution_rule(name: str) -> None:
-    files = split_case(RULES[name])
-    assertions = annotations(files)
-    nodes, edges = resolve_files(files)
-    broken = failures(assertions, nodes, edges)
-    if broken:
-        pytest.fail("\n".join(broken), pytrace=False)
+    check_case(RULES[name])

@@ -7,10 +7,8 @@ namespaces, ``use`` and ``require`` map to files.
 
 from __future__ import annotations
 
-from bench.resolution import FIXTURES, resolve_files
-from indexer.extract import Extractor
-from indexer.facts import DefFact, FileFacts
-from indexer.languages import get_language
+from bench.resolution import FIXTURES, definitions, extract, resolve_files
+from indexer.facts import FileFacts
 from indexer.languages.php import PhpModules
 from indexer.model import EdgeKind
 
@@ -18,12 +16,7 @@ PROJECT = FIXTURES / "php"
 
 
 def _facts(path: str, source: str | None = None) -> FileFacts:
-    text = source if source is not None else (PROJECT / path).read_text("utf-8")
-    return Extractor(get_language("php")).extract(path, text.encode())
-
-
-def _defs(facts: FileFacts) -> dict[str, DefFact]:
-    return {d.qualname: d for d in facts.defs}
+    return extract(path, source if source is not None else (PROJECT / path).read_text("utf-8"))
 
 
 def _no_probe(_: str) -> None:
@@ -32,7 +25,7 @@ def _no_probe(_: str) -> None:
 
 def test_namespace_is_the_package_and_classes_their_members() -> None:
     facts = _facts("src/Models/Model.php")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert facts.package == "App\\Models"
     assert "App" not in defs and "Models" not in defs  # a namespace is no definition
     assert defs["Model"].signature == "abstract class Model"
@@ -45,12 +38,12 @@ def test_namespace_is_the_package_and_classes_their_members() -> None:
 
 
 def test_bases_interfaces_and_traits() -> None:
-    defs = _defs(_facts("src/Models/User.php"))
+    defs = definitions(_facts("src/Models/User.php"))
     assert defs["User"].bases == (("Model",),)
     # `use HasTimestamps;` in the class body: an extension of User whose base is the trait
     assert defs["User.User"].kind == "extension" and defs["User.User"].bases == (("HasTimestamps",),)
-    assert _defs(_facts("src/Services/FileLogger.php"))["FileLogger"].bases == (("LoggerInterface",),)
-    assert _defs(_facts("src/Services/LoggerInterface.php"))["LoggerInterface.log"].declaration
+    assert definitions(_facts("src/Services/FileLogger.php"))["FileLogger"].bases == (("LoggerInterface",),)
+    assert definitions(_facts("src/Services/LoggerInterface.php"))["LoggerInterface.log"].declaration
 
 
 def test_use_declarations() -> None:

@@ -7,10 +7,8 @@ tests/test_languages.py); these tests pin what the graph says about Ruby definit
 
 from __future__ import annotations
 
-from bench.resolution import FIXTURES, resolve_files
-from indexer.extract import Extractor
-from indexer.facts import DefFact, FileFacts
-from indexer.languages import get_language
+from bench.resolution import FIXTURES, definitions, extract, resolve_files
+from indexer.facts import FileFacts
 from indexer.languages.ruby import RubyModules
 from indexer.model import EdgeKind
 
@@ -18,12 +16,7 @@ PROJECT = FIXTURES / "ruby"
 
 
 def _facts(path: str, source: str | None = None) -> FileFacts:
-    text = source if source is not None else (PROJECT / path).read_text("utf-8")
-    return Extractor(get_language("ruby")).extract(path, text.encode())
-
-
-def _defs(facts: FileFacts) -> dict[str, DefFact]:
-    return {d.qualname: d for d in facts.defs}
+    return extract(path, source if source is not None else (PROJECT / path).read_text("utf-8"))
 
 
 def _no_probe(_: str) -> None:
@@ -32,20 +25,20 @@ def _no_probe(_: str) -> None:
 
 def test_modules_classes_and_methods_nest() -> None:
     facts = _facts("lib/shop/cart.rb")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert facts.package == "Shop"  # the top-level module it opens: the files reopening it
     assert defs["Shop"].kind == "class" and defs["Shop"].signature == "module Shop"
     assert defs["Shop.Cart"].kind == "class" and defs["Shop.Cart"].doc == "What a customer is about to buy."
     # `def self.build` is a method of the class, like `def add`
     assert defs["Shop.Cart.build"].kind == "method" and defs["Shop.Cart.build"].signature == "def self.build(*names)"
     assert defs["Shop.Cart.add"].signature == "def add(item)"
-    assert _defs(_facts("lib/shop/invoice.rb"))["Shop.Invoice"].bases == (("Document",),)
+    assert definitions(_facts("lib/shop/invoice.rb"))["Shop.Invoice"].bases == (("Document",),)
 
 
 def test_class_names_and_returns() -> None:
     facts = _facts("x.rb", "class Shop::Cart < Base\n  def self.make\n    cart = new\n    cart\n  end\n"
                            "  def order\n    Order.new(self)\n  end\nend\n")
-    defs = _defs(facts)
+    defs = definitions(facts)
     assert "Cart" in defs  # `class Shop::Cart` is Cart
     assert facts.package == "Shop"
     # what a method returns: its last call, or the call its last local was assigned

@@ -7,21 +7,14 @@ from __future__ import annotations
 import pytest
 
 from bench import resolution
-from indexer.extract import Extractor
 from indexer.facts import TYPE_PART, DefFact, DefKind, FileFacts
-from indexer.languages import get_language
 from indexer.languages.rust import RustModules
 from indexer.model import EdgeKind
 from indexer.modules import ModuleRef
 
 
-@pytest.fixture(scope="module")
-def extractor() -> Extractor:
-    return Extractor(get_language("rust"))
-
-
-def facts_of(extractor: Extractor, source: str, path: str = "src/lib.rs") -> FileFacts:
-    return extractor.extract(path, source.encode())
+def facts_of(source: str, path: str = "src/lib.rs") -> FileFacts:
+    return resolution.extract(path, source)
 
 
 def defs_by_qualname(facts: FileFacts) -> dict[str, DefFact]:
@@ -74,8 +67,8 @@ pub mod inline {
 '''
 
 
-def test_items_are_classes_and_impl_functions_are_methods_of_their_type(extractor: Extractor) -> None:
-    facts = facts_of(extractor, SOURCE)
+def test_items_are_classes_and_impl_functions_are_methods_of_their_type() -> None:
+    facts = facts_of(SOURCE)
     defs = defs_by_qualname(facts)
     assert {q: d.kind for q, d in defs.items()} == {
         "Engine": "class", "Run": "class", "Run.run": "method", "Run.twice": "method",
@@ -86,15 +79,15 @@ def test_items_are_classes_and_impl_functions_are_methods_of_their_type(extracto
     assert [(d.owner, d.bases) for d in extensions] == [(("Engine",), ()), (("Engine",), (("Run",),))]
 
 
-def test_a_trait_method_without_a_body_is_a_declaration(extractor: Extractor) -> None:
-    defs = defs_by_qualname(facts_of(extractor, SOURCE))
+def test_a_trait_method_without_a_body_is_a_declaration() -> None:
+    defs = defs_by_qualname(facts_of(SOURCE))
     assert defs["Run.run"].declaration
     assert not defs["Run.twice"].declaration
     assert not defs["Engine.run"].declaration
 
 
-def test_signatures_doc_comments_and_bases(extractor: Extractor) -> None:
-    facts = facts_of(extractor, SOURCE)
+def test_signatures_doc_comments_and_bases() -> None:
+    facts = facts_of(SOURCE)
     defs = defs_by_qualname(facts)
     assert facts.doc == "The engine crate."
     assert defs["Engine"].signature == "pub struct Engine<T>"
@@ -106,15 +99,15 @@ def test_signatures_doc_comments_and_bases(extractor: Extractor) -> None:
     assert defs["Engine.new"].doc == "A new engine."
 
 
-def test_return_types_self_and_what_a_result_holds(extractor: Extractor) -> None:
-    defs = defs_by_qualname(facts_of(extractor, SOURCE))
+def test_return_types_self_and_what_a_result_holds() -> None:
+    defs = defs_by_qualname(facts_of(SOURCE))
     assert defs["Engine.new"].returns == ("Self", TYPE_PART)
     assert defs["Engine.open"].returns == ("Engine", TYPE_PART)  # `f()?` is an Engine
     assert defs["Run.run"].returns == ("u8", TYPE_PART)
 
 
-def test_use_declarations_are_imports_of_a_module_and_a_name(extractor: Extractor) -> None:
-    facts = facts_of(extractor, '''\
+def test_use_declarations_are_imports_of_a_module_and_a_name() -> None:
+    facts = facts_of('''\
 mod engine;
 use crate::a::b::C;
 use self::engine::{Engine, Config as Settings, self};
@@ -138,8 +131,8 @@ mod tests {
     assert ("super", "Hidden", None) not in imports
 
 
-def test_calls_in_macro_arguments_are_the_bare_ones(extractor: Extractor) -> None:
-    facts = facts_of(extractor, '''\
+def test_calls_in_macro_arguments_are_the_bare_ones() -> None:
+    facts = facts_of('''\
 fn f() {
     assert_eq!(count(x), checked(3));
     println!("{} {}", engine.run(), a::build(), helper(y));

@@ -20,21 +20,10 @@ golden test pins the whole pipeline.
 from __future__ import annotations
 
 import pytest
+from conftest import check_case
 
-from bench.resolution import annotations, failures, resolve_files, split_case
+from bench.resolution import annotations, split_case
 from indexer.model import EdgeKind
-
-
-def check_case(text: str) -> None:
-    """Resolve a case and check every annotation; fail listing every broken one."""
-    files = split_case(text)
-    assertions = annotations(files)
-    assert assertions, "a case without annotations asserts nothing"
-    nodes, edges = resolve_files(files)
-    broken = failures(assertions, nodes, edges)
-    if broken:
-        pytest.fail("\n".join(broken), pytrace=False)
-
 
 # -- the rules ------------------------------------------------------------------------------------
 CASES: dict[str, str] = {}
