@@ -154,7 +154,7 @@ def _extract_all(items: list[tuple[str, str, bytes]], workers: int, pool: Worker
 
 # -- helpers -------------------------------------------------------------------------------------
 def _module_names(facts: FileFacts | None) -> set[str]:
-    """The names of the functions ``facts`` defines at module level."""
+    """The names ``facts`` defines at module level (C linkage looks functions up by them)."""
     return {d.name for d in facts.defs if d.parent < 0} if facts is not None else set()
 
 

@@ -51,7 +51,7 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.modules import LINKAGE_PROBE, MODULE_SYSTEMS, PACKAGE_PROBE, ModuleRef
+from indexer.modules import LINKAGE_PROBE, MODULE_SYSTEMS, PACKAGE_PROBE, ModuleRef, ModuleSystem
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ class Resolver:
         self._extensions.clear()
         self._package_names.clear()
 
-    def _binding_files(self, system: object, package: str, files: tuple[str, ...], name: str) -> list[str]:
+    def _binding_files(self, system: ModuleSystem, package: str, files: tuple[str, ...], name: str) -> list[str]:
         """The files of ``package`` (``files``, in order) that bind ``name`` at module level; all
         of them are recorded as looked at, as a scan of the package would."""
         self._touched.update(files)
@@ -300,15 +300,16 @@ class Resolver:
     def _module_value(self, ref: ModuleRef) -> Value:
         return Value("module", ref.path, 2 if ref.package else 1 if ref.is_dir else 0)
 
-    def _package_files(self, f: _FileIndex, package: str) -> tuple[str, ...]:
-        """The files of ``package`` in ``f``'s module system; a lookup in a package depends on
-        which files it has, so ``PACKAGE_PROBE + package`` is recorded as looked at."""
+    def _package_files(self, system: ModuleSystem, package: str) -> tuple[str, ...]:
+        """The files of ``package`` in ``system``; a lookup in a package depends on which files
+        it has, so ``PACKAGE_PROBE + package`` is recorded as looked at."""
         self._touched.add(PACKAGE_PROBE + package)
-        return self.modules[f.spec.name].package_files(package, self._probe)
+        return system.package_files(package, self._probe)
 
-    def _package_member(self, f: _FileIndex, package: str, name: str, skip: str = "") -> Value | None:
-        files = self._package_files(f, package)
-        for path in self._binding_files(self.modules[f.spec.name], package, files, name):
+    def _package_member(self, system: ModuleSystem, package: str, name: str, skip: str = "") -> Value | None:
+        """``name`` at module level in the files of ``package`` (but ``skip``), or None."""
+        files = self._package_files(system, package)
+        for path in self._binding_files(system, package, files, name):
             other = self._file(path) if path != skip else None
             if other is not None:
                 found = self._lookup_scope(other, MODULE_SCOPE, name)
@@ -362,16 +363,12 @@ class Resolver:
             return module if value.kind == "unknown" else value
         return self.member(module, imp.name)
 
-    def module_member(self, module: Value, name: str, via: _FileIndex | None = None) -> Value:
+    def module_member(self, module: Value, name: str) -> Value:
         if module.slot in (1, 2):
             for system in self._systems.values():
-                self._touched.add(PACKAGE_PROBE + module.path)
-                files = system.package_files(module.path, self._probe)
-                for path in self._binding_files(system, module.path, files, name):
-                    other = self._file(path)
-                    found = self._lookup_scope(other, MODULE_SCOPE, name) if other is not None else None
-                    if found is not None and found.kind != "unknown":
-                        return found
+                found = self._package_member(system, module.path, name)
+                if found is not None:
+                    return found
         if module.slot == 0:
             f = self._file(module.path)
             if f is not None:
@@ -505,13 +502,8 @@ class Resolver:
                 return Value("def", f.facts.path, d.parent)
             return Value("instance", f.facts.path, d.parent)
         if p.annotation is not None and d is not None:
-            value = self.eval_chain(f, d.parent, p.annotation, d.start_line)
-            if value.kind == "def" and self._def(value).kind == DefKind.CLASS:
-                return Value("instance", value.path, value.slot, inferred=True)
-            if value.kind in ("sequence", "mapping"):
-                return value
-            if value.kind == "extern" and value.name not in _NOT_A_TYPE:
-                return value  # ``text: str`` → ``text.upper`` is ``builtins.str.upper``
+            # ``text: str`` → ``text.upper`` is ``builtins.str.upper``
+            return self._instance_of(self.eval_chain(f, d.parent, p.annotation, d.start_line))
         return UNKNOWN
 
     def _enclosing_type(self, f: _FileIndex, scope: int) -> Value | None:
@@ -587,7 +579,7 @@ class Resolver:
         if spec.package_scope:
             package = self.modules[spec.name].package_of(f.facts.path)
             if package is not None:
-                found = self._package_member(f, package, name, skip=f.facts.path)
+                found = self._package_member(self.modules[spec.name], package, name, skip=f.facts.path)
                 if found is not None:
                     return found
         external: Value | None = None
@@ -776,7 +768,7 @@ class Resolver:
         name, qualname = f.facts.defs[index].name, f.facts.defs[index].qualname
         modules = self.modules[f.spec.name]
         package = modules.package_of(path)
-        places = [path, *(self._package_files(f, package) if package is not None else ()),
+        places = [path, *(self._package_files(modules, package) if package is not None else ()),
                   *modules.companions(path, self._probe)]
         out: list[tuple[str, int]] = []
         for p in dict.fromkeys(places):
