@@ -77,7 +77,7 @@ from indexer.facts import (
     UseFact,
     UseKind,
 )
-from indexer.languages import LanguageSpec
+from indexer.languages import LanguageSpec, manifest_reader
 from indexer.tsshim import CompiledQuery, Node, count_errors, deeper_than
 
 MAX_SIGNATURE = 240
@@ -148,6 +148,10 @@ class _Def:
     bases: list[Node]
     owner: Chain = ()
     returns: Chain | None = None
+
+
+def _line_count(source: bytes) -> int:
+    return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
 
 def _text(node: Node) -> str:
@@ -389,12 +393,17 @@ class Extractor:
     # -- the file ----------------------------------------------------------------------
     def extract(self, path: str, source: bytes) -> FileFacts:
         """The facts of one file. Raises :class:`indexer.tsshim.ParseBudgetExceeded` when it cannot even be
-        parsed within budget; parts over other budgets are left out and ``limited`` says so."""
+        parsed within budget; parts over other budgets are left out and ``limited`` says so.
+        A manifest of the language (``go.mod``) is read by its reader, not parsed."""
+        read_manifest = manifest_reader(self.spec, path)
+        if read_manifest is not None:
+            return FileFacts(path=path, language=self.spec.name, manifest=read_manifest(source),
+                             line_count=_line_count(source))
         limits = self.limits
         tree = self.compiled.parse(source, limits.parse_seconds)
         root = tree.root_node
         facts = FileFacts(path=path, language=self.spec.name)
-        facts.line_count = source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
+        facts.line_count = _line_count(source)
         errors = count_errors(root)
         facts.error_count, facts.first_error_line = errors.count, errors.first_line
         if errors.widest > limits.max_error_tokens:

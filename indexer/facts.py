@@ -18,7 +18,7 @@ from __future__ import annotations
 import marshal
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 Chain = tuple[str, ...]
 CALL_PART = "()"
@@ -47,7 +47,7 @@ def chain_name(chain: Chain) -> str:
             return part
     return "?"
 MODULE_SCOPE = -1
-WIRE_VERSION = 2
+WIRE_VERSION = 3
 """Of ``FileFacts.to_wire``: facts of another version are re-extracted (the schema version of
 the index changes with it)."""
 
@@ -147,6 +147,9 @@ class FileFacts:
     """Why part of the file was left out (a budget it exceeded); None when all of it was read."""
     package: str | None = None
     """The package or namespace the file declares (Java ``package a.b;``, C# ``namespace A.B``)."""
+    manifest: Any = None
+    """What a manifest of the language's module system says (``LanguageSpec.manifests``); None
+    for a source file."""
 
     def interface(self) -> tuple[object, ...]:
         """What other files may see of this one: every name it defines or binds at any level
@@ -207,18 +210,18 @@ class FileFacts:
             self.first_error_line, self.doc,
             [tuple(d) for d in self.defs], [tuple(i) for i in self.imports],
             [tuple(u) for u in self.uses], [tuple(b) for b in self.binds],
-            [tuple(p) for p in self.params], self.limited, self.package,
+            [tuple(p) for p in self.params], self.limited, self.package, self.manifest,
         ))
 
     @classmethod
     def from_wire(cls, data: bytes) -> FileFacts:
         (version, path, language, line_count, error_count, first_error_line, doc,
-         defs, imports, uses, binds, params, limited, package) = marshal.loads(data)
+         defs, imports, uses, binds, params, limited, package, manifest) = marshal.loads(data)
         if version != WIRE_VERSION:
             raise ValueError(f"facts of wire version {version}, this repolens reads {WIRE_VERSION}")
         return cls(
             path, language, line_count, error_count, first_error_line, doc,
             [DefFact._make(d) for d in defs], [ImportFact._make(i) for i in imports],
             [UseFact._make(u) for u in uses], [BindFact._make(b) for b in binds],
-            [ParamFact._make(p) for p in params], limited, package,
+            [ParamFact._make(p) for p in params], limited, package, manifest,
         )

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 Probe = Callable[[str], None]
+Manifests = Mapping[str, object]
+"""Path → what a module system's manifest file says (``go.mod``, ``Cargo.toml``), as the
+language's reader gives it (``LanguageSpec.manifests``)."""
 LINKAGE_PROBE = "linkage:"
 """Prefix of a function name among the paths a file's resolution looked at when it looked for
 that name's one definition across the repository (C linkage): a file that comes, goes or changes
@@ -57,10 +60,14 @@ class BaseModules:
     """What a module system answers when it has nothing to say: the defaults of every method
     the resolver calls (``ModuleSystem``). A language's module system derives from it."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
         self.files = frozenset(paths)
         self.packages: Mapping[str, str] = packages or {}
         """Path → the package or namespace the file declares (from its facts), when any."""
+        self.manifests: Manifests = manifests or {}
+        """Path → what each of the module system's manifests in the repository says (a change
+        to one resolves every file again)."""
         self.roots: tuple[str, ...] = ("",)
 
     def resolve(self, importer: str, specifier: str, probe: Probe) -> ModuleRef | None:
@@ -108,8 +115,9 @@ class BaseModules:
 
 
 class PythonModules(BaseModules):
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         self.dirs = frozenset(d for p in self.files for d in ancestors(p))
         roots = {""}
         for p in self.files:
@@ -202,8 +210,9 @@ TS_SOURCES = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cj
 
 
 class EcmaModules(BaseModules):
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         self.dirs = frozenset(d for p in self.files for d in ancestors(p))
         self.roots: tuple[str, ...] = ("",)
 
@@ -274,8 +283,8 @@ class ModuleSystem(Protocol):
     def companions(self, path: str, probe: Probe) -> tuple[str, ...]: ...
 
 
-ModuleSystemFactory = Callable[[Collection[str], Mapping[str, str]], ModuleSystem]
-"""Builds a module system from the repository's files of its languages and the packages they
-declare (path → package name, for the files that declare one)."""
+ModuleSystemFactory = Callable[[Collection[str], Mapping[str, str], Manifests], ModuleSystem]
+"""Builds a module system from the repository's source files of its languages, the packages they
+declare (path → package name, for the files that declare one) and its manifests."""
 MODULE_SYSTEMS: dict[str, ModuleSystemFactory] = {"python": PythonModules, "ecmascript": EcmaModules}
 """Module systems by name; language modules add theirs (``indexer.languages``)."""

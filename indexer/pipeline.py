@@ -10,15 +10,17 @@ apply the difference to the store, so the stored graph always equals a fresh ind
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import marshal
 import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from indexer.facts import FileFacts
 from indexer.gitinfo import git_commit
@@ -330,18 +332,17 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
             blob = state.facts(path)
             return FileFacts.from_wire(blob) if blob is not None else None
 
-        # the packages files declare (Java ``package``, C# ``namespace``): kept in the state, so
-        # an edit reads only the changed files' facts
+        # the packages files declare (Java ``package``, C# ``namespace``) and what manifests say
+        # (``go.mod``): kept in the state, so an edit reads only the changed files' facts
         old_packages: dict[str, str] = {} if full else dict(state.get_meta("packages", {}))
-        packages = {p: k for p, k in old_packages.items() if p in current}
-        for path, path_facts in new_facts.items():
-            packages.pop(path, None)
-            if path_facts is not None and path_facts.package:
-                packages[path] = path_facts.package
+        packages = _carried(old_packages, current, new_facts, lambda f: f.package or None)
+        old_manifests: dict[str, Any] = {} if full else dict(state.get_meta("manifests", {}))
+        # as the state keeps them (JSON), so that an unchanged manifest compares equal
+        manifests = json.loads(json.dumps(_carried(old_manifests, current, new_facts, lambda f: f.manifest)))
         resolver = Resolver(paths_by_language, load, cache=options.resolve_cache, digest_of=hashes.get,
-                            packages=packages)
+                            packages=packages, manifests=manifests)
         roots = {lang: list(m.roots) for lang, m in resolver.modules.items()}
-        full_resolve = full or state.get_meta("roots") != roots
+        full_resolve = full or state.get_meta("roots") != roots or old_manifests != manifests
 
         if full_resolve:
             to_resolve = sorted(current)
@@ -439,7 +440,7 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
             "schema_version": SCHEMA_VERSION, "generation": generation, "roots": roots,
             "root": str(root), "directories": [n.id for n in dir_nodes],
             "indexed_at": time.time(), "commit": git_commit(root), "stats_at_ns": stats_at_ns,
-            "walk": walk_meta, "packages": packages,
+            "walk": walk_meta, "packages": packages, "manifests": manifests,
         }, stats={f.path: f.stat_key for f in files})
     finally:
         if store is not None:
@@ -450,6 +451,18 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
         progress("store", 1, 1)
     report.seconds = round(time.perf_counter() - started, 3)
     return report, delta
+
+
+def _carried(old: Mapping[str, Any], current: Collection[str], new_facts: Mapping[str, FileFacts | None],
+             fact: Callable[[FileFacts], Any]) -> dict[str, Any]:
+    """A per-file fact the state keeps (path → value, for the files that have one): the old
+    values of the files still there, with the changed files' new ones."""
+    out = {p: v for p, v in old.items() if p in current and p not in new_facts}
+    for path, path_facts in new_facts.items():
+        value = fact(path_facts) if path_facts is not None else None
+        if value is not None:
+            out[path] = value
+    return out
 
 
 def _make_index_dir(db_dir: Path) -> None:

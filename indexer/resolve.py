@@ -39,7 +39,7 @@ from indexer.facts import (
     chain_name,
     chain_text,
 )
-from indexer.languages import LanguageSpec, get_language
+from indexer.languages import LanguageSpec, get_language, manifest_reader
 from indexer.model import (
     Edge,
     EdgeKind,
@@ -51,7 +51,7 @@ from indexer.model import (
     external_id,
     unresolved_id,
 )
-from indexer.modules import LINKAGE_PROBE, MODULE_SYSTEMS, PACKAGE_PROBE, ModuleRef, ModuleSystem
+from indexer.modules import LINKAGE_PROBE, MODULE_SYSTEMS, PACKAGE_PROBE, Manifests, ModuleRef, ModuleSystem
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class Resolver:
     def __init__(self, paths_by_language: Mapping[str, list[str]],
                  load_facts: Callable[[str], FileFacts | None], *, cache: FileIndexCache | None = None,
                  digest_of: Callable[[str], str | None] | None = None,
-                 packages: Mapping[str, str] | None = None) -> None:
+                 packages: Mapping[str, str] | None = None, manifests: Manifests | None = None) -> None:
         self._load = load_facts
         self._cache = cache if digest_of is not None else None
         self._digest_of = digest_of
@@ -230,10 +230,19 @@ class Resolver:
         # one module system per kind, over the files of every language using it: a .ts file
         # imports ./util.js, a .jsx file imports ./types.ts
         paths_by_system: dict[str, list[str]] = {}
+        manifests_by_system: dict[str, dict[str, object]] = {}
         for lang, paths in paths_by_language.items():
-            paths_by_system.setdefault(get_language(lang).module_system, []).extend(paths)
+            spec = get_language(lang)
+            sources = paths_by_system.setdefault(spec.module_system, [])
+            read = manifests_by_system.setdefault(spec.module_system, {})
+            for path in paths:
+                if manifest_reader(spec, path) is None:
+                    sources.append(path)
+                elif manifests and path in manifests:
+                    read[path] = manifests[path]
         declared = packages or {}
-        self._systems = {name: MODULE_SYSTEMS[name](paths, {p: declared[p] for p in paths if p in declared})
+        self._systems = {name: MODULE_SYSTEMS[name](paths, {p: declared[p] for p in paths if p in declared},
+                                                    manifests_by_system[name])
                          for name, paths in paths_by_system.items()}
         self.modules = {lang: self._systems[get_language(lang).module_system] for lang in paths_by_language}
         self._mro: dict[tuple[str, int], list[tuple[str, int]]] = {}

@@ -161,13 +161,13 @@ def walk_repository(
 ) -> Iterator[WalkedFile]:
     """Return the files under ``root`` to index, sorted by ``path``.
 
-    Only files whose lower-cased last extension (``.py``; ``x.d.ts`` counts as ``.ts``) is a
-    key of ``languages_by_extension`` are returned. The walk happens before this returns, so
-    errors surface at the call: ``MissingPathError`` or ``NotADirectoryPathError`` for a bad
-    root, ``WalkError`` for an unlistable root, an extension key without its leading dot or an
-    invalid pattern in ``options.extra_ignores``. Subdirectories that cannot be listed are
-    logged and skipped. With a ``deadline`` (a ``time.monotonic()`` value), a walk still going
-    then raises ``WalkDeadlineExceeded``.
+    Only files whose lower-cased last extension (``.py``; ``x.d.ts`` counts as ``.ts``) or
+    whose name (``go.mod``) is a key of ``languages_by_extension`` are returned. The walk
+    happens before this returns, so errors surface at the call: ``MissingPathError`` or
+    ``NotADirectoryPathError`` for a bad root, ``WalkError`` for an unlistable root, a key that
+    is neither an extension nor a file name or an invalid pattern in ``options.extra_ignores``.
+    Subdirectories that cannot be listed are logged and skipped. With a ``deadline`` (a
+    ``time.monotonic()`` value), a walk still going then raises ``WalkDeadlineExceeded``.
     """
     start = time.perf_counter()
     root_path = Path(root)
@@ -176,9 +176,10 @@ def walk_repository(
     if not root_path.is_dir():
         raise NotADirectoryPathError(f"repository root {str(root_path)!r} is not a directory")
     real_root = os.path.realpath(root_path)
-    not_extensions = sorted(k for k in languages_by_extension if not k.startswith("."))
-    if not_extensions:
-        raise WalkError(f"languages_by_extension keys must start with '.', got {not_extensions}")
+    not_keys = sorted(k for k in languages_by_extension if k in ("", ".") or "/" in k or os.sep in k)
+    if not_keys:
+        raise WalkError(f"languages_by_extension keys must be an extension ('.py') or a file name ('go.mod'), "
+                        f"got {not_keys}")
 
     layers: list[_IgnoreLayer] = []
     if options.use_gitignore:
@@ -226,9 +227,16 @@ def walk_changed(
         files[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     languages = {k.lower(): v for k, v in languages_by_extension.items()}
     return [WalkedFile(path=path, abspath=os.path.join(real_root, *path.split("/")), size=key[0],
-                       language=languages.get(os.path.splitext(path)[1].lower()), mtime_ns=key[1], ctime_ns=key[2],
+                       language=language_of(path.rpartition("/")[2], languages), mtime_ns=key[1], ctime_ns=key[2],
                        inode=key[3])
             for path, key in sorted(files.items())]
+
+
+def language_of(name: str, languages: Mapping[str, str]) -> str | None:
+    """The language of a file called ``name``: by its name (a manifest), else its extension;
+    ``languages`` has lower-cased keys."""
+    lowered = name.lower()
+    return languages.get(lowered) or languages.get(os.path.splitext(lowered)[1])
 
 
 def _walk(
@@ -285,7 +293,7 @@ def _walk(
                 if not verdict:
                     stack.append((entry.path, rel + "/", layers))
                 continue
-            language = languages.get(os.path.splitext(name)[1].lower())
+            language = language_of(name, languages)
             if language is None or _match(rel, checked):
                 continue
             if not _encodable(rel):

@@ -113,7 +113,7 @@ class RelevantChanges:
         self.root = str(repo.root)
         self._prefix = os.path.join(self.root, "")
         self._index = os.path.join(os.path.realpath(repo.db_dir), "")
-        self._extensions = frozenset(languages_by_extension())
+        self._extensions = frozenset(k.lower() for k in languages_by_extension())
 
     def relative(self, path: str) -> str | None:
         """``path`` relative to the root, ``/``-separated; None outside the root or in the index."""
@@ -133,7 +133,7 @@ class RelevantChanges:
         if _EDITOR_TEMP.search(name) or self._in_virtualenv(dirs):
             return False
         extension = os.path.splitext(name)[1].lower()
-        if name == ".gitignore" or extension in self._extensions:
+        if name == ".gitignore" or extension in self._extensions or name.lower() in self._extensions:
             return True
         # A directory moved in or out raises one event, for itself, not for the files it holds.
         if change == Change.added:

@@ -225,9 +225,15 @@ def test_file_root_raises(tmp_path: Path) -> None:
         walk_repository(file, PY)
 
 
-def test_extension_keys_without_dot_are_rejected(tmp_path: Path) -> None:
-    with pytest.raises(WalkError, match=r"must start with '\.', got \['py'\]"):
-        walk_repository(tmp_path, {"py": "python"})
+def test_keys_neither_extension_nor_file_name_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(WalkError, match=r"an extension \('\.py'\) or a file name \('go\.mod'\), got \['a/go\.mod'\]"):
+        walk_repository(tmp_path, {"a/go.mod": "go"})
+
+
+def test_a_file_name_key_finds_that_file_alone(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"go.mod": "module x\n", "sub/go.mod": "module y\n", "a.mod": "", "main.go": ""})
+    found = {f.path: f.language for f in walk_repository(tmp_path, {".go": "go", "go.mod": "go"})}
+    assert found == {"go.mod": "go", "sub/go.mod": "go", "main.go": "go"}
 
 
 def test_negative_max_file_bytes_is_rejected() -> None:

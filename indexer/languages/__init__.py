@@ -103,6 +103,11 @@ class LanguageSpec:
     implicit_calls: bool = False
     """A function named without parentheses is called (Ruby ``invoice.render`` calls ``invoice``
     first): a member of a function is a member of what it returns."""
+    manifests: Mapping[str, Callable[[bytes], object]] = field(default_factory=dict)
+    """Files the language's module system reads, by exact name (Go's ``go.mod``, Rust's
+    ``Cargo.toml``) → a reader of their bytes giving plain data (lists, dicts, strings: what
+    ``marshal`` takes). Such a file is indexed as a file of the language without symbols; what
+    its reader says reaches the module system (``BaseModules.manifests``)."""
     external_wildcards: bool = True
     """A wildcard import of a module outside the repository may name what nothing else names (Java
     ``import org.junit.*``). False where such an import is a file whose names are unknown (Ruby
@@ -217,7 +222,16 @@ def _load_language_modules() -> None:
 
 @cache
 def languages_by_extension() -> dict[str, str]:
-    return {ext: spec.name for spec in LANGUAGES.values() for ext in spec.extensions}
+    """Extension (``.py``) or exact file name (a manifest: ``go.mod``) → the language its files
+    are indexed as."""
+    return {key: spec.name for spec in LANGUAGES.values() for key in (*spec.extensions, *spec.manifests)}
+
+
+def manifest_reader(spec: LanguageSpec, path: str) -> Callable[[bytes], object] | None:
+    """The reader of ``path`` when it is one of the language's manifests (read, not parsed;
+    named as the walk matches them, whatever the case), else None."""
+    name = path.rpartition("/")[2].lower()
+    return next((read for key, read in spec.manifests.items() if key.lower() == name), None)
 
 
 def get_language(name: str) -> LanguageSpec:

@@ -16,7 +16,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe, join_path
+from indexer.modules import BaseModules, Manifests, ModuleRef, Probe, join_path
 
 HEADER_EXTENSIONS = (".h", ".hh", ".hpp", ".hxx", ".h++")
 SOURCE_EXTENSIONS = (".c", ".cc", ".cpp", ".cxx", ".c++")
@@ -37,8 +37,9 @@ class CModules(BaseModules):
     roots. A quoted include found nowhere is unresolved (a generated header or one from a
     ``-I`` path the repository does not show); an angle one is external (the system's)."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         include_dirs: set[str] = set()
         for p in self.files:
             d = posixpath.dirname(p)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe
+from indexer.modules import BaseModules, Manifests, ModuleRef, Probe
 
 _KEYWORD_TYPES = (
     "bool", "byte", "char", "decimal", "double", "dynamic", "float", "int", "long", "nint", "nuint",
@@ -80,8 +80,9 @@ class CSharpModules(BaseModules):
     namespace, then those of each enclosing namespace and of the global namespace, so a lookup
     in ``A.B`` finds ``A.B``'s types first, then ``A``'s (C#'s name lookup goes outwards)."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         by_namespace: dict[str, list[str]] = {}
         # a partial class's parts are found in this order: ``Engine.cs`` before
         # ``Engine.Diagnostics.cs`` (names compared without ``.cs``), its main part first

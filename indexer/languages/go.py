@@ -23,7 +23,7 @@ import re
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import PACKAGE_PROBE, BaseModules, ModuleRef, Probe
+from indexer.modules import PACKAGE_PROBE, BaseModules, Manifests, ModuleRef, Probe
 
 BUILTINS = frozenset({
     # functions
@@ -60,8 +60,9 @@ class GoModules(BaseModules):
     """Go packages: a package is the directory of its files (its key is the directory, ``""``
     for the repository root); an import path resolves to one by its trailing segments."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         by_dir: dict[str, list[str]] = {}
         for path in self.files:
             by_dir.setdefault(posixpath.dirname(path), []).append(path)

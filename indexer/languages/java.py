@@ -21,7 +21,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import PACKAGE_PROBE, BaseModules, ModuleRef, Probe
+from indexer.modules import PACKAGE_PROBE, BaseModules, Manifests, ModuleRef, Probe
 
 JAVA_LANG = frozenset({
     # java.lang: classes, interfaces, exceptions and errors every Java file sees unimported
@@ -60,8 +60,9 @@ class JvmModules(BaseModules):
     declares none is in the unnamed package of its directory (key: the directory, as javac
     compiles such files together). Imports resolve to packages, and through them to classes."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         by_package: dict[str, list[str]] = {}
         for path in sorted(self.files):
             by_package.setdefault(self.package_of(path), []).append(path)

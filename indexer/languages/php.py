@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe, join_path
+from indexer.modules import BaseModules, Manifests, ModuleRef, Probe, join_path
 
 _SEP = "\\"
 _PSR4_BASES = ("src", "app", "lib", "")
@@ -174,8 +174,9 @@ class PhpModules(BaseModules):
     and no PSR-4 folder holds is external (``Psr\Http\Message``), unless its first part is one
     of the repository's (``App\Missing``: unresolved)."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         by_namespace: dict[str, list[str]] = {}
         for path, namespace in self.packages.items():
             by_namespace.setdefault(namespace.lstrip(_SEP), []).append(path)

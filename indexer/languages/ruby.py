@@ -18,7 +18,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe, ancestors, join_path
+from indexer.modules import BaseModules, Manifests, ModuleRef, Probe, ancestors, join_path
 
 _QUOTES = "'\""
 
@@ -64,8 +64,9 @@ class RubyModules(BaseModules):
     root, else a gem outside it. A file's package is the top-level module or class it opens
     first (``module Shop``): the files reopening it, where its members may be defined."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         libs = {d for p in self.files for d in ancestors(p) if posixpath.basename(d) == "lib"}
         self.roots = (*sorted(libs, key=lambda r: (r.count("/"), r)), "")
         by_package: dict[str, list[str]] = {}

@@ -24,7 +24,7 @@ import posixpath
 from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, ModuleRef, Probe
+from indexer.modules import BaseModules, Manifests, ModuleRef, Probe
 
 _PRELUDE = frozenset({
     # std::prelude::rust_2021 and the primitive types: names every module sees unimported
@@ -71,8 +71,9 @@ def _join(directory: str, name: str) -> str:
 class RustModules(BaseModules):
     """Crates and their module trees, from the paths of the repository's ``.rs`` files."""
 
-    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None) -> None:
-        super().__init__(paths, packages)
+    def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
+                 manifests: Manifests | None = None) -> None:
+        super().__init__(paths, packages, manifests)
         self.dir_roots: dict[str, str] = {}
         """Directory of several crate roots (``tests/``, ``src/bin/``) → the one its modules
         (``tests/common/mod.rs``) are taken to belong to: ``tests/tests.rs`` (named after the
