@@ -18,7 +18,8 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -215,6 +216,36 @@ class FileIndexCache:
                 self._entries.popitem(last=False)
 
 
+class _Reads:
+    """The paths (and probes) a resolution looked at: what it read directly, and the records
+    of memoised lookups it reused, kept by identity and joined once at the end (a C file's
+    hundred lookups through one include closure replay its record once, not a hundred times)."""
+
+    __slots__ = ("paths", "replayed")
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+        self.replayed: dict[int, frozenset[str]] = {}
+
+    def add(self, path: str) -> None:
+        self.paths.add(path)
+
+    def update(self, paths: Iterable[str]) -> None:
+        self.paths.update(paths)
+
+    def replay(self, record: frozenset[str]) -> None:
+        """Count what a memoised lookup read as read (``record`` stays referenced, so its id
+        is not reused)."""
+        self.replayed.setdefault(id(record), record)
+
+    def merge(self, other: _Reads) -> None:
+        self.paths |= other.paths
+        self.replayed.update(other.replayed)
+
+    def frozen(self) -> frozenset[str]:
+        return frozenset(self.paths.union(*self.replayed.values()))
+
+
 class Resolver:
     """Resolves files against the facts of the whole repository, loaded on demand (through
     ``cache``, when given, by the content hash ``digest_of`` gives a path)."""
@@ -246,7 +277,7 @@ class Resolver:
                          for name, paths in paths_by_system.items()}
         self.modules = {lang: self._systems[get_language(lang).module_system] for lang in paths_by_language}
         self._mro: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        self._touched: set[str] = set()
+        self._touched = _Reads()
         self._imports: dict[tuple[str, str, str], tuple[Value, tuple[str, ...], tuple[str, ...]]] = {}
         self._active: set[tuple[object, ...]] = set()
         self._depth = 0
@@ -261,7 +292,10 @@ class Resolver:
         self._package_names: dict[tuple[int, str], dict[str, list[str]]] = {}
         """(module system, package) → module-level name → the package's files that bind it, in
         the package's order: a lookup in a package of hundreds of files reads only those."""
-        self._closures: dict[str, tuple[tuple[str, ...], tuple[Value, ...], frozenset[str]]] = {}
+        self._closures: dict[str, tuple[tuple[str, ...], tuple[Value, ...], frozenset[str], dict[str, int]]] = {}
+        self._binders: dict[str, list[str]] = {}
+        """Module-level name → the files read so far that bind it: a name looked for in a C
+        file's hundred headers is looked for in the two that bind it."""
         self._memo: dict[tuple[object, ...], tuple[list[Value], frozenset[str]]] = {}
         """Bases and reopened classes of a class, with the paths read to find them."""
 
@@ -277,10 +311,16 @@ class Resolver:
                 if built is not None and self._cache is not None and digest is not None:
                     self._cache.put(path, digest, built)
             self._index[path] = built
+            if built is not None:
+                for name in built.names.get(MODULE_SCOPE, ()):
+                    self._binders.setdefault(name, []).append(path)
         return self._index[path]
 
     def forget(self, path: str) -> None:
-        self._index.pop(path, None)
+        gone = self._index.pop(path, None)
+        if gone is not None:
+            for name in gone.names.get(MODULE_SCOPE, ()):
+                self._binders[name].remove(path)
         self._closures.clear()
         self._linkage.clear()
         self._memo.clear()
@@ -620,12 +660,16 @@ class Resolver:
     def _wildcard_value(self, f: _FileIndex, name: str) -> Value | None:
         """``name`` in the repository files ``f`` imports with wildcards, and those they import
         so in turn (``_wildcard_closure``), or None."""
-        for path in self._wildcard_closure(f)[0]:
-            # the closure's files were all read (and recorded as looked at) when it was made:
-            # only one that binds the name is looked into (git: 4 million scope lookups fewer)
-            g = self._index.get(path)
-            if g is None or name not in g.names.get(MODULE_SCOPE, {}):
-                continue
+        files = self._wildcard_closure(f)[0]
+        binders = self._binders.get(name)
+        if not files or not binders:
+            return None
+        # the closure's files were all read (and recorded as looked at) when it was made: only
+        # those that bind the name are looked into, in the closure's order
+        positions = self._closures[f.facts.path][3]
+        for position in sorted(positions[p] for p in binders if p in positions):
+            g = self._index[files[position]]
+            assert g is not None
             found = self._lookup_scope(g, MODULE_SCOPE, name)
             if found is not None and found.kind not in ("unknown", "unresolved"):
                 return found
@@ -641,8 +685,7 @@ class Resolver:
         path = f.facts.path
         cached = self._closures.get(path)
         if cached is None:
-            outer, self._touched = self._touched, set()
-            try:
+            with self._aside() as reads:
                 files: list[str] = []
                 others: list[Value] = []
                 seen = {path}
@@ -664,29 +707,36 @@ class Resolver:
                     elif module.kind not in ("unknown", "unresolved") and module not in others:
                         others.append(module)  # a directory, a package, a class (Java ``import static``)
                 others.sort(key=lambda m: m.kind == "extern")
-                cached = self._closures[path] = (tuple(files), tuple(others), frozenset(self._touched))
-            finally:
-                outer |= self._touched
-                self._touched = outer
-        self._touched.update(cached[2])
+                cached = self._closures[path] = (tuple(files), tuple(others), reads.frozen(),
+                                                 {p: i for i, p in enumerate(files)})
+        self._touched.replay(cached[2])
         return cached[0], cached[1]
+
+    @contextmanager
+    def _aside(self, *, recorded: bool = True) -> Iterator[_Reads]:
+        """What is read inside the block, apart: added to what the resolution in progress read
+        afterwards when ``recorded``, else not (an index of the whole repository, which no file
+        looked at)."""
+        outer, self._touched = self._touched, _Reads()
+        try:
+            yield self._touched
+        finally:
+            if recorded:
+                outer.merge(self._touched)
+            self._touched = outer
 
     def _memoised(self, key: tuple[object, ...], compute: Callable[[], list[Value]]) -> list[Value]:
         """``compute()``, once per key, with the paths it read replayed for every later caller;
         kept only when no cycle cut it short (nothing was being evaluated when it started)."""
         cached = self._memo.get(key)
         if cached is not None:
-            self._touched.update(cached[1])
+            self._touched.replay(cached[1])
             return cached[0]
         clean = not self._active
-        outer, self._touched = self._touched, set()
-        try:
+        with self._aside() as reads:
             out = compute()
             if clean:
-                self._memo[key] = (out, frozenset(self._touched))
-        finally:
-            outer |= self._touched
-            self._touched = outer
+                self._memo[key] = (out, reads.frozen())
         return out
 
     def _reopened(self, f: _FileIndex, index: int) -> list[Value]:
@@ -852,8 +902,7 @@ class Resolver:
         index = self._linkage.get(system)
         if index is None:
             index = self._linkage[system] = {}
-            outer, self._touched = self._touched, set()  # the index is not what any file looked at
-            try:
+            with self._aside(recorded=False):
                 for path in self._linkage_paths.get(system, ()):
                     g = self._file(path)
                     if g is None:
@@ -863,8 +912,6 @@ class Resolver:
                         if (d.parent == MODULE_SCOPE and d.kind == DefKind.FUNCTION and not d.declaration
                                 and not local.intersection(d.decorators)):
                             index.setdefault(d.name, []).append((path, i))
-            finally:
-                self._touched = outer
         found = index.get(name, ())
         if len(found) != 1:
             return None
@@ -972,7 +1019,7 @@ class Resolver:
 
     # -- one file --------------------------------------------------------------------------
     def resolve_file(self, path: str, status: FileStatus = FileStatus.OK, error: str | None = None) -> FileGraph:
-        self._touched = set()
+        self._touched = _Reads()
         f = self._file(path)
         assert f is not None, path
         facts = f.facts
@@ -1096,7 +1143,7 @@ class Resolver:
             if found is not None:
                 _add(edges, Edge(EdgeKind.IMPORTS, path, found[0], imp.line, found[1], written))
 
-        touched = self._touched
+        touched = set(self._touched.frozen())
         touched.discard(path)
         return FileGraph(path, nodes, list(edges.values()), list(symbols.values()), touched)
 
