@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.extract import Extractor  # noqa: E402
 from indexer.facts import DefFact, FileFacts  # noqa: E402
-from indexer.languages import get_language, languages_by_extension  # noqa: E402
+from indexer.languages import get_language, language_of_source, languages_by_extension  # noqa: E402
 from indexer.model import Edge, EdgeKind, Node, NodeKind, Resolution  # noqa: E402
 from indexer.resolve import Resolver  # noqa: E402
 
@@ -122,9 +122,10 @@ def language_of(path: str) -> str:
 
 
 def extract(path: str, source: str, language: str | None = None) -> FileFacts:
-    """The facts of one file, as the indexer extracts them (the language by the extension
-    unless given); one extractor per language and process."""
-    return _extractor(language or language_of(path)).extract(path, source.encode())
+    """The facts of one file, as the indexer extracts them (the language by the extension and
+    the content unless given); one extractor per language and process."""
+    data = source.encode()
+    return _extractor(language or language_of_source(language_of(path), data)).extract(path, data)
 
 
 def definitions(facts: FileFacts) -> dict[str, DefFact]:

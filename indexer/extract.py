@@ -150,6 +150,10 @@ class _Def:
     returns: Chain | None = None
 
 
+_ARGUMENT_LISTS = frozenset({"arguments", "argument_list", "value_arguments"})
+_COMMENTS = frozenset({"comment", "line_comment", "block_comment", "multiline_comment"})
+
+
 def _line_count(source: bytes) -> int:
     return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
@@ -646,6 +650,22 @@ class Extractor:
             positions.sort()
         return out
 
+    def _arity(self, node: Node) -> int:
+        """How many arguments the call whose callee (or whole call, Java's
+        ``method_invocation``) ``node`` is passes; -1 when its argument list is not found."""
+        spec = self.spec
+        call: Node | None = node
+        while call is not None and call.type not in spec.call_types and call.type not in spec.call_member_types:
+            if call is not node and call.type not in spec.generic_types:
+                return -1
+            call = call.parent  # the callee's call, or a generic type's (``new Box<T>(x)``)
+        if call is None:
+            return -1
+        for child in call.named_children:
+            if child.type in _ARGUMENT_LISTS:
+                return sum(1 for a in child.named_children if a.type not in _COMMENTS)
+        return -1
+
     def _uses(self, facts: FileFacts, uses: list[tuple[Node, str]], defs: list[_Def],
               scope_of, rebinds: dict[tuple[int, str], list[int]]) -> None:
         """One use per (scope, expression, kind) at its first line, except that a use after
@@ -653,7 +673,7 @@ class Extractor:
         e.run()`` calls two methods)."""
         base_ranges = sorted((b.start_byte, b.end_byte) for d in defs for b in d.bases)
         base_starts = [r[0] for r in base_ranges]
-        seen: dict[tuple[int, Chain, str, int], UseFact] = {}
+        seen: dict[tuple[int, Chain, str, int, int], UseFact] = {}
         for node, kind in sorted(uses, key=lambda u: u[0].start_byte):
             pos = node.start_byte
             if kind == UseKind.REFERENCE and base_ranges:
@@ -665,9 +685,10 @@ class Extractor:
                 continue
             scope = scope_of(pos)
             positions = rebinds.get((scope, chain[0]))
-            key = (scope, chain, kind, bisect.bisect_left(positions, pos) if positions else 0)
+            arity = self._arity(node) if kind == UseKind.CALL and self.spec.overloads else -1
+            key = (scope, chain, kind, bisect.bisect_left(positions, pos) if positions else 0, arity)
             if key not in seen:
-                seen[key] = UseFact(scope, node.start_point[0] + 1, chain, kind)
+                seen[key] = UseFact(scope, node.start_point[0] + 1, chain, kind, arity)
         facts.uses = list(seen.values())
 
     def _binds(self, facts: FileFacts, binds: list[tuple[Node, Node | None, str | None]], globals_: list[Node],

@@ -107,6 +107,8 @@ class UseFact(NamedTuple):
     chain: Chain
     kind: str
     """A ``UseKind`` value."""
+    arity: int = -1
+    """For a call, how many arguments it passes (which overload it calls); -1 when unknown."""
 
 
 class BindFact(NamedTuple):

@@ -94,6 +94,8 @@ class _FileIndex:
     """Qualified name → the classes of that name in this file (parts of a C# partial class)."""
     qualnames: dict[str, list[int]] = field(default_factory=dict)
     """Qualified name → its definitions in this file (a declaration and its definition, overloads)."""
+    arities: dict[int, int] = field(default_factory=dict)
+    """Definition index → how many parameters it declares (overloads are told apart by it)."""
 
     @classmethod
     def build(cls, facts: FileFacts) -> _FileIndex:
@@ -119,6 +121,9 @@ class _FileIndex:
                 names.setdefault(d.parent, {}).setdefault(d.name, []).append(i)
             n = counts[d.qualname] = counts.get(d.qualname, 0) + 1
             index.ids.append(code_id(facts.path, d.qualname if n == 1 else f"{d.qualname}#{n}"))
+        if spec.overloads:
+            for p in facts.params:
+                index.arities[p.scope] = index.arities.get(p.scope, 0) + 1
         for imp in facts.imports:
             if imp.name == "*":
                 if imp.scope == MODULE_SCOPE:
@@ -864,6 +869,21 @@ class Resolver:
                 return Value("def", p, i)
         return None
 
+    def _overload(self, value: Value, arity: int) -> Value:
+        """Of the overloads of the function ``value`` is (the definitions of its qualified name in
+        its file), the last that takes ``arity`` arguments; ``value`` when none or it does."""
+        if arity < 0 or value.kind != "def":
+            return value
+        g = self._file(value.path)
+        if g is None or not g.spec.overloads:
+            return value
+        d = g.facts.defs[value.slot]
+        if d.kind == DefKind.CLASS or g.arities.get(value.slot, 0) == arity:
+            return value
+        fitting = [i for i in g.qualnames.get(d.qualname, ())
+                   if g.facts.defs[i].kind == d.kind and g.arities.get(i, 0) == arity]
+        return value._replace(slot=fitting[-1]) if fitting else value
+
     def _definition_of(self, value: Value) -> Value:
         """For a declaration without a body (a C prototype in a header, a C++ method declared
         in its class), its definition in a companion file (``engine.h`` → ``engine.cpp``); the
@@ -875,10 +895,17 @@ class Resolver:
         if not d.declaration:
             return value
         if d.parent >= 0 and f.facts.defs[d.parent].kind == DefKind.CLASS:
+            # the definition with as many parameters as the declaration (an overload's), else the first
+            arity = f.arities.get(value.slot, 0)
+            first: Value | None = None
             for p, i in self._extensions_of(value.path, d.parent):
                 g = self._file(p)
                 if g is not None and g.facts.defs[i].name == d.name and not g.facts.defs[i].declaration:
-                    return Value("def", p, i, inferred=value.inferred)
+                    if not f.spec.overloads or g.arities.get(i, 0) == arity:
+                        return Value("def", p, i, inferred=value.inferred)
+                    first = first or Value("def", p, i, inferred=value.inferred)
+            if first is not None:
+                return first
         elif d.parent != MODULE_SCOPE:
             return value
         # the definition of that qualified name in a companion: a C function defined further down
@@ -1085,6 +1112,7 @@ class Resolver:
                     value = _inherit(self.class_member(value.path, value.slot, "__call__", instance=True), value)
                 elif value.kind == "super":  # ``super(...)`` in a constructor: the parent class
                     value = self._parent_class(value)
+                value = self._overload(value, use.arity)
                 if value.kind == "module":
                     continue
                 found = target_of(value, written)

@@ -22,7 +22,7 @@ from multiprocessing.connection import wait
 
 from indexer import childproc
 from indexer.extract import Extractor
-from indexer.languages import get_language
+from indexer.languages import get_language, language_of_source
 from indexer.tsshim import ParseBudgetExceeded
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def _extractor(language: str) -> Extractor | None:
 def extract_one(path: str, language: str, data: bytes) -> Result:
     """The facts of one file, or why there are none; never raises."""
     try:
+        language = language_of_source(language, data)
         extractor = _extractor(language)
         if extractor is None:
             return path, None, _MISSING[language]

@@ -515,6 +515,34 @@ namespace G
 }
 """
 
+CASES["overloads_by_argument_count"] = """
+# --- path: Engine.cs ---
+namespace Garage
+{
+    public class Engine
+    {
+        public void Start() { }
+        public void Start(int rpm) { }
+        public static Engine Make(string name, int size) { return new Engine(); }
+        public static Engine Make(string name) { return new Engine(); }
+    }
+}
+# --- path: App.cs ---
+using Garage;
+
+public class App
+{
+    public void Go(Engine engine)
+    {
+        engine.Start(9000);
+        //     ^ calls: Engine.cs::Engine.Start#2 [inferred]
+        Engine.Make("v8", 8).Start();
+        //     ^ calls: Engine.cs::Engine.Make [exact]
+        //                   ^ calls: Engine.cs::Engine.Start [inferred]
+    }
+}
+"""
+
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_resolution_rule(name: str) -> None:

@@ -285,6 +285,41 @@ class App {
 }
 """
 
+RULES["overloads_by_argument_count"] = """
+# --- path: a/Engine.java ---
+package a;
+public class Engine {
+    public void start() {}
+    public void start(int rpm) {}
+    public void start(int rpm, String mode) {}
+    public void stop(int code) {}
+}
+# --- path: a/Turbo.java ---
+package a;
+public class Turbo extends Engine {
+    void boost() {
+        start(9000);
+        // ^ calls: a/Engine.java::Engine.start#2 [exact]
+        // ^ no calls: a/Engine.java::Engine.start
+    }
+}
+# --- path: b/App.java ---
+package b;
+
+import a.Engine;
+
+class App {
+    void f(Engine e) {
+        e.start();
+        //^ calls: a/Engine.java::Engine.start [inferred]
+        e.start(1, "eco");
+        //^ calls: a/Engine.java::Engine.start#3 [inferred]
+        e.stop(1, 2);
+        //^ calls: a/Engine.java::Engine.stop [inferred]
+    }
+}
+"""
+
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_java_resolution_rule(name: str) -> None:

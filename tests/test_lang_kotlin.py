@@ -152,6 +152,31 @@ class Engine {
 }
 """
 
+RULES["overloads_by_argument_count"] = """
+# --- path: core/Engine.kt ---
+package a.core
+
+class Engine {
+    fun start() {}
+    fun start(rpm: Int) {}
+    fun start(rpm: Int, mode: String) {}
+}
+# --- path: app/App.kt ---
+package a.app
+
+import a.core.Engine
+
+fun main() {
+    val engine = Engine()
+    engine.start(1, "eco")
+    //     ^ calls: core/Engine.kt::Engine.start#3 [inferred]
+    engine.start(2)
+    //     ^ calls: core/Engine.kt::Engine.start#2 [inferred]
+    engine.start()
+    //     ^ calls: core/Engine.kt::Engine.start [inferred]
+}
+"""
+
 RULES["imports_aliases_companions_objects_and_extensions"] = """
 # --- path: core/Engine.kt ---
 package a.core

@@ -86,6 +86,10 @@ class LanguageSpec:
     members_in_scope: bool = False
     """Inside a class's methods, its members and inherited members are visible by their bare
     names (Java, C++, C#, Kotlin; not Python, JavaScript, Go)."""
+    overloads: bool = False
+    """Functions of one name in one scope are overloads, told apart by their parameters (Java,
+    Kotlin, C#, C++): a call goes to the one taking as many arguments as it passes, where the
+    last definition of the name would hide the others (Python)."""
     methods_apart: bool = False
     """Methods and variables have separate names (Java): a call never means a local, a field or
     a parameter of that name (``reader("{}")`` beside ``JsonReader reader = ...``)."""
@@ -103,6 +107,9 @@ class LanguageSpec:
     implicit_calls: bool = False
     """A function named without parentheses is called (Ruby ``invoice.render`` calls ``invoice``
     first): a member of a function is a member of what it returns."""
+    dialect: Callable[[bytes], str | None] | None = None
+    """For a file of this language by its extension, another language its content shows it is
+    written in (a ``.h`` header declaring classes or namespaces is C++), or None."""
     manifests: Mapping[str, Callable[[bytes], object]] = field(default_factory=dict)
     """Files the language's module system reads, by exact name (Go's ``go.mod``, Rust's
     ``Cargo.toml``) → a reader of their bytes giving plain data (lists, dicts, strings: what
@@ -225,6 +232,14 @@ def languages_by_extension() -> dict[str, str]:
     """Extension (``.py``) or exact file name (a manifest: ``go.mod``) → the language its files
     are indexed as."""
     return {key: spec.name for spec in LANGUAGES.values() for key in (*spec.extensions, *spec.manifests)}
+
+
+def language_of_source(language: str, source: bytes) -> str:
+    """The language a file found as ``language`` (by its extension) is read as: the one its
+    content shows when the language has dialects (``LanguageSpec.dialect``)."""
+    dialect = get_language(language).dialect
+    other = dialect(source) if dialect is not None else None
+    return other if other is not None and other in LANGUAGES else language
 
 
 def manifest_reader(spec: LanguageSpec, path: str) -> Callable[[bytes], object] | None:

@@ -182,6 +182,7 @@ CSHARP = LanguageSpec(
     }),
     package_scope=True,
     members_in_scope=True,
+    overloads=True,
 )
 
 SPECS = (CSHARP,)

@@ -157,6 +157,7 @@ JAVA = LanguageSpec(
     sequence_types=JAVA_SEQUENCES,
     mapping_types=JAVA_MAPPINGS,
     members_in_scope=True,
+    overloads=True,
     methods_apart=True,
 )
 

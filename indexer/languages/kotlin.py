@@ -55,6 +55,7 @@ KOTLIN = LanguageSpec(
                                      "Sequence"},
     mapping_types=JAVA_MAPPINGS | {"MutableMap"},
     members_in_scope=True,
+    overloads=True,
 )
 
 SPECS = (KOTLIN,)
