@@ -46,6 +46,7 @@ from indexer.facts import DefFact, FileFacts  # noqa: E402
 from indexer.languages import get_language, language_of_source, languages_by_extension  # noqa: E402
 from indexer.model import Edge, EdgeKind, Node, NodeKind, Resolution  # noqa: E402
 from indexer.resolve import Resolver  # noqa: E402
+from indexer.walk import language_of as walked_language  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "langs"
 _HEADER = re.compile(r"^# --- path: (\S+) ---$")
@@ -105,10 +106,11 @@ def split_case(text: str) -> dict[str, str]:
 
 
 def project_files(folder: Path) -> dict[str, str]:
-    """The source files of an annotated project (those of an indexed language)."""
-    known = languages_by_extension()
+    """The source files and manifests (``go.mod``) of an annotated project: those of an
+    indexed language."""
+    known = {k.lower(): v for k, v in languages_by_extension().items()}
     return {p.relative_to(folder).as_posix(): p.read_text("utf-8") for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.suffix in known}
+            if p.is_file() and walked_language(p.name, known) is not None}
 
 
 @cache
@@ -117,8 +119,12 @@ def _extractor(language: str) -> Extractor:
 
 
 def language_of(path: str) -> str:
-    """The indexed language of ``path`` by its extension (KeyError for none)."""
-    return languages_by_extension()["." + path.rsplit(".", 1)[-1]]
+    """The indexed language of ``path`` by its name (a manifest: ``go.mod``) or its extension,
+    as the walk finds it (KeyError for none)."""
+    language = walked_language(path.rsplit("/", 1)[-1], {k.lower(): v for k, v in languages_by_extension().items()})
+    if language is None:
+        raise KeyError(path)
+    return language
 
 
 def extract(path: str, source: str, language: str | None = None) -> FileFacts:
@@ -139,11 +145,11 @@ def resolve_files(files: dict[str, str]) -> tuple[list[Node], list[Edge]]:
     facts: dict[str, FileFacts] = {}
     paths_by_language: dict[str, list[str]] = {}
     for path, source in sorted(files.items()):
-        language = language_of(path)
-        facts[path] = extract(path, source, language)
-        paths_by_language.setdefault(language, []).append(path)
+        facts[path] = extract(path, source)
+        paths_by_language.setdefault(language_of(path), []).append(path)
     packages = {p: f.package for p, f in facts.items() if f.package}
-    resolver = Resolver(paths_by_language, facts.get, packages=packages)
+    manifests = {p: f.manifest for p, f in facts.items() if f.manifest is not None}
+    resolver = Resolver(paths_by_language, facts.get, packages=packages, manifests=manifests)
     nodes: list[Node] = []
     edges: list[Edge] = []
     for path in sorted(facts):

@@ -1,15 +1,25 @@
 """Go facts and the Go module system, through the real extractor and resolver.
 
 Call resolution is scored on the annotated project (tests/fixtures/langs/go, see
-tests/test_languages.py); these tests pin what the graph says about Go declarations and how
-import paths map to directories.
+tests/test_languages.py); these tests pin what the graph says about Go declarations, what
+``go.mod`` says, and how import paths map to directories with and without it.
 """
 
 from __future__ import annotations
 
-from bench.resolution import FIXTURES, definitions, extract, resolve_files
+import json
+import marshal
+from pathlib import Path
+
+import pytest
+
+from bench.resolution import FIXTURES, annotations, definitions, extract, failures, project_files, resolve_files
+from indexer.extract import Extractor
 from indexer.facts import FileFacts
-from indexer.languages.go import GoModules, is_standard
+from indexer.languages import get_language
+from indexer.languages.go import GoModules, is_standard, read_go_mod
+from indexer.model import Edge, Node
+from indexer.resolve import Resolver
 
 PROJECT = FIXTURES / "go"
 
@@ -184,3 +194,217 @@ def test_an_import_binds_its_package_name_not_its_last_path_segment() -> None:
     assert calls == {"extern::gopkg.in/yaml.v3.Marshal": "external",
                      "extern::github.com/mattn/go-sqlite3.Open": "external",
                      "extern::github.com/x/y/v2.Run": "external"}
+
+
+# -- go.mod -----------------------------------------------------------------------------------
+
+def test_go_mod_says_its_module_go_version_and_local_replacements() -> None:
+    data = read_go_mod(b"""// The shop.
+module example.com/shop // the module path
+
+go 1.22
+
+require (
+	github.com/spf13/pflag v1.0.9 // indirect
+	example.com/lib v1.2.0
+)
+
+replace (
+	example.com/lib => ./third_party/lib
+	example.com/old v1.0.0 => ../old // one version
+	example.com/old => ../old-all
+	example.com/fork => github.com/acme/fork v1.1.0
+)
+replace example.com/one => "../one"
+retract [v1.0.0, v1.0.5] // a broken release
+toolchain go1.22.1
+""")
+    assert data == {"module": "example.com/shop", "go": "1.22",
+                    "replace": {"example.com/lib": "./third_party/lib", "example.com/old": "../old-all",
+                                "example.com/one": "../one"}}
+    # stored with marshal and as JSON: plain data that comes back equal
+    assert json.loads(json.dumps(data)) == data and marshal.loads(marshal.dumps(data)) == data
+
+
+def test_go_mod_module_may_be_quoted_or_a_block() -> None:
+    assert read_go_mod(b'module "example.com/q"\n')["module"] == "example.com/q"
+    assert read_go_mod(b"module `example.com/raw`\n")["module"] == "example.com/raw"
+    assert read_go_mod(b"module (\n\texample.com/block // c\n)\n") == {
+        "module": "example.com/block", "go": None, "replace": {}}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (b"", "go.mod: no module directive"),
+    (b"go 1.22\nrequire x v1\n", "go.mod: no module directive"),
+    (b'{"name": "not a go.mod"}', r"go.mod:1: expected a directive, found '\{'"),
+    (b"module a\nmodule b\n", "go.mod:2: a second module directive"),
+    (b"module a b\n", "go.mod:1: invalid module path 'a b'"),
+    (b'module "example.com/q\n', "go.mod:1: unexpected '\"'"),
+    (b"module a\nreplace (\n\tx => ./x\n", "go.mod:2: the replace block is not closed"),
+    (b"module a\nreplace x => y\n", "go.mod:2: a replacement module without a version must be a directory"),
+    (b"module a\nreplace x ./y\n", "go.mod:2: expected 'replace path"),
+    (b"module a\nreplace x => ./y v1.0.0\n", "go.mod:2: a replacement directory has no version"),
+    (b"module a\nrequire ( x v1 )\n", "go.mod:2: unexpected '\\('"),
+    (b"module \xff\n", r"go.mod: not UTF-8 \(byte 7\)"),
+])
+def test_a_go_mod_that_cannot_be_read_raises_value_error_saying_why(text: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        read_go_mod(text)
+
+
+def test_a_go_mod_is_a_file_of_the_language_read_not_parsed() -> None:
+    facts = Extractor(get_language("go")).extract("tools/go.mod", b"module example.com/tools\n")
+    assert facts.manifest == {"module": "example.com/tools", "go": None, "replace": {}}
+    assert facts.defs == [] and facts.line_count == 1
+
+
+# -- import paths with go.mod -----------------------------------------------------------------
+
+def _go_modules(paths: list[str], go_mods: dict[str, str]) -> GoModules:
+    """The module system of ``paths`` (``.go`` files, each in the package of its directory)
+    and ``go_mods`` (path → text, read by the real reader)."""
+    packages = {p: p.split("/")[-2] if "/" in p else "main" for p in paths}
+    return GoModules(paths, packages, {p: read_go_mod(text.encode()) for p, text in go_mods.items()})
+
+
+def test_with_go_mod_a_module_path_maps_to_its_directory_exactly() -> None:
+    paths = ["main.go", "cart/cart.go", "internal/util/text.go", "shop/cart/cart.go", "docs/doc.go"]
+    modules = _go_modules(paths, {"go.mod": "module example.com/shop\n"})
+    assert _package(modules, "main.go", "example.com/shop/cart") == "cart"  # not shop/cart: no guessing
+    assert _package(modules, "main.go", "example.com/shop/internal/util") == "internal/util"
+    assert _package(modules, "docs/doc.go", "example.com/shop") == ""
+    assert _package(modules, "main.go", "example.com/shop/shop/cart") == "shop/cart"
+    assert modules.roots == ("",)
+
+
+def test_with_go_mod_another_modules_path_is_external_whatever_its_last_segments() -> None:
+    """The trap: ``github.com/other/cart`` ends like the repository's ``cart/``; go.mod says the
+    repository is ``example.com/shop``, so it is someone else's cart."""
+    paths = ["main.go", "cart/cart.go", "log/log.go"]
+    modules = _go_modules(paths, {"go.mod": "module example.com/shop\n"})
+    for other in ("github.com/other/cart", "example.com/shopping/cart", "example.com/cart"):
+        assert _package(modules, "main.go", other) is None
+        assert not modules.is_internal(other, _no_probe)
+    assert _package(modules, "main.go", "log") is None and not modules.is_internal("log", _no_probe)
+    # without go.mod the trailing segments still decide (the fallback, as before)
+    assert _package(_go_modules(paths, {}), "main.go", "github.com/other/cart") == "cart"
+
+
+def test_a_path_under_the_module_without_go_files_is_unresolved_not_external() -> None:
+    modules = _go_modules(["main.go", "cart/cart.go"], {"go.mod": "module example.com/shop\n"})
+    assert _package(modules, "main.go", "example.com/shop/missing") is None
+    assert modules.is_internal("example.com/shop/missing", _no_probe)
+    source = 'package main\n\nimport "example.com/shop/missing"\n\nfunc main() {\n\tmissing.Run()\n}\n'
+    _, edges = _resolve({"go.mod": "module example.com/shop\n", "main.go": source})
+    assert [e.target for e in edges if e.kind.value == "CALLS"] == ["unresolved::Run"]
+    # without go.mod nothing says the path is the repository's
+    _, edges = _resolve({"main.go": source})
+    assert [e.target for e in edges if e.kind.value == "CALLS"] == ["extern::example.com/shop/missing.Run"]
+
+
+def test_nested_modules_longest_path_wins_and_a_directory_belongs_to_the_innermost_go_mod() -> None:
+    paths = ["main.go", "api/store/store.go", "services/api/store/store.go", "tools/gen/gen.go",
+             "services/api/main.go"]
+    modules = _go_modules(paths, {"go.mod": "module example.com/shop\n",
+                                  "services/api/go.mod": "module example.com/shop/api\n",
+                                  "tools/go.mod": "module example.com/tools\n"})
+    assert modules.roots == ("", "tools", "services/api")
+    # the nested module's path is longer than the root's + "/api": its directory wins
+    assert _package(modules, "main.go", "example.com/shop/api/store") == "services/api/store"
+    assert _package(modules, "main.go", "example.com/tools/gen") == "tools/gen"
+    # tools/gen is the tools module's: the root module has no package tools/gen
+    assert _package(modules, "main.go", "example.com/shop/tools/gen") is None
+    assert modules.is_internal("example.com/shop/tools/gen", _no_probe)
+    assert _package(modules, "services/api/main.go", "example.com/shop") == ""
+
+
+def test_local_replacements_inside_the_repository_map_and_vendor_resolves() -> None:
+    paths = ["main.go", "third_party/lib/x/x.go", "vendor/github.com/pkg/errors/errors.go",
+             "vendor/github.com/pkg/errors/go.mod.go"]
+    modules = _go_modules(paths, {
+        "go.mod": "module example.com/shop\nreplace (\n\texample.com/lib => ./third_party/lib\n"
+                  "\texample.com/far => ../far\n)\n",
+        "vendor/github.com/pkg/errors/go.mod": "module github.com/pkg/errors\n",  # a copy, not a module
+    })
+    assert [m.directory for m in modules.go_mods] == [""]
+    assert modules.roots == ("", "third_party/lib")
+    assert _package(modules, "main.go", "example.com/lib/x") == "third_party/lib/x"
+    assert modules.is_internal("example.com/lib/y", _no_probe)
+    # a replacement outside the repository is someone else's code
+    assert _package(modules, "main.go", "example.com/far/x") is None
+    assert not modules.is_internal("example.com/far/x", _no_probe)
+    assert _package(modules, "main.go", "github.com/pkg/errors") == "vendor/github.com/pkg/errors"
+    assert _package(modules, "third_party/lib/x/x.go", "github.com/pkg/errors") == "vendor/github.com/pkg/errors"
+    assert _package(modules, "main.go", "github.com/pkg/other") is None
+
+
+def test_a_module_resolution_probes_the_directory_it_maps_to() -> None:
+    modules = _go_modules(["main.go"], {"go.mod": "module example.com/shop\n"})
+    probed: list[str] = []
+    modules.resolve("main.go", "example.com/shop/cart", probed.append)
+    assert "package:cart" in probed
+    probed.clear()
+    modules.resolve("main.go", "github.com/pkg/errors", probed.append)
+    assert "package:vendor/github.com/pkg/errors" in probed
+
+
+# -- resolution with go.mod -------------------------------------------------------------------
+
+def _resolve(files: dict[str, str]) -> tuple[list[Node], list[Edge]]:
+    """The graph of a repository of ``files`` (``.go`` and ``go.mod``) as the indexer resolves
+    it, ``go.mod`` read and given to the module system."""
+    extractor = Extractor(get_language("go"))
+    facts = {path: extractor.extract(path, text.encode()) for path, text in sorted(files.items())}
+    resolver = Resolver({"go": sorted(facts)}, facts.get,
+                        packages={p: f.package for p, f in facts.items() if f.package},
+                        manifests={p: f.manifest for p, f in facts.items() if f.manifest is not None})
+    graphs = [resolver.resolve_file(path) for path in sorted(facts)]
+    return [n for g in graphs for n in g.nodes], [e for g in graphs for e in g.edges]
+
+
+def test_the_annotated_project_resolves_every_call_through_its_go_mod() -> None:
+    files = {**project_files(PROJECT), "go.mod": (PROJECT / "go.mod").read_text("utf-8")}
+    nodes, edges = _resolve(files)
+    assert failures(annotations(files), nodes, edges) == []
+
+
+def test_a_call_into_another_modules_package_of_a_repository_name_is_external() -> None:
+    files = {
+        "go.mod": "module example.com/shop\n",
+        "cart/cart.go": "package cart\n\nfunc New() int { return 1 }\n",
+        "main.go": 'package main\n\nimport "github.com/other/cart"\n\nfunc main() {\n\tcart.New()\n'
+                   "\t//   ^ no calls: cart/cart.go::New\n}\n",
+    }
+    nodes, edges = _resolve(files)
+    assert failures(annotations(files), nodes, edges) == []
+    assert [e.target for e in edges if e.kind.value == "CALLS"] == ["extern::github.com/other/cart.New"]
+
+
+def test_editing_the_module_line_re_resolves_and_equals_a_fresh_index(tmp_path: Path, index_dump) -> None:
+    from test_incremental import assert_same_graph
+
+    root = tmp_path / "shop"
+    files = {
+        "go.mod": "module example.com/shop\n\ngo 1.22\n",
+        "main.go": 'package main\n\nimport "example.com/shop/cart"\n\nfunc main() {\n\tcart.New()\n}\n',
+        "cart/cart.go": "package cart\n\nfunc New() int { return 1 }\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    internal = 'CALLS main.go::main -> cart/cart.go::New [exact'
+    first, dump = index_dump(root, tmp_path / "db")
+    assert first.mode == "full" and internal in dump
+
+    def step(what: str, module: str) -> str:
+        (root / "go.mod").write_text(f"module {module}\n\ngo 1.22\n", encoding="utf-8")
+        report, incremental = index_dump(root, tmp_path / "db")
+        assert report.mode == "incremental", what
+        assert report.resolved == 3, what  # main.go did not change, it is resolved again all the same
+        _, fresh = index_dump(root, tmp_path / f"fresh-{what}")
+        assert_same_graph(incremental, fresh, what)
+        return incremental
+
+    moved = step("renamed", "example.com/store")
+    assert internal not in moved and "CALLS main.go::main -> extern::example.com/shop/cart.New" in moved
+    assert internal in step("restored", "example.com/shop")
