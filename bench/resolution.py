@@ -148,7 +148,8 @@ def resolve_files(files: dict[str, str]) -> tuple[list[Node], list[Edge]]:
         facts[path] = extract(path, source)
         paths_by_language.setdefault(language_of(path), []).append(path)
     packages = {p: f.package for p, f in facts.items() if f.package}
-    manifests = {p: f.manifest for p, f in facts.items() if f.manifest is not None}
+    # as the index state keeps them (JSON)
+    manifests = {p: json.loads(json.dumps(f.manifest)) for p, f in facts.items() if f.manifest is not None}
     resolver = Resolver(paths_by_language, facts.get, packages=packages, manifests=manifests)
     nodes: list[Node] = []
     edges: list[Edge] = []

@@ -24,7 +24,7 @@ from typing import Any
 
 from indexer.facts import FileFacts
 from indexer.gitinfo import git_commit
-from indexer.languages import languages_by_extension
+from indexer.languages import build_outputs, languages_by_extension
 from indexer.model import (
     REPOSITORY_ID,
     SCHEMA_VERSION,
@@ -125,7 +125,8 @@ def source_files(root: Path, db_dir: Path, options: WalkOptions | None = None, *
     """The files of ``root`` the indexer reads (see ``walk_repository``, which raises
     ``WalkDeadlineExceeded`` past a ``deadline``), leaving out the index directory ``db_dir``
     when it lies inside the repository."""
-    walked = walk_repository(root, languages_by_extension(), options or WalkOptions(), deadline=deadline)
+    walked = walk_repository(root, languages_by_extension(), options or WalkOptions(), deadline=deadline,
+                             build_outputs=build_outputs())
     return [f for f in walked if not _inside(f.abspath, db_dir)]
 
 

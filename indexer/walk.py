@@ -54,6 +54,9 @@ DEFAULT_IGNORED_DIRS: frozenset[str] = frozenset({
 })
 DEFAULT_IGNORED_DIR_SUFFIXES: tuple[str, ...] = (".egg-info",)
 ROOT_IGNORED_DIRS: frozenset[str] = frozenset({"build", "dist"})
+MANIFEST_MAX_BYTES = 64_000_000
+"""A manifest (a file found by its name: ``compile_commands.json``) is read up to this size
+whatever ``max_file_bytes`` says: a compilation database of a few thousand files is megabytes."""
 
 
 class WalkError(ValueError):
@@ -88,6 +91,8 @@ class WalkedFile:
     """Status change time in nanoseconds: also moves on a rename, chmod or ``touch``."""
     inode: int = 0
     """A file replaced by another (an editor saving through a rename) gets a new one."""
+    manifest: bool = False
+    """Found by its name (``go.mod``), not its extension: read up to ``MANIFEST_MAX_BYTES``."""
 
     @property
     def stat_key(self) -> tuple[int, int, int, int]:
@@ -158,6 +163,7 @@ def walk_repository(
     options: WalkOptions = WalkOptions(),
     *,
     deadline: float | None = None,
+    build_outputs: Sequence[str] = (),
 ) -> Iterator[WalkedFile]:
     """Return the files under ``root`` to index, sorted by ``path``.
 
@@ -168,6 +174,10 @@ def walk_repository(
     is neither an extension nor a file name or an invalid pattern in ``options.extra_ignores``.
     Subdirectories that cannot be listed are logged and skipped. With a ``deadline`` (a
     ``time.monotonic()`` value), a walk still going then raises ``WalkDeadlineExceeded``.
+    The first of ``build_outputs`` (repository-relative paths of manifests a build writes:
+    ``build/compile_commands.json``) that exists is returned even when ignore rules or default
+    ignores leave it out (projects ignore generated files, not files no tool should read),
+    unless ``options.extra_ignores`` (the user's own) name it.
     """
     start = time.perf_counter()
     root_path = Path(root)
@@ -188,8 +198,9 @@ def walk_repository(
             layers.append(exclude)
     extra = _compile_extra_ignores(options.extra_ignores)
 
-    files = _walk(real_root, {k.lower(): v for k, v in languages_by_extension.items()},
-                  tuple(layers), extra, options.use_gitignore, deadline)
+    languages = {k.lower(): v for k, v in languages_by_extension.items()}
+    files = _walk(real_root, languages, tuple(layers), extra, options.use_gitignore, deadline)
+    files += _build_outputs(real_root, build_outputs, languages, extra, {f.path for f in files})
     files.sort(key=lambda f: f.path)
     logger.debug("walked %s: %d files in %.3f s", real_root, len(files),
                  time.perf_counter() - start)
@@ -228,7 +239,7 @@ def walk_changed(
     languages = {k.lower(): v for k, v in languages_by_extension.items()}
     return [WalkedFile(path=path, abspath=os.path.join(real_root, *path.split("/")), size=key[0],
                        language=language_of(path.rpartition("/")[2], languages), mtime_ns=key[1], ctime_ns=key[2],
-                       inode=key[3])
+                       inode=key[3], manifest=path.rpartition("/")[2].lower() in languages)
             for path, key in sorted(files.items())]
 
 
@@ -303,8 +314,33 @@ def _walk(
             if st is None:
                 continue
             found.append(WalkedFile(path=rel, abspath=entry.path, size=st.st_size, language=language,
-                                    mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino))
+                                    mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino,
+                                    manifest=name.lower() in languages))
     return found
+
+
+def _build_outputs(real_root: str, build_outputs: Sequence[str], languages: Mapping[str, str],
+                   extra: _IgnoreLayer | None, found: set[str]) -> list[WalkedFile]:
+    """The first of ``build_outputs`` there, when the walk left it out and it has a language."""
+    root_prefix = real_root.rstrip(os.sep) + os.sep
+    for rel in build_outputs:
+        if rel in found:
+            return []
+        language = language_of(rel.rpartition("/")[2], languages)
+        abspath = os.path.join(real_root, *rel.split("/"))
+        if language is None or not os.path.lexists(abspath) or (extra is not None and _match(rel, (extra,))):
+            continue
+        is_link = os.path.islink(abspath)
+        if is_link and not os.path.realpath(abspath).startswith(root_prefix):
+            continue
+        try:
+            st = os.stat(abspath)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            return [WalkedFile(path=rel, abspath=abspath, size=st.st_size, language=language,
+                               mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino, manifest=True)]
+    return []
 
 
 def _check_deadline(deadline: float | None, root: str) -> None:
@@ -426,13 +462,15 @@ def read_source(f: WalkedFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
     """Read ``f`` and return its contents as UTF-8 bytes, or why it was skipped.
 
     ``skip_reason`` is set (and ``data`` is ``None``) when the file is larger than
-    ``max_file_bytes``, looks binary (a NUL byte in its first 8 KiB), is no longer a regular
-    file, or cannot be read.
+    ``max_file_bytes`` (``MANIFEST_MAX_BYTES`` for a manifest), looks binary (a NUL byte in its
+    first 8 KiB), is no longer a regular file, or cannot be read.
     Valid UTF-8 comes back unchanged except that a leading BOM is removed. Anything else is
     decoded with its PEP 263 coding cookie, else cp1252, else latin-1, re-encoded to UTF-8
     with its lines unchanged, and ``note`` says which encoding was used. A coding cookie
     stays in the text, so parse the result as UTF-8 (tree-sitter does), not with ``ast``.
     """
+    if f.manifest:
+        max_file_bytes = max(max_file_bytes, MANIFEST_MAX_BYTES)
     try:
         # Only a regular file: the walk saw one, but a FIFO put in its place since would block the read.
         with open_regular(f.abspath, f.path) as handle:

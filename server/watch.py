@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
 
-from indexer.languages import languages_by_extension
+from indexer.languages import build_outputs, languages_by_extension
 from indexer.state import StatKey
 from indexer.walk import (
     ALWAYS_IGNORED_DIRS,
@@ -114,6 +114,7 @@ class RelevantChanges:
         self._prefix = os.path.join(self.root, "")
         self._index = os.path.join(os.path.realpath(repo.db_dir), "")
         self._extensions = frozenset(k.lower() for k in languages_by_extension())
+        self._build_outputs = frozenset(build_outputs())  # read where ignored (a root build/)
 
     def relative(self, path: str) -> str | None:
         """``path`` relative to the root, ``/``-separated; None outside the root or in the index."""
@@ -126,7 +127,7 @@ class RelevantChanges:
         if rel is None:
             return False
         *dirs, name = rel.split("/")
-        if dirs == [".git", "info"] and name == "exclude":
+        if (dirs == [".git", "info"] and name == "exclude") or rel in self._build_outputs:
             return True
         if any(_ignored_dir(part, at_root=depth == 0) for depth, part in enumerate([*dirs, name])):
             return False

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.languages import build_outputs
 from indexer.walk import (
     MissingPathError,
     NotADirectoryPathError,
@@ -374,3 +375,36 @@ def test_permission_denied_is_unreadable(tmp_path: Path) -> None:
         assert read_source(file).skip_reason == "unreadable: Permission denied"
     finally:
         (tmp_path / "locked.py").chmod(0o644)
+
+
+def test_a_build_output_is_walked_where_builds_write_it_even_when_ignored(tmp_path: Path) -> None:
+    languages = {".c": "c", "compile_commands.json": "c"}
+    outputs = build_outputs()
+    assert outputs[:2] == ("compile_commands.json", "build/compile_commands.json")  # the C spec's
+
+    def found(walk_languages: Mapping[str, str], options: WalkOptions | None = None) -> list[str]:
+        return [f.path for f in walk_repository(tmp_path, walk_languages, options or WalkOptions(),
+                                                build_outputs=outputs)]
+
+    make_tree(tmp_path, {"a.c": "", "build/compile_commands.json": "[]", "build/gen.c": "",
+                         "sub/build/compile_commands.json": "[]"})
+    # a root build/ is not walked, but its compilation database is read; nothing else of it is
+    assert found(languages) == ["a.c", "build/compile_commands.json", "sub/build/compile_commands.json"]
+    assert paths(tmp_path, languages) == ["a.c", "sub/build/compile_commands.json"]  # none asked for
+    # a .gitignore listing it (it is generated) does not hide it; the root one comes first
+    make_tree(tmp_path, {".gitignore": "compile_commands.json\n", "compile_commands.json": "[]"})
+    assert found(languages) == ["a.c", "compile_commands.json"]
+    # the user's own ignores do
+    assert found(languages, WalkOptions(extra_ignores=("compile_commands.json",))) == ["a.c"]
+    # and without a language for its name it is no file to index
+    assert found({".c": "c"}) == ["a.c"]
+
+
+def test_a_manifest_is_read_up_to_its_own_limit(tmp_path: Path) -> None:
+    big = "[" + ",".join(['{"directory": "/b", "file": "a.c", "arguments": ["cc", "-Iinclude"]}'] * 40) + "]"
+    make_tree(tmp_path, {"compile_commands.json": big, "big.c": "int x;\n" * 400})
+    files = {f.path: f for f in walk_repository(tmp_path, {".c": "c", "compile_commands.json": "c"})}
+    assert files["compile_commands.json"].manifest and not files["big.c"].manifest
+    limit = 1000  # smaller than both files
+    assert read_source(files["compile_commands.json"], limit).data == big.encode()
+    assert read_source(files["big.c"], limit).skip_reason is not None

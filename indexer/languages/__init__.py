@@ -115,6 +115,9 @@ class LanguageSpec:
     ``Cargo.toml``) → a reader of their bytes giving plain data (lists, dicts, strings: what
     ``marshal`` takes). Such a file is indexed as a file of the language without symbols; what
     its reader says reaches the module system (``BaseModules.manifests``)."""
+    build_outputs: tuple[str, ...] = ()
+    """Repository-relative paths where builds write one of its manifests
+    (``build/compile_commands.json``): the first there is read even when ignored."""
     external_wildcards: bool = True
     """A wildcard import of a module outside the repository may name what nothing else names (Java
     ``import org.junit.*``). False where such an import is a file whose names are unknown (Ruby
@@ -210,6 +213,7 @@ LANGUAGE_MODULES = ("java", "kotlin", "go", "rust", "c_family", "csharp", "ruby"
 def register(spec: LanguageSpec) -> None:
     LANGUAGES[spec.name] = spec
     languages_by_extension.cache_clear()
+    build_outputs.cache_clear()
 
 
 def _load_language_modules() -> None:
@@ -240,6 +244,12 @@ def language_of_source(language: str, source: bytes) -> str:
     dialect = get_language(language).dialect
     other = dialect(source) if dialect is not None else None
     return other if other is not None and other in LANGUAGES else language
+
+
+@cache
+def build_outputs() -> tuple[str, ...]:
+    """Every language's ``build_outputs``, in the registry's order."""
+    return tuple(dict.fromkeys(p for spec in LANGUAGES.values() for p in spec.build_outputs))
 
 
 def manifest_reader(spec: LanguageSpec, path: str) -> Callable[[bytes], object] | None:
