@@ -194,6 +194,8 @@ class Planned:
 def extensions_by_language() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for ext, language in sorted(languages_by_extension().items()):
+        if not ext.startswith("."):
+            continue  # a manifest (``go.mod``): a name of its own, no extension to give shapes
         out.setdefault(language, []).append(ext)
     return out
 

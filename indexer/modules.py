@@ -88,9 +88,9 @@ class BaseModules:
         different modules for two files of one directory (Rust's ``super``)."""
         return _dirname(importer)
 
-    def qualified_root(self, name: str, probe: Probe) -> ModuleRef | None:
-        """The package or namespace a name no scope binds begins, when code spells a qualified
-        name out (C# ``Garage.Core.Engine``: ``Garage``); None otherwise."""
+    def qualified_root(self, importer: str, name: str, probe: Probe) -> ModuleRef | None:
+        """The package or namespace a name no scope of ``importer`` binds begins, when code
+        spells a qualified name out (C# ``Garage.Core.Engine``: ``Garage``); None otherwise."""
         return None
 
     def is_internal(self, specifier: str, probe: Probe) -> bool:
@@ -274,7 +274,7 @@ class ModuleSystem(Protocol):
 
     def import_context(self, importer: str) -> str: ...
 
-    def qualified_root(self, name: str, probe: Probe) -> ModuleRef | None: ...
+    def qualified_root(self, importer: str, name: str, probe: Probe) -> ModuleRef | None: ...
 
     def package_of(self, path: str) -> str | None: ...
 

@@ -458,8 +458,10 @@ class Resolver:
         line come first, latest first; otherwise (a use from an inner scope or another file,
         which runs after the scope is complete) the latest binding comes first."""
         bindings = f.names.get(scope, {}).get(name)
-        if bindings and call and f.spec.methods_apart:
-            # a call names a method, never a variable, field or parameter of that name
+        if bindings and call and (f.spec.methods_apart or (
+                f.spec.fields_apart and scope != MODULE_SCOPE and f.facts.defs[scope].kind == DefKind.CLASS)):
+            # a call names a method, never a variable, field or parameter of that name (or
+            # never a field: Rust's ``x.f()``)
             bindings = [b for b in bindings if not isinstance(b, (BindFact, ParamFact))]
         if not bindings:
             return None
@@ -655,7 +657,7 @@ class Resolver:
             return Value("extern", name=f"builtins.{name}" if spec.name == "python" else name)
         if inherited is not None:
             return inherited
-        root = self.modules[spec.name].qualified_root(name, self._probe)
+        root = self.modules[spec.name].qualified_root(f.facts.path, name, self._probe)
         if root is not None:  # a qualified name spelled out (``com.acme.Engine``)
             return self._module_value(root)
         if external is not None:
@@ -967,7 +969,7 @@ class Resolver:
             outside = self._outside_member(p, i, name)
             if outside is not None:
                 return outside
-            if instance and not (call and f.spec.methods_apart):
+            if instance and not (call and (f.spec.methods_apart or f.spec.fields_apart)):
                 attrs = f.self_attrs.get(i, {}).get(name)
                 key = ("attr", p, i, name)
                 if attrs and key not in self._active:
@@ -1025,7 +1027,10 @@ class Resolver:
             return UNKNOWN
         self._depth += 1
         try:
-            value = self.resolve_name(f, scope, chain[0], line, call and len(chain) == 1)
+            # a part is called when the chain calls it: at its end (``call``) or before ``()``
+            last = len(chain)
+            value = self.resolve_name(f, scope, chain[0], line,
+                                      (call and last == 1) or (last > 1 and chain[1] == CALL_PART))
             for i, part in enumerate(chain[1:], 2):
                 if value.kind in ("unknown", "unresolved"):
                     return UNKNOWN
@@ -1039,7 +1044,7 @@ class Resolver:
                 elif part in _CONTAINERS:
                     value = self._container(value, part)
                 else:
-                    value = self.member(value, part, call and i == len(chain))
+                    value = self.member(value, part, (call and i == last) or (i < last and chain[i] == CALL_PART))
             return value
         finally:
             self._depth -= 1

@@ -135,9 +135,9 @@ def test_jvm_specifiers_packages_members_and_externals() -> None:
     sub = modules.submodule(ref, "c", probes.append)
     assert sub is not None and sub.path == "a.b.c"
     # a qualified name spelled out in code starts at a package prefix (``a`` of ``a.b``)
-    root = modules.qualified_root("a", probes.append)
+    root = modules.qualified_root("", "a", probes.append)
     assert root is not None and root.package and modules.submodule(root, "b", probes.append) == ref
-    assert modules.qualified_root("java", probes.append) is None
+    assert modules.qualified_root("", "java", probes.append) is None
 
 
 RULES: dict[str, str] = {}

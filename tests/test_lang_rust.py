@@ -1,16 +1,26 @@
 """Rust: the facts the extractor reads (items, impl blocks, signatures, doc comments, return
-types, imports) and the module tree of crates (``RustModules``), with the real extractor and
-resolver. The annotated project ``tests/fixtures/langs/rust`` scores call resolution."""
+types, imports), what ``Cargo.toml`` says (``read_cargo_toml``) and the module tree of crates
+(``RustModules``), with the real extractor, resolver and pipeline. The annotated project
+``tests/fixtures/langs/rust`` scores call resolution; ``tests/fixtures/cargo/`` holds small
+workspaces whose resolution needs their ``Cargo.toml`` files."""
 
 from __future__ import annotations
 
+import json
+import marshal
+import shutil
+from pathlib import Path
+
 import pytest
+from conftest import check_case
 
 from bench import resolution
 from indexer.facts import TYPE_PART, DefFact, DefKind, FileFacts
-from indexer.languages.rust import RustModules
+from indexer.languages.rust import RustModules, read_cargo_toml
 from indexer.model import EdgeKind
 from indexer.modules import ModuleRef
+
+CARGO = Path(__file__).parent / "fixtures" / "cargo"
 
 
 def facts_of(source: str, path: str = "src/lib.rs") -> FileFacts:
@@ -206,14 +216,6 @@ def test_existence_checks_are_probed_and_other_crates_are_external(modules: Rust
         "shapes/src/engine.rs")
 
 
-def check_case(text: str) -> None:
-    files = resolution.split_case(text)
-    nodes, edges = resolution.resolve_files(files)
-    broken = resolution.failures(resolution.annotations(files), nodes, edges)
-    if broken:
-        pytest.fail("\n".join(broken), pytrace=False)
-
-
 def test_crate_and_super_paths_in_calls() -> None:
     check_case('''
 # --- path: src/lib.rs ---
@@ -291,3 +293,279 @@ impl Fleet {
     }
 }
 ''')
+
+
+# -- Cargo.toml ----------------------------------------------------------------------------
+MANIFEST = b"""\
+[package]
+name = "grep-searcher"
+version = "0.1.0"
+build = "build/main.rs"
+
+[lib]
+name = "searcher"
+path = "lib/searcher.rs"
+
+[[bin]]
+name = "tool"
+path = "cli/tool.rs"
+
+[[bin]]
+name = "other"
+
+[[example]]
+name = "demo"
+path = "demos/demo.rs"
+
+[[test]]
+name = "integration"
+path = "tests/tests.rs"
+
+[[bench]]
+name = "speed"
+path = "benches/speed.rs"
+
+[workspace]
+members = ["crates/*", "tools/cli"]
+exclude = ["crates/fuzz"]
+
+[workspace.dependencies]
+geo = { path = "libs/geometry", package = "geo-kit" }
+serde = "1"
+
+[dependencies]
+grep-matcher = { version = "0.1", path = "../matcher" }
+memmap = { package = "memmap2", version = "0.9" }
+shapes = { path = "../geometry", package = "geo-kit" }
+geo = { workspace = true }
+log = "0.4"
+
+[dev-dependencies.grep-regex]
+path = "../regex"
+
+[build-dependencies]
+helper = { path = "../build-helper" }
+
+[target.'cfg(windows)'.dependencies]
+winutil = { path = "../winutil" }
+"""
+
+
+def test_the_reader_says_where_the_crates_are_and_what_they_depend_on_by_path() -> None:
+    data = read_cargo_toml(MANIFEST)
+    assert data == {
+        "package": "grep-searcher",
+        "lib": {"name": "searcher", "path": "lib/searcher.rs"},
+        "bin": [{"name": "tool", "path": "cli/tool.rs"}, {"name": "other", "path": None}],
+        "example": [{"name": "demo", "path": "demos/demo.rs"}],
+        "test": [{"name": "integration", "path": "tests/tests.rs"}],
+        "bench": [{"name": "speed", "path": "benches/speed.rs"}],
+        "build": "build/main.rs",
+        "workspace": {"members": ["crates/*", "tools/cli"], "exclude": ["crates/fuzz"],
+                      "dependencies": {"geo": {"path": "libs/geometry", "package": "geo-kit", "workspace": False}}},
+        "dependencies": {  # by path only: `memmap` and `log` come from a registry
+            "grep-matcher": {"path": "../matcher", "package": None, "workspace": False},
+            "shapes": {"path": "../geometry", "package": "geo-kit", "workspace": False},
+            "geo": {"path": None, "package": None, "workspace": True},
+            "grep-regex": {"path": "../regex", "package": None, "workspace": False},
+            "helper": {"path": "../build-helper", "package": None, "workspace": False},
+            "winutil": {"path": "../winutil", "package": None, "workspace": False},
+        },
+    }
+    # plain data: the state keeps it with marshal and JSON
+    assert marshal.loads(marshal.dumps(data)) == data
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_the_reader_of_a_virtual_workspace_and_of_a_bare_package() -> None:
+    virtual = read_cargo_toml(b'[workspace]\nmembers = ["a"]\n')
+    assert virtual["package"] is None and virtual["lib"] is None and virtual["dependencies"] == {}
+    assert virtual["workspace"] == {"members": ["a"], "exclude": [], "dependencies": {}}
+    bare = read_cargo_toml(b'[package]\nname = "x"\n')
+    assert bare["workspace"] is None and bare["bin"] == [] and bare["build"] is None
+
+
+def test_the_reader_names_what_is_wrong_with_a_file_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match=r"Cargo\.toml is not valid TOML: .*line 2"):
+        read_cargo_toml(b'[package]\nname = = "x"\n')
+    with pytest.raises(ValueError, match=r"Cargo\.toml is not UTF-8"):
+        read_cargo_toml(b'[package]\nname = "\xff"\n')
+    # a value of the wrong type is no error: it is left out
+    assert read_cargo_toml(b'lib = "x"\n[package]\nname = 3\n')["lib"] is None
+
+
+def _manifests(folder: Path) -> dict[str, object]:
+    return {p.relative_to(folder).as_posix(): read_cargo_toml(p.read_bytes())
+            for p in sorted(folder.rglob("Cargo.toml"))}
+
+
+def _sources(folder: Path) -> list[str]:
+    return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*.rs"))]
+
+
+@pytest.fixture(scope="module")
+def workspace() -> RustModules:
+    """The crates of tests/fixtures/cargo/workspace, as its manifests describe them."""
+    folder = CARGO / "workspace"
+    return RustModules(_sources(folder), {}, _manifests(folder))
+
+
+@pytest.mark.parametrize(("importer", "specifier", "expected"), [
+    # a renamed path dependency is named by its key, `-` as `_`
+    ("tools/cli/app/run.rs", "shapes", "libs/geometry/src/lib.rs"),
+    ("tools/cli/app/run.rs", "text_utils", "support/src/lib.rs"),
+    # a workspace member by its `[lib] name`, unrelated to its directory and its package
+    ("tools/cli/app/run.rs", "geom", "libs/geometry/src/lib.rs"),
+    ("support/src/lib.rs", "geom", "libs/geometry/src/lib.rs"),
+    # a member in a directory named otherwise, by its package's name
+    ("tools/cli/app/run.rs", "textfmt", "support/src/lib.rs"),
+    # a library rooted at its `[lib] path`, its modules beside it
+    ("tools/cli/app/run.rs", "paint_core::brush", "libs/paint/code/brush.rs"),
+    # `{ workspace = true }`: the path and the rename of `[workspace.dependencies]`
+    ("support/src/lib.rs", "geo", "libs/geometry/src/lib.rs"),
+    # a rename is the renaming package's alone
+    ("support/src/lib.rs", "shapes", None),
+    # directories are no crate names; an excluded package is no member
+    ("tools/cli/app/run.rs", "geometry", None),
+    ("tools/cli/app/run.rs", "paint", None),
+    ("tools/cli/app/run.rs", "legacy", None),
+    ("libs/legacy/src/lib.rs", "geom", None),
+    # a binary declared by `[[bin]] path` is a crate root: its modules are its children
+    ("tools/cli/app/run.rs", "commands", "tools/cli/app/commands.rs"),
+    ("tools/cli/app/commands.rs", "crate", "tools/cli/app/run.rs"),
+])
+def test_crate_names_come_from_the_manifests(workspace: RustModules, importer: str, specifier: str,
+                                             expected: str | None) -> None:
+    assert resolve(workspace, importer, specifier) == expected
+
+
+def test_crates_and_their_packages_from_the_manifests(workspace: RustModules) -> None:
+    assert workspace.package_of("libs/paint/code/brush.rs") == "libs/paint/code/paint.rs"
+    assert workspace.package_of("tools/cli/app/commands.rs") == "tools/cli/app/run.rs"
+    assert workspace.root_package["tools/cli/app/run.rs"] == "tools/cli"
+    assert "libs/paint/code/paint.rs" in workspace.roots
+    # a path spelled out without `use`: the crates the importer's package names so
+    assert workspace.qualified_root("tools/cli/app/run.rs", "text_utils", lambda _: None) == ModuleRef(
+        "support/src/lib.rs")
+    assert workspace.qualified_root("tools/cli/app/run.rs", "geometry", lambda _: None) is None
+    # an excluded package its package does not depend on is no name of it
+    assert workspace.qualified_root("tools/cli/app/run.rs", "legacy", lambda _: None) is None
+
+
+def test_workspace_members_are_globs_less_exclude_and_path_dependencies_below_it() -> None:
+    manifests = {
+        "Cargo.toml": b'[package]\nname = "top"\n[workspace]\nmembers = ["crates/*"]\nexclude = ["crates/skip"]\n',
+        "crates/a/Cargo.toml": b'[package]\nname = "a-lib"\n[dependencies]\nb = { path = "../../extra/b" }\n',
+        "crates/skip/Cargo.toml": b'[package]\nname = "skip"\n',
+        "extra/b/Cargo.toml": b'[package]\nname = "b"\n',
+        "w/Cargo.toml": b'[workspace]\nmembers = ["pkgs/**"]\n',
+        "w/pkgs/x/y/Cargo.toml": b'[package]\nname = "deep"\n',
+        "w/pkgs/z/Cargo.toml": b'[package]\nname = "z"\n',
+    }
+    paths = ["src/main.rs", "crates/a/src/lib.rs", "crates/skip/src/lib.rs", "extra/b/src/lib.rs",
+             "w/pkgs/x/y/src/lib.rs", "w/pkgs/z/src/lib.rs"]
+    modules = RustModules(paths, {}, {p: read_cargo_toml(data) for p, data in manifests.items()})
+    assert resolve(modules, "src/main.rs", "a_lib") == "crates/a/src/lib.rs"
+    assert resolve(modules, "src/main.rs", "b") == "extra/b/src/lib.rs"  # a member's path dependency
+    assert resolve(modules, "src/main.rs", "skip") is None
+    assert resolve(modules, "src/main.rs", "deep") is None  # another workspace's
+    assert resolve(modules, "w/pkgs/z/src/lib.rs", "deep") == "w/pkgs/x/y/src/lib.rs"  # `**`
+    assert resolve(modules, "crates/skip/src/lib.rs", "a_lib") is None
+
+
+def test_a_lib_rs_in_no_package_is_still_known_by_its_directory() -> None:
+    paths = ["app/src/main.rs", "vendored/thing/src/lib.rs", "tools/x.rs"]
+    manifests = {"app/Cargo.toml": read_cargo_toml(b'[package]\nname = "app"\n')}
+    modules = RustModules(paths, {}, manifests)
+    assert resolve(modules, "app/src/main.rs", "thing") is None  # a package names what its manifest says
+    assert modules.libraries == {"thing": "vendored/thing/src/lib.rs"}
+    assert modules.qualified_root("app/src/main.rs", "thing", lambda _: None) is None  # not its package's
+    assert modules.qualified_root("tools/x.rs", "thing", lambda _: None) is None  # guessed: not spelled out
+
+
+def _broken(folder: Path, manifests: bool = True) -> list[str]:
+    """The annotations of the project in ``folder`` its resolution breaks, with its
+    ``Cargo.toml`` files read (as the indexer reads them) or without them."""
+    files = {p: text for p, text in resolution.project_files(folder).items() if manifests or p.endswith(".rs")}
+    sources = {p: text for p, text in files.items() if p.endswith(".rs")}
+    return resolution.failures(resolution.annotations(sources), *resolution.resolve_files(files))
+
+
+def test_the_annotated_workspace_resolves_through_its_manifests() -> None:
+    assert _broken(CARGO / "workspace") == []
+    # without them, the names its manifests give are unknown and a directory's name is taken
+    # for a crate's
+    without = "\n".join(_broken(CARGO / "workspace", manifests=False))
+    for call in ("'shapes.area'", "'text_utils.pad'", "'paint_core.mix'", "'geo.area'", "'crate.helper'",
+                 "unexpected CALLS tools/cli/app/run.rs::elsewhere -> "
+                 "libs/legacy/src/lib.rs::old"):
+        assert call in without
+
+
+def _calls(dump: str, source: str, name: str) -> list[str]:
+    return [line for line in dump.splitlines() if line.startswith(f"CALLS {source} ") and f'"{name}"]' in line]
+
+
+def test_renaming_a_package_in_its_manifest_resolves_again(tmp_path: Path, index_dump) -> None:
+    """Only ``core/Cargo.toml`` changes (the package ``engine`` becomes ``motor``): the call of
+    ``engine::start`` in ``app`` is no longer the workspace's, and the incremental index equals
+    a fresh one; so again when the manifest is broken (recorded, and the package is gone)."""
+    from test_incremental import assert_same_graph
+
+    root = tmp_path / "rename"
+    shutil.copytree(CARGO / "rename", root)
+    manifest = root / "core" / "Cargo.toml"
+    first, dump = index_dump(root, tmp_path / "db")
+    assert first.mode == "full"
+    assert _calls(dump, "app/src/main.rs::main", "start") == [
+        'CALLS app/src/main.rs::main -> core/src/lib.rs::start [exact, line 6, "start"]']
+    assert "node core/Cargo.toml file lines=1-4 lang=rust" in dump
+
+    def step(what: str) -> str:
+        report, incremental = index_dump(root, tmp_path / "db")
+        assert report.mode == "incremental", what
+        _, fresh = index_dump(root, tmp_path / f"fresh-{what}")
+        assert_same_graph(incremental, fresh, what)
+        return incremental
+
+    manifest.write_text(manifest.read_text("utf-8").replace('"engine"', '"motor"'), "utf-8")
+    assert _calls(step("renamed"), "app/src/main.rs::main", "start") == [
+        'CALLS app/src/main.rs::main -> extern::engine.start [external, line 6, "start"]']
+    manifest.write_text("[package\n", "utf-8")
+    broken = step("broken")
+    assert ('node core/Cargo.toml file lang=rust status=skipped error="extraction failed: ValueError: '
+            'Cargo.toml is not valid TOML: ') in broken
+    assert _calls(broken, "app/src/main.rs::main", "start") == [
+        'CALLS app/src/main.rs::main -> extern::engine.start [external, line 6, "start"]']
+
+
+def test_a_member_call_names_a_method_never_a_field_of_that_name() -> None:
+    check_case("""
+# --- path: src/lib.rs ---
+pub struct Stats {
+    count: u64,
+}
+
+impl Stats {
+    pub fn total(&self) -> u64 {
+        self.count
+    }
+}
+
+pub struct Args {
+    stats: Stats,
+}
+
+impl Args {
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+pub fn report(args: &Args) -> u64 {
+    let run = |n: u64| n + 1;
+    run(args.stats().total())
+    //       ^ calls: src/lib.rs::Args.stats [inferred]
+    //               ^ calls: src/lib.rs::Stats.total [inferred]
+}
+""")

@@ -93,6 +93,10 @@ class LanguageSpec:
     methods_apart: bool = False
     """Methods and variables have separate names (Java): a call never means a local, a field or
     a parameter of that name (``reader("{}")`` beside ``JsonReader reader = ...``)."""
+    fields_apart: bool = False
+    """A member call never names a field (Rust ``x.f()`` is the method ``f``; a field is called
+    as ``(x.f)()``), though a bare call may name a local (a closure): ``methods_apart`` for
+    fields alone."""
     reopened_classes: bool = False
     """A class defined again under its qualified name continues the one of that name earlier in
     its file or in the files it imports with wildcards (C++ ``namespace app {}`` in

@@ -135,7 +135,7 @@ class CSharpModules(BaseModules):
                 return namespace, tuple(parts[i:])
         return None
 
-    def qualified_root(self, name: str, probe: Probe) -> ModuleRef | None:
+    def qualified_root(self, importer: str, name: str, probe: Probe) -> ModuleRef | None:
         """The namespace ``name`` when code spells a type out from the root (``Garage.Core.Engine``)."""
         return self.resolve("", name, probe)
 

@@ -119,7 +119,7 @@ class JvmModules(BaseModules):
             return None
         return self._namespace(f"{module.path}.{name}", probe)
 
-    def qualified_root(self, name: str, probe: Probe) -> ModuleRef | None:
+    def qualified_root(self, importer: str, name: str, probe: Probe) -> ModuleRef | None:
         """The package prefix a name no scope binds begins (``com`` of ``com.acme.core.Engine``)."""
         return self._namespace(name, probe)
 

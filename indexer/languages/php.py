@@ -229,7 +229,7 @@ class PhpModules(BaseModules):
             return self._namespace(f"{module.path}{_SEP}{name}", probe)
         return None
 
-    def qualified_root(self, name: str, probe: Probe) -> ModuleRef | None:
+    def qualified_root(self, importer: str, name: str, probe: Probe) -> ModuleRef | None:
         r"""The namespace a qualified name in code begins with (``\App\Models\User::create()``
         reads as ``App\Models`` then ``User``), when no scope binds it."""
         if _SEP not in name and name not in self._by_namespace:
