@@ -315,9 +315,12 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
         clock.lap("parse")
 
         new_facts: dict[str, FileFacts | None] = {}
+        wires: dict[str, bytes] = {}  # as the workers sent them: what the state keeps
         for path in changed:
             wire, error = extracted.get(path, (None, skips.get(path)))
             new_facts[path] = FileFacts.from_wire(wire) if wire is not None else None
+            if wire is not None:
+                wires[path] = wire
             if wire is None and path not in skips:
                 skips[path] = error or "extraction failed"
 
@@ -400,7 +403,7 @@ def index_graph(root: Path, options: IndexOptions = IndexOptions(),
 
         if progress:
             progress("store", 0, 1)
-        records = [_record(graphs[p], hashes[p], new_facts.get(p), statuses[p],
+        records = [_record(graphs[p], hashes[p], new_facts.get(p), wires.get(p), statuses[p],
                            state if p not in new_facts else None) for p in to_resolve]
         if full:
             report.mode = "full"
@@ -491,14 +494,14 @@ def _inside(path: str, directory: Path) -> bool:
     return path == str(directory) or path.startswith(str(directory) + os.sep)
 
 
-def _record(graph: FileGraph, digest: str, facts: FileFacts | None,
+def _record(graph: FileGraph, digest: str, facts: FileFacts | None, wire: bytes | None,
             status: tuple[FileStatus, str | None], state: IndexState | None) -> FileRecord:
     if state is not None:
         old = state.record(graph.path)
         assert old is not None
         facts_blob, interface, language = old.facts, old.interface, old.language
     else:
-        facts_blob = facts.to_wire() if facts is not None else None
+        facts_blob = wire
         interface = _interface(facts)
         language = facts.language if facts is not None else graph.nodes[0].language
     return FileRecord(

@@ -298,6 +298,9 @@ class Resolver:
         """(module system, package) → module-level name → the package's files that bind it, in
         the package's order: a lookup in a package of hundreds of files reads only those."""
         self._closures: dict[str, tuple[tuple[str, ...], tuple[Value, ...], frozenset[str], dict[str, int]]] = {}
+        self._companion_memo: dict[tuple[int, str], tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._contexts: dict[str, str] = {}
+        """Path → its module system's ``import_context``."""
         self._binders: dict[str, list[str]] = {}
         """Module-level name → the files read so far that bind it: a name looked for in a C
         file's hundred headers is looked for in the two that bind it."""
@@ -350,6 +353,22 @@ class Resolver:
     def _probe(self, path: str) -> None:
         self._touched.add(path)
 
+    def _companions(self, modules: ModuleSystem, path: str) -> tuple[str, ...]:
+        """``modules.companions(path)``, asked once per path, its probes replayed."""
+        key = (id(modules), path)
+        cached = self._companion_memo.get(key)
+        if cached is None:
+            probes: list[str] = []
+            cached = self._companion_memo[key] = (modules.companions(path, probes.append), frozenset(probes))
+        self._touched.replay(cached[1])
+        return cached[0]
+
+    def _import_context(self, modules: ModuleSystem, importer: str) -> str:
+        context = self._contexts.get(importer)
+        if context is None:
+            context = self._contexts[importer] = modules.import_context(importer)
+        return context
+
     # -- modules -------------------------------------------------------------------------
     def _module_value(self, ref: ModuleRef) -> Value:
         return Value("module", ref.path, 2 if ref.package else 1 if ref.is_dir else 0)
@@ -375,7 +394,7 @@ class Resolver:
         # Memoised per importing directory: the answer depends only on it, the specifier and the
         # file set; the probes are replayed so every importer records what it depended on.
         modules = self.modules[importer.spec.name]
-        key = (importer.spec.name, modules.import_context(importer.facts.path), specifier)
+        key = (importer.spec.name, self._import_context(modules, importer.facts.path), specifier)
         cached = self._imports.get(key)
         if cached is None:
             probes: list[str] = []
@@ -835,7 +854,7 @@ class Resolver:
         modules = self.modules[f.spec.name]
         package = modules.package_of(path)
         places = [path, *(self._package_files(modules, package) if package is not None else ()),
-                  *modules.companions(path, self._probe)]
+                  *self._companions(modules, path)]
         out: list[tuple[str, int]] = []
         for p in dict.fromkeys(places):
             g = self._file(p)
@@ -912,7 +931,7 @@ class Resolver:
             return value
         # the definition of that qualified name in a companion: a C function defined further down
         # its file, ``app.make_engine`` of the header in ``namespace app { Engine make_engine() {} }``
-        for p in self.modules[f.spec.name].companions(value.path, self._probe):
+        for p in self._companions(self.modules[f.spec.name], value.path):
             g = self._file(p)
             for i in (g.qualnames.get(d.qualname, ()) if g is not None else ()):
                 if g is not None and not g.facts.defs[i].declaration:

@@ -10,6 +10,7 @@ from indexer.model import EDGE_ENDPOINTS, Edge, EdgeKind, Label, Node
 from indexer.store.base import GraphChange, StoreError
 
 EdgeGroup = tuple[EdgeKind, Label, Label]
+_ENDPOINTS = {kind: frozenset(pairs) for kind, pairs in EDGE_ENDPOINTS.items()}
 
 
 def node_labels(nodes: Sequence[Node]) -> dict[str, Label]:
@@ -28,18 +29,18 @@ def group_edges(edges: Sequence[Edge], labels: Mapping[str, Label]) -> dict[Edge
     """
     groups: dict[EdgeGroup, list[Edge]] = defaultdict(list)
     seen: set[tuple[str, str, str]] = set()
-    for edge in edges:
-        for end in (edge.source, edge.target):
-            if end not in labels:
-                raise StoreError(f"edge {edge.key} refers to unknown node {end!r}")
-        pair = (labels[edge.source], labels[edge.target])
-        if pair not in EDGE_ENDPOINTS[edge.kind]:
-            raise StoreError(f"edge {edge.key}: {edge.kind} cannot go from {pair[0]} "
-                             f"to {pair[1]}")
-        if edge.key in seen:
-            raise StoreError(f"edge {edge.key} given twice")
-        seen.add(edge.key)
-        groups[(edge.kind, *pair)].append(edge)
+    for edge in edges:  # a hundred thousand edges in a large repository: one key, two lookups each
+        kind, source, target = key = edge.kind, edge.source, edge.target
+        source_label, target_label = labels.get(source), labels.get(target)
+        if source_label is None or target_label is None:
+            unknown = source if source_label is None else target
+            raise StoreError(f"edge {key} refers to unknown node {unknown!r}")
+        if (source_label, target_label) not in _ENDPOINTS[kind]:
+            raise StoreError(f"edge {key}: {kind} cannot go from {source_label} to {target_label}")
+        if key in seen:
+            raise StoreError(f"edge {key} given twice")
+        seen.add(key)
+        groups[(kind, source_label, target_label)].append(edge)
     return groups
 
 
