@@ -1030,14 +1030,26 @@ class Resolver:
         if kind == "extern":
             return Value("extern", name=f"{value.name}.{name}")
         if kind == "def":
-            if self._def(value).kind == DefKind.CLASS:
-                return _inherit(self.class_member(value.path, value.slot, name, instance=False, call=call), value)
-            return UNKNOWN
+            d = self._def(value)
+            if d.kind != DefKind.CLASS:
+                return UNKNOWN
+            found = _inherit(self.class_member(value.path, value.slot, name, instance=False, call=call), value)
+            if found.kind == "unknown" and d.parent == MODULE_SCOPE and self._reopens_builtin(value.path, d.name):
+                # the repository adds to a namespace it does not own (``namespace std { template
+                # <> struct hash<...> }``): what it does not add is the library's
+                return Value("extern", name=f"{d.name}.{name}")
+            return found
         if kind == "instance":
             return _inherit(self.class_member(value.path, value.slot, name, instance=True, call=call), value)
         if kind == "super":
             return self.class_member(value.path, value.slot, name, instance=True, skip_first=True, call=call)
         return UNKNOWN
+
+    def _reopens_builtin(self, path: str, name: str) -> bool:
+        """Whether a class ``name`` at module level of ``path`` reopens a namespace of the
+        language's own library (C++ ``namespace std``)."""
+        f = self._file(path)
+        return f is not None and f.spec.reopened_classes and name in f.spec.builtins
 
     def eval_chain(self, f: _FileIndex, scope: int, chain: Chain, line: int | None = None,
                    call: bool = False) -> Value:

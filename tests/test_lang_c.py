@@ -524,3 +524,18 @@ def test_adding_a_compilation_database_resolves_again_and_stays_equal_to_a_fresh
     assert any(s["path"] == "compile_commands.json" and "is not valid JSON" in s["reason"]
                for s in report.skipped), report.skipped
     assert stale in dump and lib not in dump
+
+
+def test_a_namespace_of_the_standard_library_reopened_in_the_repository_stays_external() -> None:
+    """fmt specialises ``std::hash`` in ``namespace std {}``: ``std`` is then a namespace of the
+    repository too, but ``std::string`` is still the library's, not an unresolved name."""
+    files = {
+        "fmt/format.h": "#pragma once\n#include <string>\nnamespace std {\n"
+                        "template <> struct hash<int> { int operator()(int v) const { return v; } };\n}\n",
+        "fmt/format.cc": '#include "format.h"\nnamespace fmt {\nstd::string name() { return std::string("x"); }\n'
+                         "int hashed() { return std::hash<int>()(1); }\n}\n",
+    }
+    _, edges = resolve_files(files)
+    calls = {(e.source, e.target, e.resolution) for e in edges if e.kind == EdgeKind.CALLS}
+    assert ("fmt/format.cc::fmt.name", "extern::std.string", "external") in calls
+    assert ("fmt/format.cc::fmt.hashed", "fmt/format.h::std.hash", "exact") in calls  # what it adds is its own
