@@ -18,8 +18,6 @@ from indexer.extract import Extractor
 from indexer.facts import FileFacts
 from indexer.languages import get_language
 from indexer.languages.go import GoModules, is_standard, read_go_mod
-from indexer.model import Edge, Node
-from indexer.resolve import Resolver
 
 PROJECT = FIXTURES / "go"
 
@@ -295,10 +293,10 @@ def test_a_path_under_the_module_without_go_files_is_unresolved_not_external() -
     assert _package(modules, "main.go", "example.com/shop/missing") is None
     assert modules.is_internal("example.com/shop/missing", _no_probe)
     source = 'package main\n\nimport "example.com/shop/missing"\n\nfunc main() {\n\tmissing.Run()\n}\n'
-    _, edges = _resolve({"go.mod": "module example.com/shop\n", "main.go": source})
+    _, edges = resolve_files({"go.mod": "module example.com/shop\n", "main.go": source})
     assert [e.target for e in edges if e.kind.value == "CALLS"] == ["unresolved::Run"]
     # without go.mod nothing says the path is the repository's
-    _, edges = _resolve({"main.go": source})
+    _, edges = resolve_files({"main.go": source})
     assert [e.target for e in edges if e.kind.value == "CALLS"] == ["extern::example.com/shop/missing.Run"]
 
 
@@ -350,21 +348,10 @@ def test_a_module_resolution_probes_the_directory_it_maps_to() -> None:
 
 # -- resolution with go.mod -------------------------------------------------------------------
 
-def _resolve(files: dict[str, str]) -> tuple[list[Node], list[Edge]]:
-    """The graph of a repository of ``files`` (``.go`` and ``go.mod``) as the indexer resolves
-    it, ``go.mod`` read and given to the module system."""
-    extractor = Extractor(get_language("go"))
-    facts = {path: extractor.extract(path, text.encode()) for path, text in sorted(files.items())}
-    resolver = Resolver({"go": sorted(facts)}, facts.get,
-                        packages={p: f.package for p, f in facts.items() if f.package},
-                        manifests={p: f.manifest for p, f in facts.items() if f.manifest is not None})
-    graphs = [resolver.resolve_file(path) for path in sorted(facts)]
-    return [n for g in graphs for n in g.nodes], [e for g in graphs for e in g.edges]
-
-
 def test_the_annotated_project_resolves_every_call_through_its_go_mod() -> None:
-    files = {**project_files(PROJECT), "go.mod": (PROJECT / "go.mod").read_text("utf-8")}
-    nodes, edges = _resolve(files)
+    files = project_files(PROJECT)
+    assert "go.mod" in files
+    nodes, edges = resolve_files(files)
     assert failures(annotations(files), nodes, edges) == []
 
 
@@ -375,7 +362,7 @@ def test_a_call_into_another_modules_package_of_a_repository_name_is_external() 
         "main.go": 'package main\n\nimport "github.com/other/cart"\n\nfunc main() {\n\tcart.New()\n'
                    "\t//   ^ no calls: cart/cart.go::New\n}\n",
     }
-    nodes, edges = _resolve(files)
+    nodes, edges = resolve_files(files)
     assert failures(annotations(files), nodes, edges) == []
     assert [e.target for e in edges if e.kind.value == "CALLS"] == ["extern::github.com/other/cart.New"]
 
