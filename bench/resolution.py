@@ -70,7 +70,7 @@ class Assertion:
     negated: bool
 
 
-def annotations(files: dict[str, str]) -> list[Assertion]:
+def annotated(files: dict[str, str]) -> list[Assertion]:
     """The assertions the annotation lines of ``files`` make."""
     out: list[Assertion] = []
     for path, text in files.items():
@@ -211,7 +211,7 @@ def case_failures(text: str) -> list[str]:
     """Resolve a case written in one text (``split_case``) and describe every annotation it
     breaks; ValueError for a case without annotations (it would assert nothing)."""
     files = split_case(text)
-    assertions = annotations(files)
+    assertions = annotated(files)
     if not assertions:
         raise ValueError("a case without annotations asserts nothing")
     nodes, edges = resolve_files(files)
@@ -243,7 +243,7 @@ class CallScore:
 def score_project(folder: Path) -> tuple[CallScore, list[str]]:
     """Resolve an annotated project; score its CALLS edges and list every broken annotation."""
     files = project_files(folder)
-    assertions = annotations(files)
+    assertions = annotated(files)
     nodes, edges = resolve_files(files)
     expected = {(enclosing(nodes, a.path, a.line), a.target) for a in assertions
                 if a.kind == EdgeKind.CALLS and not a.negated}

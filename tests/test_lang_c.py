@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 from conftest import check_case
 
-from bench.resolution import FIXTURES, definitions, extract, failures, project_files, resolve_files
-from bench.resolution import annotations as case_annotations
+from bench.resolution import FIXTURES, annotated, definitions, extract, failures, project_files, resolve_files
 from indexer.facts import TYPE_PART, FileFacts
 from indexer.languages import languages_by_extension
 from indexer.languages.c_family import CModules, header_dialect, read_compile_commands, read_compile_flags
@@ -311,7 +310,7 @@ def _found(modules: CModules, importer: str, specifier: str) -> str | None:
 
 def _build_failures(files: dict[str, str]) -> list[str]:
     """Every annotation of ``files`` the graph breaks when the build's manifests are read."""
-    return failures(case_annotations(files), *resolve_files(files))
+    return failures(annotated(files), *resolve_files(files))
 
 
 TWO_CONFIGS_DATABASE: list[dict[str, Any]] = [

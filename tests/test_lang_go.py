@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.resolution import FIXTURES, annotations, definitions, extract, failures, project_files, resolve_files
+from bench.resolution import FIXTURES, annotated, definitions, extract, failures, project_files, resolve_files
 from indexer.extract import Extractor
 from indexer.facts import FileFacts
 from indexer.languages import get_language
@@ -352,7 +352,7 @@ def test_the_annotated_project_resolves_every_call_through_its_go_mod() -> None:
     files = project_files(PROJECT)
     assert "go.mod" in files
     nodes, edges = resolve_files(files)
-    assert failures(annotations(files), nodes, edges) == []
+    assert failures(annotated(files), nodes, edges) == []
 
 
 def test_a_call_into_another_modules_package_of_a_repository_name_is_external() -> None:
@@ -363,7 +363,7 @@ def test_a_call_into_another_modules_package_of_a_repository_name_is_external() 
                    "\t//   ^ no calls: cart/cart.go::New\n}\n",
     }
     nodes, edges = resolve_files(files)
-    assert failures(annotations(files), nodes, edges) == []
+    assert failures(annotated(files), nodes, edges) == []
     assert [e.target for e in edges if e.kind.value == "CALLS"] == ["extern::github.com/other/cart.New"]
 
 

@@ -255,7 +255,7 @@ pub fn go(engine: &Engine) -> u8 {
 }
 ''')
     nodes, edges = resolution.resolve_files(files)
-    assert not resolution.failures(resolution.annotations(files), nodes, edges)
+    assert not resolution.failures(resolution.annotated(files), nodes, edges)
     inherits = sorted((e.source, e.target) for e in edges if e.kind == EdgeKind.INHERITS)
     assert inherits == [("src/lib.rs::Engine", "extern::std.fmt.Display"), ("src/lib.rs::Engine", "src/lib.rs::Run")]
 
@@ -488,7 +488,7 @@ def _broken(folder: Path, manifests: bool = True) -> list[str]:
     ``Cargo.toml`` files read (as the indexer reads them) or without them."""
     files = {p: text for p, text in resolution.project_files(folder).items() if manifests or p.endswith(".rs")}
     sources = {p: text for p, text in files.items() if p.endswith(".rs")}
-    return resolution.failures(resolution.annotations(sources), *resolution.resolve_files(files))
+    return resolution.failures(resolution.annotated(sources), *resolution.resolve_files(files))
 
 
 def test_the_annotated_workspace_resolves_through_its_manifests() -> None:

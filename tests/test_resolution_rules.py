@@ -22,7 +22,7 @@ from __future__ import annotations
 import pytest
 from conftest import check_case
 
-from bench.resolution import annotations, split_case
+from bench.resolution import annotated, split_case
 from indexer.model import EdgeKind
 
 # -- the rules ------------------------------------------------------------------------------------
@@ -810,7 +810,7 @@ x = f()
 # ^ no calls: b.py::g [exact]
 """)
     assert files == {"a.py": "x = f()\n#   ^ calls: a.py::f\n# ^ no calls: b.py::g [exact]\n"}
-    first, second = annotations(files)
+    first, second = annotated(files)
     assert (first.line, first.column, first.kind, first.target, first.negated) == (
         1, 4, EdgeKind.CALLS, "a.py::f", False)
     assert first.code[first.column] == "f"
@@ -829,4 +829,4 @@ def f():
 
 def test_a_malformed_annotation_is_an_error() -> None:
     with pytest.raises(ValueError, match="malformed"):
-        annotations(split_case("# --- path: a.py ---\nf()\n# ^ call: a.py::f\n"))
+        annotated(split_case("# --- path: a.py ---\nf()\n# ^ call: a.py::f\n"))
