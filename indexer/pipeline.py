@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from indexer.facts import FileFacts
+from indexer.facts import DefKind, FileFacts
 from indexer.gitinfo import git_commit
 from indexer.languages import build_outputs, languages_by_extension
 from indexer.model import (
@@ -157,8 +157,13 @@ def _extract_all(items: list[tuple[str, str, bytes]], workers: int, pool: Worker
 
 # -- helpers -------------------------------------------------------------------------------------
 def _module_names(facts: FileFacts | None) -> set[str]:
-    """The names ``facts`` defines at module level (C linkage looks functions up by them)."""
-    return {d.name for d in facts.defs if d.parent < 0} if facts is not None else set()
+    """The names ``facts`` defines at module level and the methods of its module-level
+    extensions: C linkage and the methods added to library types are looked up by them."""
+    if facts is None:
+        return set()
+    defs = facts.defs
+    return {d.name for d in defs
+            if d.parent < 0 or (defs[d.parent].kind == DefKind.EXTENSION and defs[d.parent].parent < 0)}
 
 
 def _stored_facts(state: IndexState, path: str) -> FileFacts | None:

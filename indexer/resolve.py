@@ -294,6 +294,14 @@ class Resolver:
             spec = get_language(lang)
             if spec.global_linkage is not None:
                 self._linkage_paths.setdefault(spec.module_system, []).extend(sorted(paths))
+        self._extension_paths: dict[str, list[str]] = {}
+        for lang, paths in paths_by_language.items():
+            spec = get_language(lang)
+            if spec.external_extensions:
+                self._extension_paths.setdefault(spec.module_system, []).extend(sorted(paths))
+        self._external_methods: dict[str, dict[tuple[str, str], list[tuple[str, int]]]] = {}
+        """Module system → (type name, method name) → the methods the repository adds to a type
+        of that name it does not define (``fun String.shout()``, ``impl Shout for str``)."""
         self._package_names: dict[tuple[int, str], dict[str, list[str]]] = {}
         """(module system, package) → module-level name → the package's files that bind it, in
         the package's order: a lookup in a package of hundreds of files reads only those."""
@@ -942,6 +950,47 @@ class Resolver:
                 return linked._replace(inferred=value.inferred)
         return value
 
+    def _external_extension(self, f: _FileIndex, external: str, name: str) -> Value | None:
+        """The method ``name`` the repository adds to the library type a call's receiver is
+        (``external``: ``String.shout``, the library's name of what the call reaches): the one
+        such method of that type and name, else the one in the caller's package or imported by
+        name; None when there is none or no way to choose."""
+        receiver = external[: -len(name) - 1].rpartition(".")[2] if external.endswith("." + name) else ""
+        if not receiver:
+            return None
+        system = f.spec.module_system
+        self._touched.add(LINKAGE_PROBE + name)
+        index = self._external_methods.get(system)
+        if index is None:
+            index = self._external_methods[system] = {}
+            with self._aside(recorded=False):
+                for path in self._extension_paths.get(system, ()):
+                    g = self._file(path)
+                    if g is None:
+                        continue
+                    defs = g.facts.defs
+                    for i, d in enumerate(defs):
+                        owner = d.owner or (defs[d.parent].owner if d.parent >= 0
+                                            and defs[d.parent].kind == DefKind.EXTENSION else ())
+                        if d.kind == DefKind.METHOD and owner and not d.declaration:
+                            index.setdefault((owner[-1], d.name), []).append((path, i))
+        found = index.get((receiver, name), [])
+        if len(found) > 1:  # the one the caller's package has or its imports name
+            modules = self.modules[f.spec.name]
+            visible = {modules.package_of(f.facts.path)}
+            for imp in f.facts.imports:  # a name from a module, or ``import a.text.shout`` (Kotlin)
+                if imp.name == name:
+                    visible.add(imp.module)
+                elif imp.name is None and imp.module.endswith(("." + name, "::" + name, "/" + name)):
+                    visible.add(imp.module[: -len(name)].rstrip(".:/"))
+            visible.discard(None)
+            found = [(p, i) for p, i in found if modules.package_of(p) in visible]
+        if len(found) != 1:
+            return None
+        path, slot = found[0]
+        self._touched.add(path)
+        return Value("def", path, slot, inferred=True)
+
     def _linked(self, system: str, name: str) -> Value | None:
         """The one non-local definition of the module-level function ``name`` among the files
         of languages with global linkage in ``system`` (C's one namespace of functions), or None
@@ -1149,6 +1198,8 @@ class Resolver:
                 elif value.kind == "super":  # ``super(...)`` in a constructor: the parent class
                     value = self._parent_class(value)
                 value = self._overload(value, use.arity)
+                if value.kind == "extern" and f.spec.external_extensions and len(use.chain) > 1:
+                    value = self._external_extension(f, value.name, use.chain[-1]) or value
                 if value.kind == "module":
                     continue
                 found = target_of(value, written)

@@ -177,6 +177,31 @@ fun main() {
 }
 """
 
+RULES["extension_functions_on_library_types"] = """
+# --- path: text/Shout.kt ---
+package a.text
+
+fun String.shout(): String = uppercase()
+fun Int.shout(): Int = this * 2
+# --- path: loud/Shout.kt ---
+package a.loud
+
+fun String.shout(): String = uppercase() + "!"
+# --- path: app/App.kt ---
+package a.app
+
+import a.text.shout
+
+fun main(name: String, count: Int) {
+    "hi".shout()
+    //   ^ calls: text/Shout.kt::String.shout [inferred]
+    //   ^ no calls: loud/Shout.kt::String.shout
+    count.shout()
+    //    ^ calls: text/Shout.kt::Int.shout [inferred]
+    name.trim()
+}
+"""
+
 RULES["imports_aliases_companions_objects_and_extensions"] = """
 # --- path: core/Engine.kt ---
 package a.core

@@ -569,3 +569,47 @@ pub fn report(args: &Args) -> u64 {
     //               ^ calls: src/lib.rs::Stats.total [inferred]
 }
 """)
+
+
+def test_a_method_the_repository_adds_to_a_library_type() -> None:
+    check_case("""
+# --- path: src/lib.rs ---
+pub trait Shout {
+    fn shout(&self) -> String;
+}
+
+impl Shout for str {
+    fn shout(&self) -> String {
+        self.to_uppercase()
+    }
+}
+
+pub fn greet(name: &str) -> String {
+    name.shout()
+    //   ^ calls: src/lib.rs::str.shout [inferred]
+}
+""")
+
+
+def test_a_method_added_to_a_library_type_stays_equal_to_a_fresh_index(tmp_path, index_dump) -> None:
+    """The caller reads nothing of the file that adds the method: it looked the method up by its
+    name (``LINKAGE_PROBE``), so it resolves again when a file adds or drops one."""
+    from test_incremental import assert_same_graph
+
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "lib.rs").write_text("pub mod greet;\npub mod extra;\n")
+    (root / "src" / "greet.rs").write_text("pub fn greet(name: &str) -> String {\n    name.shout()\n}\n")
+    (root / "src" / "extra.rs").write_text("pub trait Shout {}\n")
+    index_dump(root, tmp_path / "db")
+    method = ("pub trait Shout { fn shout(&self) -> String; }\n"
+              "impl Shout for str {\n    fn shout(&self) -> String { String::new() }\n}\n")
+    renamed = method.replace("fn shout(&self) -> String {", "fn yell(&self) -> String {")
+    for what, text in [("added", method), ("renamed", renamed), ("added again", method)]:
+        (root / "src" / "extra.rs").write_text(text)
+        report, incremental = index_dump(root, tmp_path / "db")
+        assert report.mode == "incremental", what
+        _, fresh = index_dump(root, tmp_path / f"fresh-{what.replace(' ', '-')}")
+        assert_same_graph(incremental, fresh, what)
+        edge = "CALLS src/greet.rs::greet -> src/extra.rs::str.shout"
+        assert (edge in incremental) == (what != "renamed"), what

@@ -93,6 +93,10 @@ class LanguageSpec:
     methods_apart: bool = False
     """Methods and variables have separate names (Java): a call never means a local, a field or
     a parameter of that name (``reader("{}")`` beside ``JsonReader reader = ...``)."""
+    external_extensions: bool = False
+    """Code adds methods to types it does not define (Kotlin ``fun String.shout()``, Rust ``impl
+    Shout for str``): a call on a library type's value that the library does not answer goes to
+    the repository's method of that name for that type."""
     fields_apart: bool = False
     """A member call never names a field (Rust ``x.f()`` is the method ``f``; a field is called
     as ``(x.f)()``), though a bare call may name a local (a closure): ``methods_apart`` for

@@ -56,6 +56,7 @@ KOTLIN = LanguageSpec(
     mapping_types=JAVA_MAPPINGS | {"MutableMap"},
     members_in_scope=True,
     overloads=True,
+    external_extensions=True,
 )
 
 SPECS = (KOTLIN,)

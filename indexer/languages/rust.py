@@ -386,6 +386,7 @@ RUST = LanguageSpec(
     type_self_names=frozenset({"Self"}),
     class_scopes_visible=True,
     fields_apart=True,
+    external_extensions=True,
     transparent_types={"try_expression": "", "reference_expression": "value", "parenthesized_expression": "",
                        "await_expression": ""},
     generic_types=frozenset({"generic_type", "generic_function"}),
