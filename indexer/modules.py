@@ -26,8 +26,9 @@ Manifests = Mapping[str, object]
 language's reader gives it (``LanguageSpec.manifests``)."""
 LINKAGE_PROBE = "linkage:"
 """Prefix of a function name among the paths a file's resolution looked at when it looked for
-that name's one definition across the repository (C linkage): a file that comes, goes or changes
-what it defines at module level re-resolves it."""
+that name across the repository (C linkage: its one definition; a method added to a library
+type): a file that comes, goes or changes what it defines at module level (or in a module-level
+extension) re-resolves it."""
 PACKAGE_PROBE = "package:"
 """Prefix of a package's key among the paths a file's resolution looked at (``probe``): a file
 coming to or leaving that package re-resolves it (``indexer.pipeline``)."""
