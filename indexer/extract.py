@@ -11,6 +11,8 @@ Capture names the query may use (all optional; unknown names are ignored):
 ``@decorator.name`` with ``@decorator.target``
     a decorator applied to a definition; ``@decorator.target`` with ``(#set! decorator "static")``
     a keyword that qualifies it.
+``@receiver`` with ``@receiver.of``
+    the type a method extends while it stays a member of its own class (C# ``this string s``)
 ``@import.module`` with optional ``@import.name``, ``@import.alias``, ``@import.wildcard``
     an import; ``@import.module`` alone imports a whole module. A pattern with
     ``(#set! import.name "default")`` imports that name when no node spells it; with
@@ -421,6 +423,7 @@ class Extractor:
         defs: list[_Def] = []
         docs: dict[tuple[int, int], Node] = {}
         decorators: dict[tuple[int, int], list[str]] = {}
+        receivers: dict[tuple[int, int], Chain] = {}
         imports: list[tuple[int, ImportFact]] = []
         uses: list[tuple[Node, str]] = []
         binds: list[tuple[Node, Node | None, str | None]] = []
@@ -474,6 +477,9 @@ class Extractor:
                 # ``/// <summary>`` line has none once its markup goes)
                 docs[(owner.start_byte, owner.end_byte)] = next(
                     (n for n in caps["doc"] if _first_doc_line(n)), caps["doc"][0])
+            elif "receiver" in caps:
+                target = caps["receiver.of"][0]
+                receivers[(target.start_byte, target.end_byte)] = self.type_chain(caps["receiver"][0]) or ()
             elif "decorator.name" in caps:
                 target = caps["decorator.target"][0]
                 decorators.setdefault((target.start_byte, target.end_byte), []).append(
@@ -523,7 +529,7 @@ class Extractor:
             notes.append(f"{folded} definition(s) nested deeper than {limits.max_def_depth} levels or with a "
                          f"qualified name over {limits.max_qualname} characters are part of their enclosing one")
         facts.limited = "; ".join(notes) or None
-        scope_of = self._build_defs(facts, defs, docs, decorators, source)
+        scope_of = self._build_defs(facts, defs, docs, decorators, receivers, source)
         self._inferred_returns(facts, returns, scope_of)
         module_doc = docs.get((root.start_byte, root.end_byte))
         facts.doc = _first_doc_line(module_doc) if module_doc is not None else None
@@ -564,7 +570,8 @@ class Extractor:
         return kept, len(defs) - len(kept)
 
     def _build_defs(self, facts: FileFacts, defs: list[_Def], docs: dict[tuple[int, int], Node],
-                    decorators: dict[tuple[int, int], list[str]], source: bytes):
+                    decorators: dict[tuple[int, int], list[str]], receivers: dict[tuple[int, int], Chain],
+                    source: bytes):
         """Fill ``facts.defs`` from ``defs``, which come in source order (outer before inner, as
         :meth:`_within_limits` leaves them); return the scope lookup by byte position."""
         starts = [d.node.start_byte for d in defs]
@@ -615,7 +622,7 @@ class Extractor:
                 parent=parent, signature=signature,
                 doc=_first_doc_line(doc) if doc is not None else None,
                 bases=bases, decorators=tuple(decorators.get(key, ())), owner=d.owner, returns=d.returns,
-                declaration=d.kind == "function" and d.body is None,
+                declaration=d.kind == "function" and d.body is None, receiver=receivers.get(key, ()),
             ))
         return scope_of
 

@@ -47,7 +47,7 @@ def chain_name(chain: Chain) -> str:
             return part
     return "?"
 MODULE_SCOPE = -1
-WIRE_VERSION = 3
+WIRE_VERSION = 4
 """Of ``FileFacts.to_wire``: facts of another version are re-extracted (the schema version of
 the index changes with it)."""
 
@@ -87,6 +87,9 @@ class DefFact(NamedTuple):
     returns call (``return Engine(...)``: ``("Engine", "()")``); None when unknown."""
     declaration: bool = False
     """Declared without a body (a C prototype, an interface or abstract method)."""
+    receiver: Chain = ()
+    """The type a method extends while it stays a member of its own class (C# ``static string
+    Shout(this string s)``): a call ``s.Shout()`` on a value of that type calls it."""
 
 
 class ImportFact(NamedTuple):
@@ -159,8 +162,8 @@ class FileFacts:
         no other file's edges can change."""
         return (
             self.package,
-            tuple((d.qualname, d.kind, d.parent, d.bases, d.decorators, d.owner, d.returns, d.declaration)
-                  for d in self.defs),
+            tuple((d.qualname, d.kind, d.parent, d.bases, d.decorators, d.owner, d.returns, d.declaration,
+                   d.receiver) for d in self.defs),
             tuple((i.scope, i.module, i.name, i.alias) for i in self.imports if i.scope == MODULE_SCOPE),
             tuple(
                 (b.scope, b.target, b.value, b.called) for b in self.binds

@@ -950,14 +950,19 @@ class Resolver:
                 return linked._replace(inferred=value.inferred)
         return value
 
-    def _external_extension(self, f: _FileIndex, external: str, name: str) -> Value | None:
+    def _external_extension(self, f: _FileIndex, external: str, name: str, arity: int) -> Value | None:
         """The method ``name`` the repository adds to the library type a call's receiver is
-        (``external``: ``String.shout``, the library's name of what the call reaches): the one
-        such method of that type and name, else the one in the caller's package or imported by
-        name; None when there is none or no way to choose."""
+        (``external``: ``String.shout``, the library's name of what the call reaches), as
+        ``_added_method`` finds it; a C# one only when it takes the call's ``arity`` arguments
+        besides its receiver (the library's own overloads, which it cannot see, win otherwise)."""
         receiver = external[: -len(name) - 1].rpartition(".")[2] if external.endswith("." + name) else ""
-        if not receiver:
-            return None
+        return self._added_method(f, receiver, name, arity) if receiver else None
+
+    def _added_method(self, f: _FileIndex, receiver: str, name: str, arity: int = -1) -> Value | None:
+        """The method ``name`` the repository adds to a type named ``receiver`` from outside it
+        (Kotlin ``fun String.shout()``, Rust ``impl Shout for str``, C# ``Shout(this string s)``):
+        the one such method of that type and name, else the one in ``f``'s package or imported by
+        name in ``f``; None when there is none or no way to choose."""
         system = f.spec.module_system
         self._touched.add(LINKAGE_PROBE + name)
         index = self._external_methods.get(system)
@@ -970,11 +975,14 @@ class Resolver:
                         continue
                     defs = g.facts.defs
                     for i, d in enumerate(defs):
-                        owner = d.owner or (defs[d.parent].owner if d.parent >= 0
-                                            and defs[d.parent].kind == DefKind.EXTENSION else ())
+                        owner = d.receiver or d.owner or (defs[d.parent].owner if d.parent >= 0
+                                                          and defs[d.parent].kind == DefKind.EXTENSION else ())
                         if d.kind == DefKind.METHOD and owner and not d.declaration:
                             index.setdefault((owner[-1], d.name), []).append((path, i))
         found = index.get((receiver, name), [])
+        if arity >= 0:  # a receiver parameter counts among the declared ones (C#)
+            found = [(p, i) for p, i in found if not (g := self._file(p)) or not g.facts.defs[i].receiver
+                     or g.arities.get(i, 0) == arity + 1]
         if len(found) > 1:  # the one the caller's package has or its imports name
             modules = self.modules[f.spec.name]
             visible = {modules.package_of(f.facts.path)}
@@ -1049,6 +1057,11 @@ class Resolver:
                     return value
             if found is not None:
                 return found
+        f = self._file(path)
+        if f is not None and f.spec.external_extensions:  # C#'s ``Boost(this Engine e)``
+            added = self._added_method(f, f.facts.defs[index].name, name)
+            if added is not None:
+                return added
         externals = self._external_bases(path, index)
         if externals:
             return Value("extern", name=f"{externals[0]}.{name}")
@@ -1199,7 +1212,7 @@ class Resolver:
                     value = self._parent_class(value)
                 value = self._overload(value, use.arity)
                 if value.kind == "extern" and f.spec.external_extensions and len(use.chain) > 1:
-                    value = self._external_extension(f, value.name, use.chain[-1]) or value
+                    value = self._external_extension(f, value.name, use.chain[-1], use.arity) or value
                 if value.kind == "module":
                     continue
                 found = target_of(value, written)

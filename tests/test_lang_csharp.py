@@ -543,6 +543,47 @@ public class App
 }
 """
 
+CASES["extension_methods_on_library_and_repository_types"] = """
+# --- path: Lib/Extensions.cs ---
+namespace Lib
+{
+    public static class StringExtensions
+    {
+        public static string Shout(this string s) { return s.ToUpper(); }
+        public static string Whisper(this string s) { return s.ToLower(); }
+        public static int Boost(this Engine e, int by) { return e.Run() + by; }
+        //                                                        ^ calls: Lib/Extensions.cs::Engine.Run [inferred]
+    }
+
+    public class Engine
+    {
+        public int Run() { return 1; }
+    }
+
+    public class Wheel
+    {
+        public int Boost(int by) { return by; }
+    }
+}
+# --- path: App.cs ---
+using Lib;
+
+public class App
+{
+    public void Go(string name, Engine engine, Wheel wheel)
+    {
+        name.Shout();
+        //   ^ calls: Lib/Extensions.cs::StringExtensions.Shout [inferred]
+        engine.Boost(2);
+        //     ^ calls: Lib/Extensions.cs::StringExtensions.Boost [inferred]
+        wheel.Boost(3);
+        //    ^ calls: Lib/Extensions.cs::Wheel.Boost [inferred]
+        StringExtensions.Whisper(name);
+        //               ^ calls: Lib/Extensions.cs::StringExtensions.Whisper [exact]
+    }
+}
+"""
+
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_resolution_rule(name: str) -> None:

@@ -183,6 +183,7 @@ CSHARP = LanguageSpec(
     package_scope=True,
     members_in_scope=True,
     overloads=True,
+    external_extensions=True,
 )
 
 SPECS = (CSHARP,)

@@ -44,6 +44,10 @@
   name: (identifier) @name
   !body) @definition.function
 (constructor_declaration name: (identifier) @name body: (_) @body) @definition.function
+; an extension method (`static string Shout(this string s)`): the type it extends
+((method_declaration
+  parameters: (parameter_list . (parameter (modifier) @_this type: (_) @receiver))) @receiver.of
+  (#eq? @_this "this"))
 ; operators are named by their keyword (`Engine.operator`), so their code and parameters are theirs
 (operator_declaration "operator" @name body: (_) @body) @definition.function
 (conversion_operator_declaration "operator" @name body: (_) @body) @definition.function
