@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from indexer.facts import (
     CALL_PART,
@@ -74,6 +74,7 @@ class Value(NamedTuple):
 
 
 UNKNOWN = Value("unknown")
+K = TypeVar("K")
 
 
 @dataclass(slots=True)
@@ -958,27 +959,30 @@ class Resolver:
         receiver = external[: -len(name) - 1].rpartition(".")[2] if external.endswith("." + name) else ""
         return self._added_method(f, receiver, name, arity) if receiver else None
 
+    def _repository_index(self, built: dict[str, dict[K, list[tuple[str, int]]]], paths: Mapping[str, list[str]],
+                          system: str, entries: Callable[[_FileIndex], Iterable[tuple[K, int]]]
+                          ) -> dict[K, list[tuple[str, int]]]:
+        """An index of the definitions ``entries`` gives (key, slot) over the files of ``system`` in
+        ``paths``, built once into ``built``. No file's resolution read it all: a lookup in it
+        records the name it looked up (``LINKAGE_PROBE``) and the file it found."""
+        index = built.get(system)
+        if index is None:
+            index = built[system] = {}
+            with self._aside(recorded=False):
+                for path in paths.get(system, ()):
+                    g = self._file(path)
+                    for key, slot in entries(g) if g is not None else ():
+                        index.setdefault(key, []).append((path, slot))
+        return index
+
     def _added_method(self, f: _FileIndex, receiver: str, name: str, arity: int = -1) -> Value | None:
         """The method ``name`` the repository adds to a type named ``receiver`` from outside it
         (Kotlin ``fun String.shout()``, Rust ``impl Shout for str``, C# ``Shout(this string s)``):
         the one such method of that type and name, else the one in ``f``'s package or imported by
         name in ``f``; None when there is none or no way to choose."""
-        system = f.spec.module_system
         self._touched.add(LINKAGE_PROBE + name)
-        index = self._external_methods.get(system)
-        if index is None:
-            index = self._external_methods[system] = {}
-            with self._aside(recorded=False):
-                for path in self._extension_paths.get(system, ()):
-                    g = self._file(path)
-                    if g is None:
-                        continue
-                    defs = g.facts.defs
-                    for i, d in enumerate(defs):
-                        owner = d.receiver or d.owner or (defs[d.parent].owner if d.parent >= 0
-                                                          and defs[d.parent].kind == DefKind.EXTENSION else ())
-                        if d.kind == DefKind.METHOD and owner and not d.declaration:
-                            index.setdefault((owner[-1], d.name), []).append((path, i))
+        index = self._repository_index(self._external_methods, self._extension_paths, f.spec.module_system,
+                                       _added_methods)
         found = index.get((receiver, name), [])
         if arity >= 0:  # a receiver parameter counts among the declared ones (C#)
             found = [(p, i) for p, i in found if not (g := self._file(p)) or not g.facts.defs[i].receiver
@@ -1004,19 +1008,7 @@ class Resolver:
         of languages with global linkage in ``system`` (C's one namespace of functions), or None
         when there is none or more than one."""
         self._touched.add(LINKAGE_PROBE + name)
-        index = self._linkage.get(system)
-        if index is None:
-            index = self._linkage[system] = {}
-            with self._aside(recorded=False):
-                for path in self._linkage_paths.get(system, ()):
-                    g = self._file(path)
-                    if g is None:
-                        continue
-                    local = g.spec.global_linkage or frozenset()
-                    for i, d in enumerate(g.facts.defs):
-                        if (d.parent == MODULE_SCOPE and d.kind == DefKind.FUNCTION and not d.declaration
-                                and not local.intersection(d.decorators)):
-                            index.setdefault(d.name, []).append((path, i))
+        index = self._repository_index(self._linkage, self._linkage_paths, system, _linked_functions)
         found = index.get(name, ())
         if len(found) != 1:
             return None
@@ -1274,6 +1266,27 @@ class Resolver:
         touched = set(self._touched.frozen())
         touched.discard(path)
         return FileGraph(path, nodes, list(edges.values()), list(symbols.values()), touched)
+
+
+def _linked_functions(g: _FileIndex) -> Iterator[tuple[str, int]]:
+    """The functions of a file with global linkage (C): module level, with a body, not ``static``."""
+    local = g.spec.global_linkage or frozenset()
+    for i, d in enumerate(g.facts.defs):
+        if (d.parent == MODULE_SCOPE and d.kind == DefKind.FUNCTION and not d.declaration
+                and not local.intersection(d.decorators)):
+            yield d.name, i
+
+
+def _added_methods(g: _FileIndex) -> Iterator[tuple[tuple[str, str], int]]:
+    """The methods a file adds to a type from outside it, by (type name, method name): a C#
+    receiver (``this string s``), an owner (Kotlin ``fun String.shout()``), or an extension
+    block's type (Rust ``impl Shout for str``)."""
+    defs = g.facts.defs
+    for i, d in enumerate(defs):
+        owner = d.receiver or d.owner or (
+            defs[d.parent].owner if d.parent >= 0 and defs[d.parent].kind == DefKind.EXTENSION else ())
+        if d.kind == DefKind.METHOD and owner and not d.declaration:
+            yield (owner[-1], d.name), i
 
 
 _CONTAINERS = frozenset({ITEM_PART, SEQUENCE_PART, MAPPING_PART})
