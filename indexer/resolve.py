@@ -268,15 +268,25 @@ class Resolver:
         # imports ./util.js, a .jsx file imports ./types.ts
         paths_by_system: dict[str, list[str]] = {}
         manifests_by_system: dict[str, dict[str, object]] = {}
+        self._linkage_paths: dict[str, list[str]] = {}
+        """Module system → the source files of its languages with global linkage (C, C++)."""
+        self._extension_paths: dict[str, list[str]] = {}
+        """Module system → the source files of its languages that add methods to types from outside."""
         for lang, paths in paths_by_language.items():
             spec = get_language(lang)
-            sources = paths_by_system.setdefault(spec.module_system, [])
-            read = manifests_by_system.setdefault(spec.module_system, {})
+            system = spec.module_system
+            sources: list[str] = []
+            read = manifests_by_system.setdefault(system, {})
             for path in paths:
                 if manifest_reader(spec, path) is None:
                     sources.append(path)
                 elif manifests and path in manifests:
                     read[path] = manifests[path]
+            paths_by_system.setdefault(system, []).extend(sources)
+            if spec.global_linkage is not None:
+                self._linkage_paths.setdefault(system, []).extend(sorted(sources))
+            if spec.external_extensions:
+                self._extension_paths.setdefault(system, []).extend(sorted(sources))
         declared = packages or {}
         self._systems = {name: MODULE_SYSTEMS[name](paths, {p: declared[p] for p in paths if p in declared},
                                                     manifests_by_system[name])
@@ -287,19 +297,10 @@ class Resolver:
         self._imports: dict[tuple[str, str, str], tuple[Value, tuple[str, ...], tuple[str, ...]]] = {}
         self._active: set[tuple[object, ...]] = set()
         self._depth = 0
-        self._extensions: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self._extensions: dict[tuple[str, int], tuple[list[tuple[str, int]], frozenset[str]]] = {}
+        """Class → its extensions and methods defined outside it, with the paths read to find them."""
         self._linkage: dict[str, dict[str, list[tuple[str, int]]]] = {}
         """Module system → function name → its definitions in files with global linkage."""
-        self._linkage_paths: dict[str, list[str]] = {}
-        for lang, paths in paths_by_language.items():
-            spec = get_language(lang)
-            if spec.global_linkage is not None:
-                self._linkage_paths.setdefault(spec.module_system, []).extend(sorted(paths))
-        self._extension_paths: dict[str, list[str]] = {}
-        for lang, paths in paths_by_language.items():
-            spec = get_language(lang)
-            if spec.external_extensions:
-                self._extension_paths.setdefault(spec.module_system, []).extend(sorted(paths))
         self._external_methods: dict[str, dict[tuple[str, str], list[tuple[str, int]]]] = {}
         """Module system → (type name, method name) → the methods the repository adds to a type
         of that name it does not define (``fun String.shout()``, ``impl Shout for str``)."""
@@ -332,18 +333,6 @@ class Resolver:
                 for name in built.names.get(MODULE_SCOPE, ()):
                     self._binders.setdefault(name, []).append(path)
         return self._index[path]
-
-    def forget(self, path: str) -> None:
-        gone = self._index.pop(path, None)
-        if gone is not None:
-            for name in gone.names.get(MODULE_SCOPE, ()):
-                self._binders[name].remove(path)
-        self._closures.clear()
-        self._linkage.clear()
-        self._memo.clear()
-        self._mro.clear()
-        self._extensions.clear()
-        self._package_names.clear()
 
     def _binding_files(self, system: ModuleSystem, package: str, files: tuple[str, ...], name: str) -> list[str]:
         """The files of ``package`` (``files``, in order) that bind ``name`` at module level; all
@@ -851,33 +840,33 @@ class Resolver:
         whose owner resolves to this very class."""
         key = (path, index)
         cached = self._extensions.get(key)
-        if cached is not None:
-            for p, _ in cached:
-                self._touched.add(p)
-            return cached
-        self._extensions[key] = []
+        if cached is not None:  # every place it looked, replayed: a later caller depends on them too
+            self._touched.replay(cached[1])
+            return cached[0]
+        self._extensions[key] = ([], frozenset())  # while an owner evaluated here names this class
         f = self._file(path)
         if f is None:
             return []
         name, qualname = f.facts.defs[index].name, f.facts.defs[index].qualname
         modules = self.modules[f.spec.name]
-        package = modules.package_of(path)
-        places = [path, *(self._package_files(modules, package) if package is not None else ()),
-                  *self._companions(modules, path)]
         out: list[tuple[str, int]] = []
-        for p in dict.fromkeys(places):
-            g = self._file(p)
-            if g is None:
-                continue
-            for i in g.outside.get(name, ()):
-                owner = self._owner_type(g, i)
-                if owner is not None and (owner.path, owner.slot) == key:
-                    out.append((p, i))
-            # the other parts of a partial class (C#): classes of the same qualified name in
-            # the package (in Java, Kotlin or Go two classes of one name there do not compile)
-            if f.spec.package_scope and p != path and modules.package_of(p) == package:
-                out += [(p, i) for i in g.classes.get(qualname, ())]
-        self._extensions[key] = out
+        with self._aside() as reads:
+            package = modules.package_of(path)
+            places = [path, *(self._package_files(modules, package) if package is not None else ()),
+                      *self._companions(modules, path)]
+            for p in dict.fromkeys(places):
+                g = self._file(p)
+                if g is None:
+                    continue
+                for i in g.outside.get(name, ()):
+                    owner = self._owner_type(g, i)
+                    if owner is not None and (owner.path, owner.slot) == key:
+                        out.append((p, i))
+                # the other parts of a partial class (C#): classes of the same qualified name in
+                # the package (in Java, Kotlin or Go two classes of one name there do not compile)
+                if f.spec.package_scope and p != path and modules.package_of(p) == package:
+                    out += [(p, i) for i in g.classes.get(qualname, ())]
+            self._extensions[key] = (out, reads.frozen())
         return out
 
     def _outside_member(self, path: str, index: int, name: str) -> Value | None:
