@@ -108,9 +108,8 @@ def split_case(text: str) -> dict[str, str]:
 def project_files(folder: Path) -> dict[str, str]:
     """The source files and manifests (``go.mod``) of an annotated project: those of an
     indexed language."""
-    known = {k.lower(): v for k, v in languages_by_extension().items()}
     return {p.relative_to(folder).as_posix(): p.read_text("utf-8") for p in sorted(folder.rglob("*"))
-            if p.is_file() and walked_language(p.name, known) is not None}
+            if p.is_file() and walked_language(p.name, languages_by_extension()) is not None}
 
 
 @cache
@@ -121,7 +120,7 @@ def _extractor(language: str) -> Extractor:
 def language_of(path: str) -> str:
     """The indexed language of ``path`` by its name (a manifest: ``go.mod``) or its extension,
     as the walk finds it (KeyError for none)."""
-    language = walked_language(path.rsplit("/", 1)[-1], {k.lower(): v for k, v in languages_by_extension().items()})
+    language = walked_language(path.rsplit("/", 1)[-1], languages_by_extension())
     if language is None:
         raise KeyError(path)
     return language

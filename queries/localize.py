@@ -31,6 +31,7 @@ from indexer.model import NodeKind
 from indexer.search.context import RetrievalContext
 from indexer.search.lexical import term_counts
 from indexer.search.units import ROLE_WORDS, ROLES, CodeRole
+from indexer.walk import language_of
 from queries.retrieval.features import Cues, Signals, file_features, issue_cues, unit_features
 from queries.retrieval.issue import parse_issue
 from queries.retrieval.mentions import find_mentions
@@ -349,14 +350,13 @@ def _role_scale(options: LocalizeOptions) -> np.ndarray:
 
 
 def _language_mask(ctx: RetrievalContext, languages: tuple[str, ...]) -> np.ndarray:
-    """1 for the units in files of ``languages`` (by extension), else 0."""
-    by_extension = languages_by_extension()
+    """1 for the units in files of ``languages`` (by name, as the walk found them), else 0."""
+    by_name = languages_by_extension()
     wanted = set(languages)
     files = np.unique(ctx.meta.file_of)
     keep = np.zeros(len(ctx.meta.ids))
     for f in files.tolist():
-        path = ctx.meta.paths[f]
-        if by_extension.get(path[path.rfind("."):] if "." in path else "") in wanted:
+        if language_of(ctx.meta.paths[f].rpartition("/")[2], by_name) in wanted:
             keep[f] = 1.0
     return keep[ctx.meta.file_of]
 

@@ -113,7 +113,7 @@ class RelevantChanges:
         self.root = str(repo.root)
         self._prefix = os.path.join(self.root, "")
         self._index = os.path.join(os.path.realpath(repo.db_dir), "")
-        self._extensions = frozenset(k.lower() for k in languages_by_extension())
+        self._extensions = frozenset(languages_by_extension())
         self._build_outputs = frozenset(build_outputs())  # read where ignored (a root build/)
 
     def relative(self, path: str) -> str | None:

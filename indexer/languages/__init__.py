@@ -241,9 +241,9 @@ def _load_language_modules() -> None:
 
 @cache
 def languages_by_extension() -> dict[str, str]:
-    """Extension (``.py``) or exact file name (a manifest: ``go.mod``) → the language its files
-    are indexed as."""
-    return {key: spec.name for spec in LANGUAGES.values() for key in (*spec.extensions, *spec.manifests)}
+    """Extension (``.py``) or file name (a manifest: ``go.mod``), lower-cased → the language
+    its files are indexed as (``indexer.walk.language_of`` reads it)."""
+    return {key.lower(): spec.name for spec in LANGUAGES.values() for key in (*spec.extensions, *spec.manifests)}
 
 
 def language_of_source(language: str, source: bytes) -> str:
