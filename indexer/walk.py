@@ -32,8 +32,9 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
@@ -310,7 +311,7 @@ def _walk(
             if not _encodable(rel):
                 logger.warning("skipping %r: file name is not valid UTF-8", rel)
                 continue
-            st = _regular_stat(entry, is_link, root_prefix, rel)
+            st = _regular_stat(entry.path, is_link, root_prefix, rel, partial(entry.stat, follow_symlinks=True))
             if st is None:
                 continue
             found.append(WalkedFile(path=rel, abspath=entry.path, size=st.st_size, language=language,
@@ -330,14 +331,8 @@ def _build_outputs(real_root: str, build_outputs: Sequence[str], languages: Mapp
         abspath = os.path.join(real_root, *rel.split("/"))
         if language is None or not os.path.lexists(abspath) or (extra is not None and _match(rel, (extra,))):
             continue
-        is_link = os.path.islink(abspath)
-        if is_link and not os.path.realpath(abspath).startswith(root_prefix):
-            continue
-        try:
-            st = os.stat(abspath)
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode):
+        st = _regular_stat(abspath, os.path.islink(abspath), root_prefix, rel, partial(os.stat, abspath))
+        if st is not None:
             return [WalkedFile(path=rel, abspath=abspath, size=st.st_size, language=language,
                                mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino, manifest=True)]
     return []
@@ -348,17 +343,19 @@ def _check_deadline(deadline: float | None, root: str) -> None:
         raise WalkDeadlineExceeded(f"walking {root!r} ran past its time budget")
 
 
-def _regular_stat(entry: os.DirEntry[str], is_link: bool, root_prefix: str, rel: str) -> os.stat_result | None:
+def _regular_stat(path: str, is_link: bool, root_prefix: str, rel: str,
+                  stat_of: Callable[[], os.stat_result]) -> os.stat_result | None:
     """Return the stat of a regular file (a symlink's target if it stays inside the root),
-    or ``None`` for anything not to be yielded."""
+    ``stat_of()`` (a directory entry's cached one, or ``os.stat``), or ``None`` for anything
+    not to be yielded."""
     if is_link:
-        target = os.path.realpath(entry.path)
+        target = os.path.realpath(path)
         if not target.startswith(root_prefix):
             logger.info("skipping symlink %r: its target %r is outside the repository",
                         rel, target)
             return None
     try:
-        st = entry.stat(follow_symlinks=True)
+        st = stat_of()
     except OSError as exc:
         logger.info("skipping %r: %s", rel, exc.strerror or exc)
         return None
