@@ -278,7 +278,8 @@ class GoModules(BaseModules):
             for old, target in module.replace.items():
                 self._replaced.setdefault(old, target)
         self._owners: dict[str, GoModule | None] = {}
-        root = _common_directory(self.by_dir)
+        # the Go root: the deepest directory holding all the Go code (``""``: the repository's)
+        root = posixpath.commonpath(list(self.by_dir)) if self.by_dir else ""
         self.roots: tuple[str, ...] = tuple(sorted(
             {m.directory for m in self.go_mods} | set(self._replaced.values()),
             key=lambda d: (_depth(d), d))) if self.go_mods else (root,)
@@ -399,23 +400,6 @@ class GoModules(BaseModules):
 
     def package_files(self, package: str, probe: Probe) -> tuple[str, ...]:
         return self.by_dir.get(package, ())
-
-
-def _common_directory(directories: Collection[str]) -> str:
-    """The deepest directory holding all of ``directories`` (``""`` for the repository root)."""
-    parts: list[str] | None = None
-    for d in directories:
-        segments = d.split("/") if d else []
-        if parts is None:
-            parts = segments
-        else:
-            n = 0
-            while n < min(len(parts), len(segments)) and parts[n] == segments[n]:
-                n += 1
-            parts = parts[:n]
-        if not parts:
-            return ""
-    return "/".join(parts or ())
 
 
 _MAJOR_VERSION = re.compile(r"v\d+")
