@@ -250,6 +250,11 @@ class EcmaModules(BaseModules):
         return specifier
 
 
+def depth(directory: str) -> int:
+    """How many directories deep ``directory`` is (``""``, the repository root: 0)."""
+    return directory.count("/") + 1 if directory else 0
+
+
 def ancestors(path: str) -> Iterable[str]:
     """The directories above ``path``, innermost first (not the root ``""``)."""
     d = _dirname(path)

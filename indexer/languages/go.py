@@ -39,7 +39,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from indexer.languages import LanguageSpec
-from indexer.modules import PACKAGE_PROBE, BaseModules, Manifests, ModuleRef, Probe, join_path
+from indexer.modules import PACKAGE_PROBE, BaseModules, Manifests, ModuleRef, Probe, depth, join_path
 
 BUILTINS = frozenset({
     # functions
@@ -237,7 +237,7 @@ def go_modules(manifests: Manifests) -> tuple[GoModule, ...]:
         targets = {old: inside for old, target in (replace.items() if isinstance(replace, dict) else ())
                    if isinstance(target, str) and (inside := _inside_repository(directory, target)) is not None}
         found.append(GoModule(data["module"], directory, targets))
-    return tuple(sorted(found, key=lambda m: (_depth(m.directory), m.directory)))
+    return tuple(sorted(found, key=lambda m: (depth(m.directory), m.directory)))
 
 
 def _inside_repository(directory: str, target: str) -> str | None:
@@ -248,10 +248,6 @@ def _inside_repository(directory: str, target: str) -> str | None:
         return None
     joined = join_path(directory, target)
     return None if joined == ".." or joined.startswith("../") else joined
-
-
-def _depth(directory: str) -> int:
-    return directory.count("/") + 1 if directory else 0
 
 
 class GoModules(BaseModules):
@@ -282,7 +278,7 @@ class GoModules(BaseModules):
         root = posixpath.commonpath(list(self.by_dir)) if self.by_dir else ""
         self.roots: tuple[str, ...] = tuple(sorted(
             {m.directory for m in self.go_mods} | set(self._replaced.values()),
-            key=lambda d: (_depth(d), d))) if self.go_mods else (root,)
+            key=lambda d: (depth(d), d))) if self.go_mods else (root,)
         """The directories import paths are read from: the modules' and their local
         replacements' (the module paths are in the manifests), or without ``go.mod`` the Go
         root. When they change, every import may name another directory (the pipeline then

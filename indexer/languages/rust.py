@@ -41,7 +41,7 @@ from collections.abc import Collection, Mapping
 
 from indexer.languages import LanguageSpec
 from indexer.languages.cargo import Package, Workspace, dependency_target, read_cargo_toml, read_manifest
-from indexer.modules import BaseModules, Manifests, ModuleRef, Probe
+from indexer.modules import BaseModules, Manifests, ModuleRef, Probe, depth, join_path
 
 _PRELUDE = frozenset({
     # std::prelude::rust_2021 and the primitive types: names every module sees unimported
@@ -72,14 +72,6 @@ def _is_crate_root(path: str) -> bool:
 def _ignore(_path: str) -> None:
     """A probe that records nothing: which crate each file is in is worked out once, from all
     paths (the crate roots are ``roots``: when they change, everything resolves again)."""
-
-
-def _join(directory: str, name: str) -> str:
-    return f"{directory}/{name}" if directory else name
-
-
-def _depth(directory: str) -> int:
-    return directory.count("/") + 1 if directory else 0
 
 
 class RustModules(BaseModules):
@@ -169,7 +161,7 @@ class RustModules(BaseModules):
         """Package directory → the crates its crates name, by name: its path dependencies',
         its own library and those of its workspace's members, each library root existing."""
         member_of: dict[str, Workspace] = {}
-        for workspace in sorted(workspaces, key=lambda w: -_depth(w.directory)):  # the nearest first
+        for workspace in sorted(workspaces, key=lambda w: -depth(w.directory)):  # the nearest first
             pending = [d for d in sorted(self.cargo)
                        if d not in member_of and workspace.lists(d) and workspace.below(d)]
             while pending:  # and (as Cargo has it) the path dependencies below the workspace
@@ -222,7 +214,7 @@ class RustModules(BaseModules):
         while True:
             library = self.dir_libraries.get(directory)
             candidates = (library,) if library else ()
-            for candidate in (*candidates, _join(directory, "lib.rs"), _join(directory, "main.rs")):
+            for candidate in (*candidates, join_path(directory, "lib.rs"), join_path(directory, "main.rs")):
                 probe(candidate)
                 if candidate in self.files:
                     return candidate
@@ -234,7 +226,7 @@ class RustModules(BaseModules):
     def _child(self, module: str, name: str, probe: Probe) -> str | None:
         """The file of the child module ``name`` of the module in file ``module``."""
         directory = self._module_dir(module)
-        for candidate in (_join(directory, f"{name}.rs"), _join(directory, f"{name}/mod.rs")):
+        for candidate in (join_path(directory, f"{name}.rs"), join_path(directory, f"{name}/mod.rs")):
             probe(candidate)
             if candidate in self.files:
                 return candidate
@@ -242,12 +234,12 @@ class RustModules(BaseModules):
 
     def _owner(self, directory: str, probe: Probe) -> str | None:
         """The module whose children are the files of ``directory``."""
-        candidates = [_join(directory, "mod.rs")]
+        candidates = [join_path(directory, "mod.rs")]
         if directory:
             candidates.append(f"{directory}.rs")
         if directory in self.dir_libraries:
             candidates.append(self.dir_libraries[directory])
-        candidates += [_join(directory, "lib.rs"), _join(directory, "main.rs")]
+        candidates += [join_path(directory, "lib.rs"), join_path(directory, "main.rs")]
         for candidate in candidates:
             probe(candidate)
             if candidate in self.files and self._module_dir(candidate) == directory:
