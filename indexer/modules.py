@@ -250,6 +250,12 @@ class EcmaModules(BaseModules):
         return specifier
 
 
+def join_inside(base: str, *parts: str) -> str | None:
+    """``join_path(base, *parts)``, or None when that leaves the repository (``../x``)."""
+    joined = join_path(base, *parts)
+    return None if joined == ".." or joined.startswith("../") else joined
+
+
 def depth(directory: str) -> int:
     """How many directories deep ``directory`` is (``""``, the repository root: 0)."""
     return directory.count("/") + 1 if directory else 0

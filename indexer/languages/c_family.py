@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from indexer.languages import LanguageSpec
-from indexer.modules import BaseModules, Manifests, ModuleRef, Probe, join_path
+from indexer.modules import BaseModules, Manifests, ModuleRef, Probe, ancestors, join_inside, join_path
 
 HEADER_EXTENSIONS = (".h", ".hh", ".hpp", ".hxx", ".h++")
 SOURCE_EXTENSIONS = (".c", ".cc", ".cpp", ".cxx", ".c++")
@@ -210,13 +210,7 @@ class CModules(BaseModules):
     def __init__(self, paths: Collection[str], packages: Mapping[str, str] | None = None,
                  manifests: Manifests | None = None) -> None:
         super().__init__(paths, packages, manifests)
-        include_dirs: set[str] = set()
-        for p in self.files:
-            d = posixpath.dirname(p)
-            while d:
-                if posixpath.basename(d) == "include":
-                    include_dirs.add(d)
-                d = posixpath.dirname(d)
+        include_dirs = {d for p in self.files for d in ancestors(p) if posixpath.basename(d) == "include"}
         fallback = tuple(dict.fromkeys((*INCLUDE_ROOTS, *sorted(include_dirs))))
         searches: dict[tuple[str, ...], int] = {fallback: 0}
 
@@ -280,8 +274,8 @@ class CModules(BaseModules):
         if not angle:
             bases = (posixpath.dirname(importer), *bases)
         for base in bases:
-            candidate = join_path(base, name)
-            if candidate.startswith("../"):
+            candidate = join_inside(base, name)
+            if candidate is None:
                 continue
             probe(candidate)
             if candidate in self.files:
@@ -392,9 +386,9 @@ def _flags_dirs(manifests: Manifests) -> dict[str, list[str]]:
         if posixpath.basename(path).lower() != COMPILE_FLAGS or not isinstance(data, dict):
             continue
         here = posixpath.dirname(path)
-        dirs = (join_path(here, d) for d in data.get("include_dirs") or ()
+        dirs = (join_inside(here, d) for d in data.get("include_dirs") or ()
                 if isinstance(d, str) and not d.startswith("/") and not _WINDOWS_PATH.match(d))
-        out[here] = [d for d in dirs if d != ".." and not d.startswith("../")]
+        out[here] = [d for d in dirs if d is not None]
     return out
 
 

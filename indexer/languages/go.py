@@ -39,7 +39,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from indexer.languages import LanguageSpec
-from indexer.modules import PACKAGE_PROBE, BaseModules, Manifests, ModuleRef, Probe, depth, join_path
+from indexer.modules import PACKAGE_PROBE, BaseModules, Manifests, ModuleRef, Probe, depth, join_inside, join_path
 
 BUILTINS = frozenset({
     # functions
@@ -246,8 +246,7 @@ def _inside_repository(directory: str, target: str) -> str | None:
     target = target.replace("\\", "/")
     if target.startswith("/") or re.match(r"[A-Za-z]:/", target):
         return None
-    joined = join_path(directory, target)
-    return None if joined == ".." or joined.startswith("../") else joined
+    return join_inside(directory, target)
 
 
 class GoModules(BaseModules):
