@@ -254,8 +254,6 @@ class PhpModules(BaseModules):
         return self._by_namespace.get(package) or self._by_dir.get(package, ())
 
 
-
-
 PHP = LanguageSpec(
     name="php",
     extensions=(".php",),

@@ -112,10 +112,6 @@ class RubyModules(BaseModules):
         return self._by_package.get(package, ())
 
 
-
-
-
-
 RUBY = LanguageSpec(
     name="ruby",
     extensions=(".rb",),
